@@ -1,0 +1,78 @@
+"""``flask portal …`` commands."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from portal.extensions import db
+
+
+@click.group("portal")
+def portal_cli() -> None:
+    """Customer archive portal commands."""
+
+
+@portal_cli.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Sync permissions, apply the roles of seeds/roles.json and load the code tables (idempotent)."""
+    from portal.seeds import codes, roles
+
+    problem = _schema_problem()
+    if problem:
+        raise click.ClickException(problem)
+    report = roles.apply_roles(current_app.appbuilder)
+    added = codes.load_code_tables(db.session)
+    db.session.commit()
+    click.echo(f"roles: {', '.join(report)}")
+    click.echo(f"code tables: {added} rows added")
+
+
+@portal_cli.command("seed")
+@click.option("--demo", is_flag=True, help="Load the demo archive (300+ customers) and one user per role.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when customers exist already.")
+@click.option("--seed", "random_seed", default=20260101, show_default=True, help="Random seed of the demo data.")
+@with_appcontext
+def seed_command(demo: bool, if_empty: bool, random_seed: int) -> None:
+    """Load code tables, and with --demo the demo archive."""
+    import sqlalchemy as sa
+
+    from portal.models import Customer
+    from portal.seeds import codes, demo as demo_data
+
+    problem = _schema_problem()
+    if problem:
+        raise click.ClickException(problem)
+    codes.load_code_tables(db.session)
+    db.session.commit()
+    if not demo:
+        click.echo("code tables loaded")
+        return
+    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(Customer)):
+        click.echo("demo archive: customers exist already, nothing loaded")
+        return
+    summary = demo_data.load_demo(db.session, current_app.appbuilder, seed=random_seed)
+    db.session.commit()
+    click.echo("demo archive loaded: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+    click.echo(demo_data.login_help())
+
+
+@portal_cli.command("check")
+@with_appcontext
+def check_command() -> None:
+    """Exit non-zero with a clear message when the database is unreachable or not migrated."""
+    problem = _schema_problem()
+    if problem:
+        click.echo(problem, err=True)
+        sys.exit(1)
+    click.echo("database ok")
+
+
+def _schema_problem() -> str | None:
+    from portal.health import schema_problem
+
+    problem = schema_problem(db.engine)
+    return None if problem is None else f"{problem[0]}\n  → {problem[1]}"

@@ -1,0 +1,317 @@
+"""Turning what a person typed (or a spreadsheet held) into a field's value, or a message.
+
+:func:`clean` is the one place a field's rules are applied: the forms call it through a
+WTForms validator, and the grid and import call it directly, so a value is judged the
+same way on every path.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+
+from .spec import FieldSpec, FieldType
+
+
+class FieldInvalid(ValueError):
+    """A value that breaks its field's rules; ``message`` is in the user's language."""
+
+    def __init__(self, message: Any):
+        super().__init__(str(message))
+        self.message = message
+
+
+EMPTY = (None, "")
+
+_SPACES = re.compile(r"[\s\u3000]+")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]{2,}$", re.IGNORECASE)
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_TRUE = {"1", "true", "yes", "y", "是", "对", "√", "✓", "有"}
+_FALSE = {"0", "false", "no", "n", "否", "不", "×", "无"}
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+# Excel's day 0 is 1899-12-30 once its 1900 leap-year bug is accounted for.
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def halfwidth(text: str) -> str:
+    """Full-width digits, letters and punctuation (１３８, ＠) as their ASCII forms."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _text(value: Any) -> str:
+    return halfwidth(str(value)).strip()
+
+
+def _digits_only(value: Any) -> str:
+    return re.sub(r"[\s\-()（）]", "", _text(value))
+
+
+def clean(spec: FieldSpec, value: Any, *, today: dt.date | None = None) -> Any:
+    """The field's value for ``value``, normalised; raises :class:`FieldInvalid`.
+
+    Empty text is ``None``. A required field that is empty is invalid. Relations are
+    not resolved here (their value is an object or id the caller looked up).
+    """
+    if isinstance(value, str):
+        value = value.strip()
+        if spec.type not in (FieldType.TEXT, FieldType.LONGTEXT):
+            value = value.strip("\u3000")
+    if value in EMPTY or (isinstance(value, (list, tuple, set)) and not value):
+        if spec.required:
+            raise FieldInvalid(_l("This field is required."))
+        return [] if spec.type == FieldType.RELATION_MANY else None
+    cleaner = _CLEANERS.get(spec.type)
+    return cleaner(spec, value, today or dt.date.today()) if cleaner else value
+
+
+def _clean_text(spec: FieldSpec, value: Any, today: dt.date) -> str:
+    text = str(value).strip()
+    if spec.type == FieldType.TEXT:
+        text = _SPACES.sub(" ", text)
+    if spec.max_length and len(text) > spec.max_length:
+        raise FieldInvalid(_l("At most %(n)d characters.", n=spec.max_length))
+    return text
+
+
+def _clean_mobile(spec: FieldSpec, value: Any, today: dt.date) -> str:
+    digits = _digits_only(value)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    elif len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if not _MOBILE.match(digits) or not _is_cn_number(digits, mobile=True):
+        raise FieldInvalid(_l("Not a valid mobile number: 11 digits starting with 1, e.g. 13812345678."))
+    return digits
+
+
+def _is_cn_number(digits: str, *, mobile: bool) -> bool:
+    try:
+        number = phonenumbers.parse(digits, "CN")
+    except phonenumbers.NumberParseException:
+        return False
+    if not phonenumbers.is_valid_number(number):
+        return False
+    kind = phonenumbers.number_type(number)
+    mobile_kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    return kind in mobile_kinds if mobile else True
+
+
+def _clean_phone(spec: FieldSpec, value: Any, today: dt.date) -> str:
+    """Landline as ``0AA-XXXXXXXX`` (extension ``转NNN``), or a mobile as 11 digits."""
+    text = _text(value)
+    extension = ""
+    match = re.search(r"(?:转|ext\.?|x|#)\s*(\d{1,6})$", text, re.IGNORECASE)
+    if match:
+        extension, text = match.group(1), text[: match.start()]
+    digits = _digits_only(text)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    if _MOBILE.match(digits):
+        return _clean_mobile(spec, digits, today)
+    if not digits.isdigit() or not _is_cn_number(digits, mobile=False):
+        raise FieldInvalid(_l("Not a valid phone number: area code and number, e.g. 010-12345678."))
+    number = phonenumbers.parse(digits, "CN")
+    national = phonenumbers.national_significant_number(number)
+    area = phonenumbers.length_of_geographical_area_code(number)
+    formatted = f"0{national[:area]}-{national[area:]}" if area else national
+    return f"{formatted}转{extension}" if extension else formatted
+
+
+def _clean_email(spec: FieldSpec, value: Any, today: dt.date) -> str:
+    text = _text(value).replace(" ", "")
+    if not _EMAIL.match(text):
+        raise FieldInvalid(_l("Not a valid e-mail address, e.g. name@example.com."))
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _clean_url(spec: FieldSpec, value: Any, today: dt.date) -> str:
+    text = _text(value)
+    if not re.match(r"^https?://", text, re.IGNORECASE):
+        text = "http://" + text
+    if not _URL.match(text):
+        raise FieldInvalid(_l("Not a valid web address, e.g. www.example.com."))
+    return text
+
+
+def _clean_postcode(spec: FieldSpec, value: Any, today: dt.date) -> str:
+    digits = _digits_only(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        digits = str(int(value)).zfill(6)
+    if not re.fullmatch(r"\d{6}", digits):
+        raise FieldInvalid(_l("A postal code has 6 digits, e.g. 100010."))
+    return digits
+
+
+def id_number_is_valid(text: str) -> bool:
+    """An 18-character resident ID: region, real birth date, ISO 7064 MOD 11-2 check."""
+    if not re.fullmatch(r"\d{17}[\dX]", text):
+        return False
+    try:
+        dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        return False
+    total = sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS))
+    return _ID_CHECK[total % 11] == text[17]
+
+
+def _clean_id_number(spec: FieldSpec, value: Any, today: dt.date) -> str:
+    text = _digits_only(value).upper()
+    if not id_number_is_valid(text):
+        raise FieldInvalid(_l("Not a valid resident ID number (18 characters, check digit)."))
+    return text
+
+
+def _clean_card_number(spec: FieldSpec, value: Any, today: dt.date) -> str:
+    digits = _digits_only(value)
+    if not re.fullmatch(r"\d{8,32}", digits):
+        raise FieldInvalid(_l("An account or card number has 8 to 32 digits."))
+    return digits
+
+
+def parse_date(value: Any) -> dt.date:
+    """A date from a date, an Excel serial, ISO text or the common Chinese forms
+    (1985/3/2, 1985年3月2日, 1985.3.2). Raises ValueError."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not 1 <= value < 2958466:  # Excel's largest date is 9999-12-31
+            raise ValueError(value)
+        return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+    text = _text(value)
+    match = _DATE_TEXT.match(text)
+    if match:
+        return dt.date(*(int(g) for g in match.groups()))
+    if re.fullmatch(r"\d{8}", text):
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    return dt.date.fromisoformat(text[:10])
+
+
+def _clean_date(spec: FieldSpec, value: Any, today: dt.date) -> dt.date:
+    try:
+        day = parse_date(value)
+    except (ValueError, TypeError):
+        raise FieldInvalid(_l("Not a valid date; write it as 2024-03-02."))
+    if day.year < 1900:
+        raise FieldInvalid(_l("Dates before 1900 are not accepted."))
+    if spec.not_future and day > today:
+        raise FieldInvalid(_l("This date cannot be in the future."))
+    return day
+
+
+def _clean_datetime(spec: FieldSpec, value: Any, today: dt.date) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time())
+    else:
+        text = _text(value)
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("/", "-"))
+        except ValueError:
+            try:
+                moment = dt.datetime.combine(parse_date(text), dt.time())
+            except (ValueError, TypeError):
+                raise FieldInvalid(_l("Not a valid date and time; write it as 2024-03-02 14:30."))
+    if spec.not_future and moment.date() > today:
+        raise FieldInvalid(_l("This date cannot be in the future."))
+    return moment
+
+
+def parse_number(value: Any) -> Decimal:
+    """A number from a number or text with thousands separators, full-width digits or ¥."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    text = _text(value).replace(",", "").replace("，", "").replace(" ", "").lstrip("¥￥$")
+    if text.endswith("元"):
+        text = text[:-1]
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(value)
+    if not number.is_finite():
+        raise ValueError(value)
+    return number
+
+
+def _clean_number(spec: FieldSpec, value: Any, today: dt.date) -> Any:
+    try:
+        number = parse_number(value)
+    except ValueError:
+        raise FieldInvalid(_l("Not a number."))
+    if spec.type == FieldType.INT:
+        if number != number.to_integral_value():
+            raise FieldInvalid(_l("A whole number is expected."))
+        number = int(number)
+    elif spec.type == FieldType.MONEY:
+        number = number.quantize(Decimal("0.01"))
+    if spec.min_value is not None and number < spec.min_value:
+        if spec.min_value == 0:
+            raise FieldInvalid(_l("Cannot be negative."))
+        raise FieldInvalid(_l("Must be at least %(n)s.", n=_fmt(spec.min_value)))
+    if spec.max_value is not None and number > spec.max_value:
+        raise FieldInvalid(_l("Must be at most %(n)s.", n=_fmt(spec.max_value)))
+    return number
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _clean_bool(spec: FieldSpec, value: Any, today: dt.date) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise FieldInvalid(_l("Answer yes or no."))
+
+
+def _clean_choice(spec: FieldSpec, value: Any, today: dt.date) -> str:
+    text = _text(value)
+    folded = text.casefold()
+    for choice in spec.choices:
+        if folded in (choice.code.casefold(), choice.zh.casefold(), choice.en.casefold()):
+            return choice.code
+    allowed = "、".join(c.label for c in spec.choices)
+    raise FieldInvalid(_l("Not one of the choices: %(allowed)s.", allowed=allowed))
+
+
+_CLEANERS = {
+    FieldType.TEXT: _clean_text,
+    FieldType.LONGTEXT: _clean_text,
+    FieldType.MOBILE: _clean_mobile,
+    FieldType.PHONE: _clean_phone,
+    FieldType.EMAIL: _clean_email,
+    FieldType.URL: _clean_url,
+    FieldType.POSTCODE: _clean_postcode,
+    FieldType.ID_NUMBER: _clean_id_number,
+    FieldType.CARD_NUMBER: _clean_card_number,
+    FieldType.DATE: _clean_date,
+    FieldType.DATETIME: _clean_datetime,
+    FieldType.INT: _clean_number,
+    FieldType.DECIMAL: _clean_number,
+    FieldType.MONEY: _clean_number,
+    FieldType.BOOL: _clean_bool,
+    FieldType.CHOICE: _clean_choice,
+}

@@ -1,0 +1,1 @@
+"""The security gate: roles as data, and (later) row scope, masking and the access log."""

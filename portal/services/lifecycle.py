@@ -1,0 +1,82 @@
+"""The customer lifecycle: potential (潜在) → current (现有) → former (旧客户).
+
+* potential → current: automatically, with the first transaction;
+* current → former: only by a person, and only with a reason for stopping;
+* former → current: automatically, with a new transaction dated after the stop.
+
+Every transition is kept as a :class:`LifecycleEvent` with its date and user, and the
+card's ``stage``/``stage_since`` follow it. Returns (negative amounts) never change a stage.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from portal.context import current_user_id
+from portal.models import Customer, LifecycleEvent, Transaction
+
+POTENTIAL, CURRENT, FORMER = "potential", "current", "former"
+
+
+class LifecycleError(ValueError):
+    """A transition the rules do not allow; the message is in the user's language."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def _transition(session: Session, customer: Customer, to_stage: str, on: dt.date, *,
+                reason: str | None = None, transaction: Transaction | None = None) -> LifecycleEvent:
+    event = LifecycleEvent(customer=customer, from_stage=customer.stage, to_stage=to_stage, occurred_on=on,
+                           reason=reason, transaction=transaction, user_id=current_user_id())
+    session.add(event)
+    customer.stage = to_stage
+    customer.stage_since = on
+    return event
+
+
+def record_transaction(session: Session, customer: Customer, txn: Transaction) -> LifecycleEvent | None:
+    """Update the card for a new transaction; returns the transition it caused, if any."""
+    day = txn.trade_date
+    if day is None or (txn.amount is not None and txn.amount < 0):
+        return None
+    customer.first_trade_on = min(filter(None, (customer.first_trade_on, day)))
+    customer.last_trade_on = max(filter(None, (customer.last_trade_on, day)))
+    stage = customer.stage or POTENTIAL
+    if stage == POTENTIAL:
+        return _transition(session, customer, CURRENT, day, transaction=txn,
+                           reason=str(_l("First transaction")))
+    if stage == FORMER and (customer.stage_since is None or day >= customer.stage_since):
+        return _transition(session, customer, CURRENT, day, transaction=txn,
+                           reason=str(_l("Trading again")))
+    return None
+
+
+def mark_former(session: Session, customer: Customer, reason: str, on: dt.date | None = None) -> LifecycleEvent:
+    """Current → former, with the reason the customer stopped buying."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LifecycleError(_l("A reason for stopping is required."))
+    if customer.stage != CURRENT:
+        raise LifecycleError(_l("Only a current customer can become a former customer."))
+    on = on or dt.date.today()
+    if on > dt.date.today():
+        raise LifecycleError(_l("This date cannot be in the future."))
+    customer.stop_reason = reason
+    return _transition(session, customer, FORMER, on, reason=reason)
+
+
+def apply_new_transactions(session: Session) -> None:
+    """Flush hook: every new transaction goes through :func:`record_transaction`."""
+    new = sorted((o for o in session.new if isinstance(o, Transaction)),
+                 key=lambda t: (t.trade_date or dt.date.max))
+    for txn in new:
+        customer = txn.customer
+        if customer is None and txn.customer_id is not None:
+            with session.no_autoflush:
+                customer = session.get(Customer, txn.customer_id)
+        if customer is not None:
+            record_transaction(session, customer, txn)

@@ -1,0 +1,49 @@
+"""Registers the portal's views and menus on an AppBuilder, grouped for a clerk's day."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from . import archive, catalog
+
+# (view, menu name, label, icon); menu names are stable keys used by role permissions.
+ARCHIVE_MENU = (
+    (archive.CustomerView, "Customers", _l("Customers"), "fa-address-card"),
+    (archive.ContactView, "Contacts", _l("Contacts"), "fa-user"),
+    (archive.PurchaseProjectView, "Purchase projects", _l("Purchase projects"), "fa-briefcase"),
+    (archive.CompetitorPresenceView, "Competitors", _l("Competitors"), "fa-flag"),
+)
+ACTIVITY_MENU = (
+    (archive.TransactionView, "Transactions", _l("Transactions"), "fa-shopping-cart"),
+    (archive.AfterSalesView, "After-sales", _l("After-sales"), "fa-wrench"),
+    (archive.VisitView, "Visits and calls", _l("Visits and calls"), "fa-phone"),
+    (archive.PromotionView, "Promotions", _l("Promotions"), "fa-bullhorn"),
+    (archive.PromotionTargetView, "Promotion targets", _l("Promotion targets"), "fa-crosshairs"),
+)
+CATALOG_MENU = (
+    (catalog.ProductView, "Products", _l("Products"), "fa-cube"),
+    (catalog.SalesTeamView, "Sales teams", _l("Sales teams"), "fa-users"),
+    (catalog.RegionView, "Regions", _l("Regions"), "fa-map"),
+    (catalog.RouteView, "Routes", _l("Routes"), "fa-road"),
+    (catalog.IndustryView, "Industries", _l("Industries"), "fa-industry"),
+    (catalog.SourceView, "Customer sources", _l("Customer sources"), "fa-sign-in"),
+    (catalog.OwnershipTypeView, "Ownership types", _l("Ownership types"), "fa-building"),
+    (catalog.ChannelTypeView, "Channel types", _l("Channel types"), "fa-truck"),
+    (catalog.TagView, "Tags", _l("Tags"), "fa-tag"),
+    (catalog.ProductCategoryView, "Product categories", _l("Product categories"), "fa-folder"),
+    (catalog.PriceListView, "Price lists", _l("Price lists"), "fa-money"),
+)
+MENUS = (
+    ("Archive", _l("Customer archive"), "fa-archive", ARCHIVE_MENU),
+    ("Activity", _l("Sales activity"), "fa-calendar", ACTIVITY_MENU),
+    ("Catalog", _l("Products and codes"), "fa-list", CATALOG_MENU),
+)
+NO_MENU = (archive.TransactionLineView, archive.LifecycleEventView)
+
+
+def register_views(appbuilder) -> None:
+    for category, category_label, category_icon, items in MENUS:
+        for view, name, label, icon in items:
+            appbuilder.add_view(view, name, label=label, icon=icon, category=category,
+                                category_label=category_label, category_icon=category_icon)
+    for view in NO_MENU:
+        appbuilder.add_view_no_menu(view)

@@ -1,0 +1,106 @@
+"""Flask-AppBuilder views declared from the field registry.
+
+A view names its model; labels, list columns, fieldsets, search columns, form fields,
+validators and display formats are all read from the model's field descriptions. A view
+may still set any of them explicitly; what it sets wins.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_appbuilder import ModelView
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import LazyString, format_decimal, lazy_gettext as _l
+
+from portal.fields import FieldSpec, FieldType, fields_of, sections_of
+
+from .forms import RegistryValidator, form_field
+
+EDITABLE_SECTIONS_EXCLUDED = {"system"}
+
+
+def _format_bool(value) -> str:
+    if value is None:
+        return ""
+    return str(_l("Yes")) if value else str(_l("No"))
+
+
+def _format_money(value) -> str:
+    if value is None:
+        return ""
+    return format_decimal(Decimal(value), format="#,##0.00")
+
+
+def formatter_for(spec: FieldSpec):
+    """How a value of this field is shown in lists and on the card."""
+    if spec.type == FieldType.CHOICE:
+        return spec.choice_label
+    if spec.type == FieldType.BOOL:
+        return _format_bool
+    if spec.type == FieldType.MONEY:
+        return _format_money
+    return None
+
+
+class ArchiveModelView(ModelView):
+    """A ModelView whose declaration comes from the field registry (``model = Customer``)."""
+
+    model: type | None = None
+    list_page_size = 25
+    #: fields shown on the list besides those described as ``listed``
+    extra_list_columns: tuple[str, ...] = ()
+    #: search columns besides the searchable fields and the listed choices/relations
+    extra_search_columns: tuple[str, ...] = ()
+    #: fields that are read-only on this view's forms besides the ``readonly`` ones
+    readonly_fields: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("model") is None:
+            return
+        cls.datamodel = SQLAInterface(cls.model)
+        specs = fields_of(cls.model)
+        editable = [s for s in specs.values()
+                    if not s.readonly and s.name not in cls.readonly_fields and s.section not in EDITABLE_SECTIONS_EXCLUDED]
+
+        def unset(attr: str) -> bool:
+            return attr not in cls.__dict__
+
+        if unset("label_columns"):
+            cls.label_columns = {s.form_name: LazyString(lambda s=s: s.label) for s in specs.values()}
+        if unset("description_columns"):
+            cls.description_columns = {s.form_name: LazyString(lambda s=s: s.help) for s in specs.values()
+                                       if s.help_zh or s.help_en}
+        if unset("list_columns"):
+            cls.list_columns = [s.form_name for s in specs.values() if s.listed] + list(cls.extra_list_columns)
+        if unset("search_columns"):
+            cls.search_columns = [s.form_name for s in specs.values()
+                                  if s.searchable or (s.listed and s.type in (FieldType.CHOICE, FieldType.RELATION))
+                                  ] + list(cls.extra_search_columns)
+        if unset("show_fieldsets"):
+            cls.show_fieldsets = cls._fieldsets(list(specs.values()))
+        if unset("add_fieldsets"):
+            cls.add_fieldsets = cls._fieldsets(editable)
+        if unset("edit_fieldsets"):
+            cls.edit_fieldsets = cls._fieldsets(editable)
+        if unset("formatters_columns"):
+            cls.formatters_columns = {s.form_name: f for s in specs.values() if (f := formatter_for(s))}
+        if unset("add_form_extra_fields"):
+            extra = {s.name: f for s in editable if (f := form_field(cls.model, s)) is not None}
+            cls.add_form_extra_fields = extra
+            cls.edit_form_extra_fields = dict(extra)
+        if unset("validators_columns"):
+            cls.validators_columns = {s.form_name: [RegistryValidator(s)] for s in editable
+                                      if s.type in (FieldType.RELATION, FieldType.RELATION_MANY)}
+        if unset("order_columns"):
+            cls.order_columns = [s.form_name for s in specs.values()
+                                 if s.listed and s.type != FieldType.RELATION_MANY]
+
+    @classmethod
+    def _fieldsets(cls, specs: list[FieldSpec]) -> list:
+        sets = []
+        for section in sections_of(cls.model):
+            names = [s.form_name for s in specs if s.section == section.key]
+            if names:
+                sets.append((LazyString(lambda section=section: section.label), {"fields": names}))
+        return sets

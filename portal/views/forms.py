@@ -1,0 +1,111 @@
+"""Form fields generated from the field registry.
+
+Every editable field of a card gets its WTForms field here, from its description: the
+widget follows the type, choices come from the description, and one validator runs the
+registry's :func:`portal.fields.clean`, so a form judges a value exactly as the grid and
+the import do. Relations are left to Flask-AppBuilder's query-select fields.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_appbuilder.fieldwidgets import (
+    BS3TextAreaFieldWidget, BS3TextFieldWidget, DatePickerWidget, DateTimePickerWidget, Select2Widget,
+)
+from flask_babel import LazyString, lazy_gettext as _l
+from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField, ValidationError
+
+from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
+
+_WIDGETS = {
+    FieldType.LONGTEXT: (TextAreaField, BS3TextAreaFieldWidget),
+    FieldType.DATE: (StringField, DatePickerWidget),
+    FieldType.DATETIME: (StringField, DateTimePickerWidget),
+}
+
+
+class RegistryValidator:
+    """Runs the field's rules and keeps the normalised value (e.g. a mobile typed with
+    full-width digits and spaces is saved as 11 ASCII digits)."""
+
+    def __init__(self, spec: FieldSpec):
+        self.spec = spec
+        self.field_flags = {"required": True} if spec.required else {}
+
+    def __call__(self, form, field: Field) -> None:
+        if self.spec.type in (FieldType.RELATION, FieldType.RELATION_MANY):
+            if self.spec.required and not field.data:
+                raise ValidationError(str(_l("This field is required.")))
+            return
+        try:
+            field.data = clean(self.spec, field.data)
+        except FieldInvalid as exc:
+            raise ValidationError(str(exc.message))
+
+
+class UniqueValidator:
+    """The value is not used by another row (the edited row itself excepted)."""
+
+    def __init__(self, model: type, spec: FieldSpec):
+        self.model, self.spec = model, spec
+
+    def __call__(self, form, field: Field) -> None:
+        if field.data in (None, ""):
+            return
+        from portal.extensions import db
+
+        column = getattr(self.model, self.spec.name)
+        query = sa.select(self.model.id).where(column == field.data)
+        editing = getattr(form, "_id", None)
+        if editing is not None:
+            query = query.where(self.model.id != int(editing))
+        if db.session.execute(query.limit(1)).first() is not None:
+            raise ValidationError(str(_l("%(label)s %(value)s is already used by another record.",
+                                         label=self.spec.label, value=field.data)))
+
+
+class _EmptyAsNone:
+    """A text input whose empty value is None rather than '' (so optional numbers stay NULL)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data == "":
+            self.data = None
+
+
+class RegistryStringField(_EmptyAsNone, StringField):
+    def _value(self):
+        return "" if self.data is None else str(self.data)
+
+
+class RegistryTextAreaField(_EmptyAsNone, TextAreaField):
+    pass
+
+
+def _choices_of(spec: FieldSpec):
+    def choices():
+        blank = [] if spec.required else [("", "—")]
+        return blank + [(c.code, c.label) for c in spec.choices]
+
+    return choices
+
+
+def form_field(model: type, spec: FieldSpec) -> Field | None:
+    """The WTForms field for ``spec``; None for relations (Flask-AppBuilder builds those)."""
+    if spec.type in (FieldType.RELATION, FieldType.RELATION_MANY):
+        return None
+    label = LazyString(lambda: spec.label)
+    description = LazyString(lambda: spec.help)
+    validators = [RegistryValidator(spec)]
+    column = model.__table__.columns.get(spec.name)
+    if column is not None and column.unique:
+        validators.append(UniqueValidator(model, spec))
+    if spec.type == FieldType.BOOL:
+        return BooleanField(label, description=description, default=False)
+    if spec.type == FieldType.CHOICE:
+        default = column.default.arg if column is not None and column.default is not None else None
+        return SelectField(label, description=description, choices=_choices_of(spec), validators=validators,
+                           widget=Select2Widget(), default=default if isinstance(default, str) else None,
+                           validate_choice=False)
+    field_class, widget = _WIDGETS.get(spec.type, (StringField, BS3TextFieldWidget))
+    field_class = RegistryTextAreaField if field_class is TextAreaField else RegistryStringField
+    return field_class(label, description=description, validators=validators, widget=widget())
