@@ -11,7 +11,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired
 
 from portal.extensions import db
-from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
+from portal.fields import FieldInvalid, FieldSpec, FieldType, clean, fields_of
 from portal.models import (
     AfterSales, CompetitorPresence, Contact, Customer, LifecycleEvent, Promotion, PromotionTarget, PurchaseProject,
     Transaction, TransactionLine, Visit,
@@ -25,15 +25,18 @@ EDIT_WITH_TABS = "appbuilder/general/model/edit_cascade.html"
 
 
 class ContactView(ArchiveModelView):
+    noun, plural = _l("Contact"), _l("Contacts")
     model = Contact
     extra_list_columns = ("phone", "email")
 
 
 class TransactionLineView(ArchiveModelView):
+    noun, plural = _l("Transaction line"), _l("Transaction lines")
     model = TransactionLine
 
 
 class TransactionView(ArchiveModelView):
+    noun, plural = _l("Transaction"), _l("Transactions")
     model = Transaction
     related_views = [TransactionLineView]
     show_template = SHOW_WITH_TABS
@@ -42,20 +45,24 @@ class TransactionView(ArchiveModelView):
 
 
 class AfterSalesView(ArchiveModelView):
+    noun, plural = _l("After-sales record"), _l("After-sales")
     model = AfterSales
     base_order = ("occurred_on", "desc")
 
 
 class VisitView(ArchiveModelView):
+    noun, plural = _l("Visit or call"), _l("Visits and calls")
     model = Visit
     base_order = ("visited_on", "desc")
 
 
 class PromotionTargetView(ArchiveModelView):
+    noun, plural = _l("Promotion target"), _l("Promotion targets")
     model = PromotionTarget
 
 
 class PromotionView(ArchiveModelView):
+    noun, plural = _l("Promotion"), _l("Promotions")
     model = Promotion
     related_views = [PromotionTargetView]
     show_template = SHOW_WITH_TABS
@@ -66,16 +73,19 @@ class PromotionView(ArchiveModelView):
 class LifecycleEventView(ArchiveModelView):
     """The card's stage history; written by the lifecycle rules only."""
 
+    noun, plural = _l("Stage change"), _l("Lifecycle history")
     model = LifecycleEvent
     base_permissions = ["can_list", "can_show"]
     base_order = ("occurred_on", "desc")
 
 
 class PurchaseProjectView(ArchiveModelView):
+    noun, plural = _l("Purchase project"), _l("Purchase projects")
     model = PurchaseProject
 
 
 class CompetitorPresenceView(ArchiveModelView):
+    noun, plural = _l("Competitor"), _l("Competitors")
     model = CompetitorPresence
 
 
@@ -87,6 +97,7 @@ class FormerCustomerForm(DynamicForm):
 class CustomerView(ArchiveModelView):
     """客户档案卡: the card's sections as fieldsets, its related records as tabs."""
 
+    noun, plural = _l("Customer"), _l("Customers")
     model = Customer
     related_views = [
         ContactView, TransactionView, AfterSalesView, VisitView, PromotionTargetView,
@@ -96,6 +107,14 @@ class CustomerView(ArchiveModelView):
     edit_template = EDIT_WITH_TABS
     base_order = ("number", "desc")
     extra_search_columns = ("city", "customer_type", "source", "industry", "team", "is_core")
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            customer = db.session.get(Customer, kwargs["pk"])
+            if customer is not None:
+                stage = fields_of(Customer)["stage"]
+                kwargs.update(stage_label=stage.choice_label(customer.stage), stage_since=customer.stage_since)
+        return super().render_template(template, **kwargs)
 
     @expose("/former/<int:pk>", methods=["GET", "POST"])
     @has_access

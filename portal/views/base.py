@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import LazyString, format_decimal, lazy_gettext as _l
+from flask_babel import LazyString, format_decimal, gettext as _, lazy_gettext as _l
 
 from portal.fields import FieldSpec, FieldType, fields_of, sections_of
 
@@ -47,6 +47,9 @@ class ArchiveModelView(ModelView):
 
     model: type | None = None
     list_page_size = 25
+    #: what one record is called and what the list is called (lazy, translated)
+    noun = None
+    plural = None
     #: fields shown on the list besides those described as ``listed``
     extra_list_columns: tuple[str, ...] = ()
     #: search columns besides the searchable fields and the listed choices/relations
@@ -66,6 +69,12 @@ class ArchiveModelView(ModelView):
         def unset(attr: str) -> bool:
             return attr not in cls.__dict__
 
+        if cls.noun is not None:
+            noun, plural = cls.noun, (cls.plural if cls.plural is not None else cls.noun)
+            cls.list_title = plural
+            cls.show_title = LazyString(lambda: _("%(noun)s details", noun=noun))
+            cls.add_title = LazyString(lambda: _("Add %(noun)s", noun=noun))
+            cls.edit_title = LazyString(lambda: _("Edit %(noun)s", noun=noun))
         if unset("label_columns"):
             cls.label_columns = {s.form_name: LazyString(lambda s=s: s.label) for s in specs.values()}
         if unset("description_columns"):

@@ -6,6 +6,7 @@ from flask import g
 from flask_appbuilder import IndexView, expose
 
 from portal.extensions import db
+from portal.i18n import pick
 from portal.models import Customer, Transaction, Visit
 from portal.models.choices import STAGE
 
@@ -20,7 +21,7 @@ class HomeView(IndexView):
             return self.render_template(self.index_template, stats=None)
         by_stage = dict(db.session.execute(sa.select(Customer.stage, sa.func.count()).group_by(Customer.stage)).all())
         stats = {
-            "stages": [(code, zh, en, by_stage.get(code, 0)) for code, zh, en in STAGE],
+            "stages": [(code, pick(zh, en), by_stage.get(code, 0)) for code, zh, en in STAGE],
             "customers": sum(by_stage.values()),
             "transactions": db.session.scalar(sa.select(sa.func.count()).select_from(Transaction)),
             "visits": db.session.scalar(sa.select(sa.func.count()).select_from(Visit)),
