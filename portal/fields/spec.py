@@ -95,6 +95,12 @@ class FieldSpec:
     help_en: str = ""
     order: int = field(default_factory=lambda: next(_creation_order), compare=False)
 
+    def __post_init__(self):
+        # Choices may be written as (code, zh, en) tuples.
+        object.__setattr__(self, "choices", tuple(c if isinstance(c, Choice) else Choice(*c) for c in self.choices))
+        object.__setattr__(self, "aliases", tuple(self.aliases))
+        object.__setattr__(self, "type", FieldType(self.type))
+
     @property
     def label(self) -> str:
         return pick(self.zh, self.en)
@@ -128,8 +134,4 @@ def describe(zh: str, en: str, type: FieldType | str, section: str, **options: A
 
     ``choices`` may be given as ``(code, zh, en)`` tuples.
     """
-    if "choices" in options:
-        options["choices"] = tuple(c if isinstance(c, Choice) else Choice(*c) for c in options["choices"])
-    if "aliases" in options:
-        options["aliases"] = tuple(options["aliases"])
-    return {"spec": FieldSpec(zh=zh, en=en, type=FieldType(type), section=section, **options)}
+    return {"spec": FieldSpec(zh=zh, en=en, type=type, section=section, **options)}

@@ -130,7 +130,7 @@ def _clean_phone(spec: FieldSpec, value: Any, today: dt.date) -> str:
 
 
 def _clean_email(spec: FieldSpec, value: Any, today: dt.date) -> str:
-    text = _text(value).replace(" ", "")
+    text = _text(value)
     if not _EMAIL.match(text):
         raise FieldInvalid(_l("Not a valid e-mail address, e.g. name@example.com."))
     local, _, domain = text.rpartition("@")

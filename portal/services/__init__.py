@@ -18,6 +18,7 @@ def install() -> None:
     def before_flush(session: Session, flush_context, instances) -> None:
         numbering.assign_numbers(session)
         trade.recalculate_amounts(session)
+        lifecycle.open_new_customers(session)
         lifecycle.apply_new_transactions(session)
 
     sa.event.listen(Session, "before_flush", before_flush)

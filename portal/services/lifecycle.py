@@ -69,6 +69,16 @@ def mark_former(session: Session, customer: Customer, reason: str, on: dt.date |
     return _transition(session, customer, FORMER, on, reason=reason)
 
 
+def open_new_customers(session: Session) -> None:
+    """Flush hook: a new card starts its history with the stage it was created in."""
+    for customer in [o for o in session.new if isinstance(o, Customer)]:
+        customer.stage = customer.stage or POTENTIAL
+        day = customer.acquired_on or dt.date.today()
+        customer.stage_since = customer.stage_since or day
+        session.add(LifecycleEvent(customer=customer, from_stage=None, to_stage=customer.stage, occurred_on=day,
+                                   reason=str(_l("Card created")), user_id=current_user_id()))
+
+
 def apply_new_transactions(session: Session) -> None:
     """Flush hook: every new transaction goes through :func:`record_transaction`."""
     new = sorted((o for o in session.new if isinstance(o, Transaction)),

@@ -8,6 +8,7 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.forms import DynamicForm
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
+from wtforms import ValidationError
 from wtforms.validators import DataRequired
 
 from portal.extensions import db
@@ -16,7 +17,7 @@ from portal.models import (
     AfterSales, CompetitorPresence, Contact, Customer, LifecycleEvent, Promotion, PromotionTarget, PurchaseProject,
     Transaction, TransactionLine, Visit,
 )
-from portal.services import lifecycle
+from portal.services import lifecycle, referrals
 
 from .base import ArchiveModelView
 
@@ -89,6 +90,15 @@ class CompetitorPresenceView(ArchiveModelView):
     model = CompetitorPresence
 
 
+class NoReferralLoop:
+    """The referrer chosen on a card cannot be the customer itself or one it referred."""
+
+    def __call__(self, form, field) -> None:
+        editing = getattr(form, "_id", None)
+        if referrals.would_loop(int(editing) if editing is not None else None, field.data):
+            raise ValidationError(str(_l("A customer cannot be referred by itself or by a customer it referred.")))
+
+
 class FormerCustomerForm(DynamicForm):
     reason = TextAreaField(_l("Reason for stopping"), validators=[DataRequired()])
     stopped_on = StringField(_l("Stopped on"))
@@ -107,6 +117,7 @@ class CustomerView(ArchiveModelView):
     edit_template = EDIT_WITH_TABS
     base_order = ("number", "desc")
     extra_search_columns = ("city", "customer_type", "source", "industry", "team", "is_core")
+    extra_validators = {"referred_by": [NoReferralLoop()]}
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and "pk" in kwargs:

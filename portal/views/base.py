@@ -54,6 +54,8 @@ class ArchiveModelView(ModelView):
     extra_list_columns: tuple[str, ...] = ()
     #: search columns besides the searchable fields and the listed choices/relations
     extra_search_columns: tuple[str, ...] = ()
+    #: rules of this view's forms besides the registry's: {form column: [validators]}
+    extra_validators: dict = {}
     #: fields that are read-only on this view's forms besides the ``readonly`` ones
     readonly_fields: tuple[str, ...] = ()
 
@@ -101,6 +103,8 @@ class ArchiveModelView(ModelView):
         if unset("validators_columns"):
             cls.validators_columns = {s.form_name: [RegistryValidator(s)] for s in editable
                                       if s.type in (FieldType.RELATION, FieldType.RELATION_MANY)}
+            for name, validators in cls.extra_validators.items():
+                cls.validators_columns[name] = [*cls.validators_columns.get(name, []), *validators]
         if unset("order_columns"):
             cls.order_columns = [s.form_name for s in specs.values()
                                  if s.listed and s.type != FieldType.RELATION_MANY]

@@ -1,0 +1,153 @@
+"""The registry's rules, applied by clean() on every path (forms, grid, import)."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
+from portal.fields.validation import id_number_is_valid, parse_date
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def spec(type_, **kw):
+    return FieldSpec(zh="字段", en="Field", type=FieldType(type_), section="basic", name="f", **kw)
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("13812345678", "13812345678"),
+    ("１３８ １２３４ ５６７８", "13812345678"),      # full-width digits and spaces
+    ("138-1234-5678", "13812345678"),
+    ("+86 138 1234 5678", "13812345678"),
+    ("008613812345678", "13812345678"),
+    (" 13812345678\u3000", "13812345678"),
+])
+def test_mobile_is_normalised(typed, stored):
+    assert clean(spec("mobile"), typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["1381234567", "23812345678", "12012345678", "138123456789", "abc", "010-12345678"])
+def test_bad_mobile_is_refused(typed):
+    with pytest.raises(FieldInvalid) as err:
+        clean(spec("mobile"), typed)
+    assert "11" in str(err.value.message)
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("010-12345678", "010-12345678"),
+    ("(0571) 8812 3456", "0571-88123456"),
+    ("0571-88123456转801", "0571-88123456转801"),
+    ("02112345678", "021-12345678"),
+    ("13912345678", "13912345678"),
+])
+def test_landline_is_formatted_with_area_code(typed, stored):
+    assert clean(spec("phone"), typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["12345", "010-123", "phone"])
+def test_bad_landline_is_refused(typed):
+    with pytest.raises(FieldInvalid):
+        clean(spec("phone"), typed)
+
+
+def test_email_keeps_local_part_and_lowercases_domain():
+    assert clean(spec("email"), " Li.Na@Example.COM ") == "Li.Na@example.com"
+    for bad in ("li.na", "li@", "@example.com", "li na@example.com"):
+        with pytest.raises(FieldInvalid):
+            clean(spec("email"), bad)
+
+
+def test_postcode_has_six_digits():
+    assert clean(spec("postcode"), "１０００１０") == "100010"
+    assert clean(spec("postcode"), 100010) == "100010"
+    for bad in ("10001", "1000100", "10001a"):
+        with pytest.raises(FieldInvalid):
+            clean(spec("postcode"), bad)
+
+
+def test_id_number_check_digit():
+    assert id_number_is_valid("11010519491231002X")
+    assert not id_number_is_valid("110105194912310021")
+    assert not id_number_is_valid("11010519491331002X")  # month 13
+    assert clean(spec("id_number"), "11010519491231002x") == "11010519491231002X"
+    with pytest.raises(FieldInvalid):
+        clean(spec("id_number"), "110105194912310021")
+
+
+@pytest.mark.parametrize("typed", ["1985-03-02", "1985/3/2", "1985年3月2日", "1985.3.2", "19850302", 31108,
+                                   dt.date(1985, 3, 2), dt.datetime(1985, 3, 2, 9, 30)])
+def test_dates_in_common_chinese_forms(typed):
+    assert clean(spec("date"), typed) == dt.date(1985, 3, 2)
+
+
+def test_impossible_and_future_dates_are_refused():
+    with pytest.raises(FieldInvalid):
+        clean(spec("date"), "2024-02-31")
+    with pytest.raises(FieldInvalid) as err:
+        clean(spec("date", not_future=True), "2026-11-26", today=TODAY)
+    assert "future" in str(err.value.message)
+    assert clean(spec("date", not_future=True), "2026-11-25", today=TODAY) == TODAY
+    assert clean(spec("date"), "2030-01-01") == dt.date(2030, 1, 1)  # a follow-up date may lie ahead
+
+
+def test_excel_serials_are_dates():
+    assert parse_date(45658) == dt.date(2025, 1, 1)
+
+
+def test_money_accepts_separators_and_refuses_negative_when_floor_is_zero():
+    money = spec("money", min_value=0)
+    assert clean(money, "1,234.5") == Decimal("1234.50")
+    assert clean(money, "￥１，０００") == Decimal("1000.00")
+    assert clean(money, 0) == Decimal("0.00")
+    with pytest.raises(FieldInvalid) as err:
+        clean(money, "-1")
+    assert "negative" in str(err.value.message)
+    assert clean(spec("money"), "-20") == Decimal("-20.00")  # a return may be negative
+
+
+def test_integers_and_ranges():
+    index = spec("int", min_value=0, max_value=100)
+    assert clean(index, "85") == 85
+    for bad in ("101", "-1", "8.5", "eighty"):
+        with pytest.raises(FieldInvalid):
+            clean(index, bad)
+
+
+def test_required_and_empty():
+    assert clean(spec("text"), "   ") is None
+    with pytest.raises(FieldInvalid):
+        clean(spec("text", required=True), " ")
+    with pytest.raises(FieldInvalid):
+        clean(spec("mobile", required=True), None)
+
+
+def test_text_is_trimmed_and_bounded():
+    assert clean(spec("text", max_length=5), "  a  b ") == "a b"
+    with pytest.raises(FieldInvalid):
+        clean(spec("text", max_length=5), "abcdef")
+
+
+def test_choices_accept_code_or_either_label():
+    grade = spec("choice", choices=(("A", "A级", "Grade A"), ("B", "B级", "Grade B")))
+    assert clean(grade, "A") == "A"
+    assert clean(grade, "B级") == "B"
+    assert clean(grade, "grade b") == "B"
+    with pytest.raises(FieldInvalid):
+        clean(grade, "Z")
+
+
+def test_booleans_in_chinese_and_english():
+    flag = spec("bool")
+    assert clean(flag, "是") is True and clean(flag, "否") is False
+    assert clean(flag, "yes") is True and clean(flag, "0") is False
+    with pytest.raises(FieldInvalid):
+        clean(flag, "maybe")
+
+
+def test_card_numbers_and_urls():
+    assert clean(spec("card_number"), "6222 0212 3456 7890 123") == "6222021234567890123"
+    with pytest.raises(FieldInvalid):
+        clean(spec("card_number"), "12ab")
+    assert clean(spec("url"), "www.example.cn") == "http://www.example.cn"
+    with pytest.raises(FieldInvalid):
+        clean(spec("url"), "not a url")
