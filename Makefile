@@ -44,16 +44,19 @@ test: install translations assets
 
 # Refresh the catalog template from the portal's and Flask-AppBuilder's sources, then
 # merge it into the zh_CN catalog (translate the new entries, then commit the .po).
+# The catalog lives in zh_Hans_CN/: Babel parses zh_CN as zh_Hans_CN and Flask-Babel looks
+# for that directory name (then plain zh, which is Flask-AppBuilder's outdated catalog).
 # The templates are named file by file: babel.cfg matches `**/templates/**.html` against
 # paths relative to the directory given, so passing `templates` itself would skip them.
 # gettext, _ and ngettext are among pybabel's default keywords (re-declaring ngettext
 # with -k would drop its plural argument).
+# lazy_formatter_gettext is Flask-AppBuilder's (user form descriptions of roles and groups).
 i18n-extract: install
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k __ \
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k __ -k lazy_formatter_gettext \
 	    -o portal/translations/messages.pot \
 	    portal $$(find templates -name '*.html' | sort) \
 	    $$($(BIN)/python -c 'import flask_appbuilder, os; print(os.path.dirname(flask_appbuilder.__file__))')
-	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations -l zh_CN --no-fuzzy-matching
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations -l zh_Hans_CN --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) node_modules portal/static/vendor

@@ -109,7 +109,8 @@ class Contact(Stamped, Versioned, Model):
         sa.Text, info=describe("备注", "Notes", "longtext", "profile", aliases=("说明",)),
     )
 
-    customer = relationship("Customer", backref="contacts")
+    customer = relationship("Customer", backref=sa.orm.backref(
+        "contacts", cascade="all, delete-orphan", passive_deletes=True))
 
     def __str__(self) -> str:
         return self.name

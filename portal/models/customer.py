@@ -412,6 +412,7 @@ class LifecycleEvent(Model):
         info=describe("记录时间", "Recorded at", "datetime", "basic", readonly=True),
     )
 
-    customer = relationship("Customer", backref="lifecycle_events")
+    customer = relationship("Customer", backref=sa.orm.backref(
+        "lifecycle_events", cascade="all, delete-orphan", passive_deletes=True, order_by="LifecycleEvent.id"))
     transaction = relationship("Transaction")
     user = relationship("User")

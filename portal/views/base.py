@@ -19,7 +19,7 @@ from .forms import RegistryValidator, form_field
 EDITABLE_SECTIONS_EXCLUDED = {"system"}
 
 
-def _format_bool(value) -> str:
+def format_bool(value) -> str:
     if value is None:
         return ""
     return str(_l("Yes")) if value else str(_l("No"))
@@ -31,15 +31,26 @@ def _format_money(value) -> str:
     return format_decimal(Decimal(value), format="#,##0.00")
 
 
+def _format_plain(value) -> str:
+    # Flask-AppBuilder prints an empty value as "None".
+    return "" if value is None else value
+
+
+def _format_many(values) -> str:
+    return "、".join(str(v) for v in values or ())
+
+
 def formatter_for(spec: FieldSpec):
     """How a value of this field is shown in lists and on the card."""
     if spec.type == FieldType.CHOICE:
         return spec.choice_label
     if spec.type == FieldType.BOOL:
-        return _format_bool
+        return format_bool
     if spec.type == FieldType.MONEY:
         return _format_money
-    return None
+    if spec.type == FieldType.RELATION_MANY:
+        return _format_many
+    return _format_plain
 
 
 class ArchiveModelView(ModelView):
@@ -108,6 +119,14 @@ class ArchiveModelView(ModelView):
         if unset("order_columns"):
             cls.order_columns = [s.form_name for s in specs.values()
                                  if s.listed and s.type != FieldType.RELATION_MANY]
+
+    def _init_forms(self):
+        super()._init_forms()
+        # Optional dropdowns of related records show "—" when empty, not WTForms' "__None".
+        for form in (self.add_form, self.edit_form):
+            for unbound in vars(form).values():
+                if getattr(unbound, "field_class", None) is not None and "allow_blank" in unbound.kwargs:
+                    unbound.kwargs["blank_text"] = "—"
 
     @classmethod
     def _fieldsets(cls, specs: list[FieldSpec]) -> list:
