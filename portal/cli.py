@@ -41,7 +41,7 @@ def seed_command(demo: bool, if_empty: bool, random_seed: int) -> None:
     import sqlalchemy as sa
 
     from portal.models import Customer
-    from portal.seeds import codes, demo as demo_data
+    from portal.seeds import codes
 
     problem = _schema_problem()
     if problem:
@@ -51,6 +51,8 @@ def seed_command(demo: bool, if_empty: bool, random_seed: int) -> None:
     if not demo:
         click.echo("code tables loaded")
         return
+    from portal.seeds import demo as demo_data
+
     if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(Customer)):
         click.echo("demo archive: customers exist already, nothing loaded")
         return
@@ -76,3 +78,17 @@ def _schema_problem() -> str | None:
 
     problem = schema_problem(db.engine)
     return None if problem is None else f"{problem[0]}\n  → {problem[1]}"
+
+
+@portal_cli.command("logins")
+@with_appcontext
+def logins_command() -> None:
+    """Print how to log in: the demo users when they exist."""
+    from portal.seeds import demo
+
+    sm = current_app.appbuilder.sm
+    if sm.find_user(username="admin") is not None and sm.find_user(username="clerk") is not None:
+        click.echo(demo.login_help())
+    else:
+        click.echo("  No demo users. Create an administrator with:\n"
+                   "    .venv/bin/flask --app wsgi fab create-admin")
