@@ -58,7 +58,11 @@ def seed_command(demo: bool, if_empty: bool, random_seed: int) -> None:
         return
     summary = demo_data.load_demo(db.session, current_app.appbuilder, seed=random_seed)
     db.session.commit()
-    click.echo("demo archive loaded: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+    if summary.get("skipped"):
+        click.echo(f"demo archive: {summary['skipped']}, nothing loaded")
+    else:
+        counts = ", ".join(f"{k} {v}" for k, v in summary.items() if k not in ("skipped", "seconds"))
+        click.echo(f"demo archive loaded in {summary.get('seconds', 0):.1f} s: {counts}")
     click.echo(demo_data.login_help())
 
 
