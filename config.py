@@ -84,6 +84,7 @@ FAB_ADD_SECURITY_API = False
 FAB_API_SWAGGER_UI = _bool("FAB_API_SWAGGER_UI", False)
 FAB_API_MAX_PAGE_SIZE = _int("FAB_API_MAX_PAGE_SIZE", 200)
 FAB_INDEX_VIEW = "portal.views.home.HomeView"
+FAB_BASE_TEMPLATE = "portal/base.html"
 
 # Languages: Chinese first; English is complete and one click away.
 BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "zh_CN")

@@ -15,6 +15,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import health, services
     from .extensions import db, migrate
+    from .security import users
     from .security.manager import PortalSecurityManager
 
     app = Flask(__name__, template_folder=str(BASE_DIR / "templates"), static_folder="static",
@@ -26,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), compare_type=True)
     services.install()
+    users.install()
 
     with app.app_context():
         appbuilder = AppBuilder(security_manager_class=PortalSecurityManager)

@@ -111,3 +111,4 @@ def test_a_new_field_appears_in_labels_lists_forms_and_filters_without_other_edi
     assert ("chip" in PetView.add_fieldsets[0][1]["fields"])
     assert "name" in PetView.search_columns
     assert "Chip number" in fields_of(Pet)["chip"].headers
+
