@@ -63,7 +63,7 @@ def seed_command(demo: bool, if_empty: bool, random_seed: int) -> None:
     else:
         counts = ", ".join(f"{k} {v}" for k, v in summary.items() if k not in ("skipped", "seconds"))
         click.echo(f"demo archive loaded in {summary.get('seconds', 0):.1f} s: {counts}")
-    click.echo(demo_data.login_help())
+        click.echo("logins: flask --app wsgi portal logins")
 
 
 @portal_cli.command("check")
