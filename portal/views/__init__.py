@@ -37,7 +37,7 @@ MENUS = (
     ("Activity", _l("Sales activity"), "fa-calendar", ACTIVITY_MENU),
     ("Catalog", _l("Products and codes"), "fa-list", CATALOG_MENU),
 )
-NO_MENU = (archive.TransactionLineView, archive.LifecycleEventView)
+NO_MENU = (archive.TransactionLineView, archive.LifecycleEventView, archive.ReferralView)
 
 
 def register_views(appbuilder) -> None:

@@ -5,6 +5,7 @@ import datetime as dt
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action
 from flask_appbuilder.forms import DynamicForm
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
@@ -17,7 +18,7 @@ from portal.models import (
     AfterSales, CompetitorPresence, Contact, Customer, LifecycleEvent, Promotion, PromotionTarget, PurchaseProject,
     Transaction, TransactionLine, Visit,
 )
-from portal.services import lifecycle, referrals
+from portal.services import lifecycle, referrals, verification
 
 from .base import ArchiveModelView
 
@@ -104,6 +105,15 @@ class FormerCustomerForm(DynamicForm):
     stopped_on = StringField(_l("Stopped on"))
 
 
+class ReferralView(ArchiveModelView):
+    """The customers a customer brought in (客户推荐): the next link of its referral chain."""
+
+    model = Customer
+    noun, plural = _l("Referred customer"), _l("Referred customers")
+    list_columns = ["number", "name", "stage", "owner", "acquired_on"]
+    base_permissions = ["can_list"]
+
+
 class CustomerView(ArchiveModelView):
     """客户档案卡: the card's sections as fieldsets, its related records as tabs."""
 
@@ -111,12 +121,13 @@ class CustomerView(ArchiveModelView):
     model = Customer
     related_views = [
         ContactView, TransactionView, AfterSalesView, VisitView, PromotionTargetView,
-        PurchaseProjectView, CompetitorPresenceView, LifecycleEventView,
+        PurchaseProjectView, CompetitorPresenceView, ReferralView, LifecycleEventView,
     ]
     show_template = "portal/customer_show.html"
     edit_template = EDIT_WITH_TABS
     base_order = ("number", "desc")
-    extra_search_columns = ("city", "customer_type", "source", "industry", "team", "is_core")
+    extra_search_columns = ("city", "customer_type", "source", "industry", "team", "is_core", "verified_on",
+                            "referred_by")
     extra_validators = {"referred_by": [NoReferralLoop()]}
 
     def render_template(self, template, **kwargs):
@@ -126,6 +137,17 @@ class CustomerView(ArchiveModelView):
                 stage = fields_of(Customer)["stage"]
                 kwargs.update(stage_label=stage.choice_label(customer.stage), stage_since=customer.stage_since)
         return super().render_template(template, **kwargs)
+
+    @action("verify", _l("Mark verified"), _l("Mark the selected cards as checked by you today?"), "fa-check")
+    def verify(self, items):
+        """档案审查: stamp the selected cards as verified by the current user today."""
+        items = items if isinstance(items, list) else [items]
+        for customer in items:
+            verification.verify(customer)
+        db.session.commit()
+        flash(str(_l("%(n)d cards marked verified.", n=len(items))), "success")
+        self.update_redirect()
+        return redirect(self.get_redirect())
 
     @expose("/former/<int:pk>", methods=["GET", "POST"])
     @has_access

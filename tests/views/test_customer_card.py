@@ -137,3 +137,34 @@ def test_search_by_mobile_and_filter_by_stage(client):
     html = client.get("/customerview/list/?_flt_0_mobile=13812345678").text
     assert "甲" in html and ">乙<" not in html
     assert client.get("/customerview/list/?_flt_0_stage=potential").status_code == 200
+
+
+def test_the_custodian_marks_cards_verified_and_a_clerk_cannot(client, app):
+    from tests.conftest import user
+
+    login(client, "clerk")
+    add_customer(client, name="甲")
+    add_customer(client, name="乙")
+    ids = db.session.scalars(sa.select(Customer.id).order_by(Customer.id)).all()
+    client.post("/customerview/action_post", data={"action": "verify", "rowid": [str(i) for i in ids]})
+    db.session.expire_all()
+    assert all(c.verified_on is None for c in db.session.scalars(sa.select(Customer)))
+
+    client.get("/logout/")
+    login(client, "custodian")
+    response = client.post("/customerview/action_post", data={"action": "verify", "rowid": [str(i) for i in ids]})
+    assert response.status_code == 302
+    db.session.expire_all()
+    custodian = user(app, "custodian")
+    for customer in db.session.scalars(sa.select(Customer)):
+        assert customer.verified_on == dt.date.today() and customer.verified_by_id == custodian.id
+
+
+def test_the_card_lists_the_customers_it_referred(client):
+    login(client, "clerk")
+    add_customer(client, name="介绍人公司")
+    referrer = db.session.scalars(sa.select(Customer)).one()
+    add_customer(client, name="被介绍公司", referred_by=str(referrer.id))
+    page = client.get(f"/customerview/show/{referrer.id}").text
+    tab = page[page.index('id="ReferralView"'):]
+    assert "被介绍公司" in tab[:tab.index("</table>")]
