@@ -11,6 +11,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """A configured portal. ``config`` overrides settings (tests pass their database here)."""
+    import config as config_module
     from flask_appbuilder import AppBuilder
 
     from . import health, services
@@ -19,7 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .security.manager import PortalSecurityManager
 
     app = Flask(__name__, template_folder=str(BASE_DIR / "templates"), static_folder="static",
-                instance_path=str(BASE_DIR / "instance"))
+                instance_path=str(config_module.INSTANCE_DIR))
     app.config.from_object("config")
     if config:
         app.config.update(config)

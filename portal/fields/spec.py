@@ -42,19 +42,8 @@ NUMBER_TYPES = frozenset({FieldType.INT, FieldType.DECIMAL, FieldType.MONEY})
 
 
 @dataclass(frozen=True)
-class Choice:
-    code: str
-    zh: str
-    en: str
-
-    @property
-    def label(self) -> str:
-        return pick(self.zh, self.en)
-
-
-@dataclass(frozen=True)
-class Section:
-    """A fieldset of the card, in the order DOMAIN.md gives."""
+class _Named:
+    """Something with a stable key and a Chinese and an English label."""
 
     key: str
     zh: str
@@ -63,6 +52,18 @@ class Section:
     @property
     def label(self) -> str:
         return pick(self.zh, self.en)
+
+
+class Choice(_Named):
+    """One value of a choice field: ``key`` is what is stored."""
+
+    @property
+    def code(self) -> str:
+        return self.key
+
+
+class Section(_Named):
+    """A fieldset of the card, in the order DOMAIN.md gives."""
 
 
 @dataclass(frozen=True)
