@@ -16,7 +16,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from . import health, services
     from .extensions import db, migrate
-    from .security import users
+    from .security import history, users
     from .security.manager import PortalSecurityManager
 
     app = Flask(__name__, template_folder=str(BASE_DIR / "templates"), static_folder="static",
@@ -29,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), compare_type=True)
     services.install()
     users.install()
+    history.install()
 
     with app.app_context():
         appbuilder = AppBuilder(security_manager_class=PortalSecurityManager)

@@ -29,3 +29,28 @@ def acting_as(user_id: int | None):
         yield
     finally:
         _acting_user_id.reset(token)
+
+
+_change_source: contextvars.ContextVar[str | None] = contextvars.ContextVar("change_source", default=None)
+
+
+def change_source() -> str:
+    """Where the changes being written come from: form, api, import batch, bulk action, command."""
+    source = _change_source.get()
+    if source:
+        return source
+    if has_request_context():
+        from flask import request
+
+        return "api" if request.path.startswith("/api/") else "form"
+    return "command"
+
+
+@contextmanager
+def changes_from(source: str):
+    """Label the changes written inside the block (e.g. ``import:42``, ``reassign``)."""
+    token = _change_source.set(source)
+    try:
+        yield
+    finally:
+        _change_source.reset(token)

@@ -172,3 +172,14 @@ def admin_client(client):
 
 def user(app, username: str):
     return app.appbuilder.sm.find_user(username)
+
+
+def form_version(client, edit_url: str) -> str:
+    """The hidden record version an edit form was loaded with, as a browser would post it."""
+    import re
+
+    html = client.get(edit_url).text
+    match = re.search(r'<input[^>]*name="version"[^>]*value="(\d+)"', html) or re.search(
+        r'<input[^>]*value="(\d+)"[^>]*name="version"', html)
+    assert match, f"no version field on {edit_url}"
+    return match.group(1)

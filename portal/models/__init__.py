@@ -12,3 +12,4 @@ from .visit import Visit  # noqa: F401
 from .marketing import Promotion, PromotionTarget  # noqa: F401
 from .key_account import CompetitorPresence, PurchaseProject  # noqa: F401
 from .numbering import NumberSequence  # noqa: F401
+from .audit import AccessLog, ChangeLog  # noqa: F401

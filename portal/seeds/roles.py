@@ -57,10 +57,17 @@ def apply_roles(appbuilder, data: dict | None = None) -> list[str]:
     Also creates Flask-AppBuilder's own Admin and Public roles and every view's
     permissions (what ``FAB_UPDATE_PERMS`` would do at start-up, done here once instead).
     """
+    from portal.security.permissions import GATE_PERMISSIONS
+
     data = data or load_roles()
     sm = appbuilder.sm
     BaseSecurityManager.create_db(sm)
     appbuilder.add_permissions(update_perms=True)
+    # The gate's own rights (scope, sensitive data, purge, reassign) are permissions too;
+    # Admin holds them all.
+    admin = sm.find_role(sm.auth_role_admin)
+    for permission, view in GATE_PERMISSIONS:
+        sm.add_permission_role(admin, sm.add_permission_view_menu(permission, view))
     names = []
     for role_name in data["roles"]:
         grants = role_grants(data, role_name)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask import g, request
 from flask_appbuilder import ModelView
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import LazyString, format_decimal, gettext as _, lazy_gettext as _l
 
 from portal.fields import FieldSpec, FieldType, fields_of, sections_of
+from portal.models.base import Versioned
+from portal.security import access_log, locking, masking
+from portal.security.interface import ScopedInterface
 
-from .forms import RegistryValidator, form_field
+from .forms import RegistryValidator, SeenVersionField, form_field
 
 EDITABLE_SECTIONS_EXCLUDED = {"system"}
 
@@ -41,7 +44,18 @@ def _format_many(values) -> str:
 
 
 def formatter_for(spec: FieldSpec):
-    """How a value of this field is shown in lists and on the card."""
+    """How a value of this field is shown in lists and on the card (masked if need be)."""
+    plain = _plain_formatter(spec)
+    if not spec.sensitive:
+        return plain
+
+    def masked(value):
+        return plain(value) if masking.can_see_sensitive() else (masking.mask(spec, value) or "")
+
+    return masked
+
+
+def _plain_formatter(spec: FieldSpec):
     if spec.type == FieldType.CHOICE:
         return spec.choice_label
     if spec.type == FieldType.BOOL:
@@ -74,7 +88,7 @@ class ArchiveModelView(ModelView):
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("model") is None:
             return
-        cls.datamodel = SQLAInterface(cls.model)
+        cls.datamodel = ScopedInterface(cls.model)
         specs = fields_of(cls.model)
         editable = [s for s in specs.values()
                     if not s.readonly and s.name not in cls.readonly_fields and s.section not in EDITABLE_SECTIONS_EXCLUDED]
@@ -111,6 +125,12 @@ class ArchiveModelView(ModelView):
             extra = {s.name: f for s in editable if (f := form_field(cls.model, s)) is not None}
             cls.add_form_extra_fields = extra
             cls.edit_form_extra_fields = dict(extra)
+            if issubclass(cls.model, Versioned) and cls.edit_fieldsets:
+                # The version the user saw travels with the edit (optimistic locking);
+                # hidden fields are rendered by the form's hidden_tag().
+                cls.edit_form_extra_fields["version"] = SeenVersionField()
+                cls.edit_fieldsets = [(cls.edit_fieldsets[0][0], {"fields": [*cls.edit_fieldsets[0][1]["fields"], "version"]}),
+                                      *cls.edit_fieldsets[1:]]
         if unset("validators_columns"):
             cls.validators_columns = {s.form_name: [RegistryValidator(s)] for s in editable
                                       if s.type in (FieldType.RELATION, FieldType.RELATION_MANY)}
@@ -119,6 +139,51 @@ class ArchiveModelView(ModelView):
         if unset("order_columns"):
             cls.order_columns = [s.form_name for s in specs.values()
                                  if s.listed and s.type != FieldType.RELATION_MANY]
+
+    # -- the security gate on the form and page paths ------------------------------------
+
+    def _sensitive_specs(self):
+        return [s for s in fields_of(self.model).values() if s.sensitive]
+
+    def _list(self, **kwargs):
+        widgets = super()._list(**kwargs)
+        list_widget = widgets.get("list")
+        count = list_widget.template_args.get("count") if list_widget is not None else None
+        filters = {k: v for k, v in request.args.items(multi=True)} if request else {}
+        access_log.record("list", self.model.__name__, row_count=count, detail={"filters": filters} if filters else None)
+        return widgets
+
+    def _show(self, pk):
+        widgets = super()._show(pk)
+        access_log.record("show", self.model.__name__, pk)
+        return widgets
+
+    def prefill_form(self, form, pk):
+        """Sensitive fields the user may not see are shown masked and cannot be typed in."""
+        super().prefill_form(form, pk)
+        if masking.can_see_sensitive():
+            return
+        for spec in self._sensitive_specs():
+            if spec.name in form:
+                field = form[spec.name]
+                field.data = masking.mask(spec, field.data)
+                field.render_kw = {**(field.render_kw or {}), "disabled": True}
+
+    def process_form(self, form, is_created):
+        super().process_form(form, is_created)
+        if not masking.can_see_sensitive():
+            # Fields the user may not change are not written back (the validator has
+            # already refused any value typed into them).
+            for spec in self._sensitive_specs():
+                if spec.name in form:
+                    form[spec.name].populate_obj = lambda obj, name: None
+        if not is_created and "version" in form:
+            g.portal_seen_version = form["version"].data
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        if isinstance(item, Versioned):
+            locking.check(item, getattr(g, "portal_seen_version", None))
 
     def _init_forms(self):
         super()._init_forms()

@@ -12,9 +12,10 @@ from flask_appbuilder.fieldwidgets import (
     BS3TextAreaFieldWidget, BS3TextFieldWidget, DatePickerWidget, DateTimePickerWidget, Select2Widget,
 )
 from flask_babel import LazyString, lazy_gettext as _l
-from wtforms import BooleanField, Field, SelectField, StringField, TextAreaField, ValidationError
+from wtforms import BooleanField, Field, HiddenField, SelectField, StringField, TextAreaField, ValidationError
 
 from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
+from portal.security import masking
 
 _WIDGETS = {
     FieldType.LONGTEXT: (TextAreaField, BS3TextAreaFieldWidget),
@@ -32,6 +33,10 @@ class RegistryValidator:
         self.field_flags = {"required": True} if spec.required else {}
 
     def __call__(self, form, field: Field) -> None:
+        if self.spec.sensitive and not masking.can_see_sensitive():
+            if field.data not in (None, "", []):
+                raise ValidationError(str(_l("You may not enter or change this field.")))
+            return
         if self.spec.type in (FieldType.RELATION, FieldType.RELATION_MANY):
             if self.spec.required and not field.data:
                 raise ValidationError(str(_l("This field is required.")))
@@ -61,6 +66,14 @@ class UniqueValidator:
         if db.session.execute(query.limit(1)).first() is not None:
             raise ValidationError(str(_l("%(label)s %(value)s is already used by another record.",
                                          label=self.spec.label, value=field.data)))
+
+
+class SeenVersionField(HiddenField):
+    """The record version the form was loaded with. It is compared with the stored
+    version before saving (optimistic locking) and never written to the record itself."""
+
+    def populate_obj(self, obj, name):
+        pass
 
 
 class _EmptyAsNone:

@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.fields import FieldType, fields_of
 from portal.views import MENUS, NO_MENU
 from portal.views.base import EDITABLE_SECTIONS_EXCLUDED
-from tests.conftest import login
+from tests.conftest import form_version, login
 
 # Catalogue first, so that what a record points at exists before the record.
 VIEWS = [view for _, _, _, items in (MENUS[2], MENUS[0], MENUS[1]) for view, *_ in items] + list(NO_MENU)
@@ -109,6 +109,8 @@ def test_every_model_can_be_added_shown_and_edited_through_its_form(admin):
         data[text_field.name] = "已修改"
         if "number" in data:
             data["number"] = record.number
+        if hasattr(view.model, "version"):
+            data["version"] = form_version(admin, endpoint(view, "edit", record.id))
         response = admin.post(endpoint(view, "edit", record.id), data=data)
         assert response.status_code == 302, f"{view.__name__} edit refused"
         db.session.expire_all()

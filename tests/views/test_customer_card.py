@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import Customer, LifecycleEvent, Transaction
-from tests.conftest import login
+from tests.conftest import form_version, login
 
 
 def add_customer(client, **fields):
@@ -70,9 +70,11 @@ def test_a_customer_cannot_be_its_own_referrer(client):
     add_customer(client, name="乙")
     first, second = db.session.scalars(sa.select(Customer).order_by(Customer.id)).all()
     # 乙 was referred by 甲; now 甲 claims to be referred by 乙: a loop
-    edit = {"name": "乙", "customer_type": "org", "number": second.number, "referred_by": str(first.id)}
+    edit = {"name": "乙", "customer_type": "org", "number": second.number, "referred_by": str(first.id),
+            "version": form_version(client, f"/customerview/edit/{second.id}")}
     assert client.post(f"/customerview/edit/{second.id}", data=edit).status_code == 302
-    loop = {"name": "甲", "customer_type": "org", "number": first.number, "referred_by": str(second.id)}
+    loop = {"name": "甲", "customer_type": "org", "number": first.number, "referred_by": str(second.id),
+            "version": form_version(client, f"/customerview/edit/{first.id}")}
     response = client.post(f"/customerview/edit/{first.id}", data=loop)
     assert response.status_code == 200
     assert any("推荐" in e for e in field_errors(response.text))
