@@ -34,9 +34,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         appbuilder = AppBuilder(security_manager_class=PortalSecurityManager)
         appbuilder.init_app(app, db.session)
+        from .api import register_apis
         from .views import register_views
 
         register_views(appbuilder)
+        register_apis(appbuilder)
 
     health.install(app)
     from .cli import portal_cli

@@ -126,3 +126,9 @@ class ChangeLog(Model):
 
     user = relationship("User")
     customer = relationship("Customer")
+
+    def changes_html(self):
+        """The changes as the card's History tab shows them (labels, masking)."""
+        from portal.security.history import render_changes
+
+        return render_changes(self)

@@ -143,3 +143,41 @@ def install() -> None:
         sa.event.listen(Session, "before_flush", lambda s, ctx, inst: refuse_log_rewrites(s))
         sa.event.listen(Session, "after_flush", record_flush)
         _installed = True
+
+
+def _display(spec, value, text):
+    from portal.views.base import formatter_for  # how the card shows a value
+
+    if text is not None:
+        return text
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if spec is None or value is None:
+        return "" if value is None else str(value)
+    shown = formatter_for(spec)(value)
+    return "" if shown is None else str(shown)
+
+
+def render_changes(entry: ChangeLog):
+    """The entry's changes as 'label: old → new' lines, labels from the registry and
+    sensitive values masked for users without the right."""
+    from markupsafe import Markup, escape
+
+    from portal.fields import registry
+
+    from .masking import can_see_sensitive, mask
+
+    try:
+        specs = fields_of(registry.model_for(entry.object_type))
+    except KeyError:
+        specs = {}
+    lines = []
+    for name, change in (entry.changes or {}).items():
+        spec = specs.get(name)
+        label = spec.label if spec is not None else name
+        old = _display(spec, change.get("old"), change.get("old_text"))
+        new = _display(spec, change.get("new"), change.get("new_text"))
+        if spec is not None and spec.sensitive and not can_see_sensitive():
+            old, new = mask(spec, old) or "", mask(spec, new) or ""
+        lines.append(escape(f"{label}: {old} → {new}"))
+    return Markup("<br>").join(lines)

@@ -6,11 +6,7 @@ from flask import g, has_request_context
 
 SCOPE_VIEW = "CustomerScope"      # scope_all: every customer; scope_team: the managed teams'
 SENSITIVE_VIEW = "SensitiveData"  # see_sensitive: unmasked sensitive fields, and may change them
-ARCHIVE_VIEW = "ArchiveAdmin"     # purge: delete a customer for good; reassign: move customers
-GATE_PERMISSIONS = (
-    ("scope_all", SCOPE_VIEW), ("scope_team", SCOPE_VIEW), ("see_sensitive", SENSITIVE_VIEW),
-    ("purge", ARCHIVE_VIEW), ("reassign", ARCHIVE_VIEW),
-)
+GATE_PERMISSIONS = (("scope_all", SCOPE_VIEW), ("scope_team", SCOPE_VIEW), ("see_sensitive", SENSITIVE_VIEW))
 
 
 def current_user():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from . import archive, catalog
+from . import archive, audit, catalog
 
 # (view, menu name, label, icon); menu names are stable keys used by role permissions.
 ARCHIVE_MENU = (
@@ -32,10 +32,15 @@ CATALOG_MENU = (
     (catalog.ProductCategoryView, "Product categories", _l("Product categories"), "fa-folder"),
     (catalog.PriceListView, "Price lists", _l("Price lists"), "fa-money"),
 )
+AUDIT_MENU = (
+    (audit.AccessLogView, "Access log", _l("Access log"), "fa-eye"),
+    (audit.ChangeLogView, "Change history", _l("Change history"), "fa-history"),
+)
 MENUS = (
     ("Archive", _l("Customer archive"), "fa-archive", ARCHIVE_MENU),
     ("Activity", _l("Sales activity"), "fa-calendar", ACTIVITY_MENU),
     ("Catalog", _l("Products and codes"), "fa-list", CATALOG_MENU),
+    ("Audit", _l("Audit"), "fa-shield", AUDIT_MENU),
 )
 NO_MENU = (archive.TransactionLineView, archive.LifecycleEventView, archive.ReferralView)
 

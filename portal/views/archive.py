@@ -8,7 +8,8 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.forms import DynamicForm
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField, TextAreaField
+import sqlalchemy as sa
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms import ValidationError
 from wtforms.validators import DataRequired
 
@@ -18,8 +19,11 @@ from portal.models import (
     AfterSales, CompetitorPresence, Contact, Customer, LifecycleEvent, Promotion, PromotionTarget, PurchaseProject,
     Transaction, TransactionLine, Visit,
 )
-from portal.services import lifecycle, referrals, verification
+from portal.context import changes_from
+from portal.security import access_log, scope
+from portal.services import archive, assignment, lifecycle, referrals, verification
 
+from .audit import ChangeLogView
 from .base import ArchiveModelView
 
 SHOW_WITH_TABS = "appbuilder/general/model/show_cascade.html"
@@ -100,6 +104,12 @@ class NoReferralLoop:
             raise ValidationError(str(_l("A customer cannot be referred by itself or by a customer it referred.")))
 
 
+class ReassignForm(DynamicForm):
+    from_user = SelectField(_l("Customers of"), coerce=int, validators=[DataRequired()])
+    to_users = SelectMultipleField(_l("Give them to"), coerce=int, validators=[DataRequired()])
+    deactivate = BooleanField(_l("The person is leaving: deactivate the user"), default=True)
+
+
 class FormerCustomerForm(DynamicForm):
     reason = TextAreaField(_l("Reason for stopping"), validators=[DataRequired()])
     stopped_on = StringField(_l("Stopped on"))
@@ -121,7 +131,7 @@ class CustomerView(ArchiveModelView):
     model = Customer
     related_views = [
         ContactView, TransactionView, AfterSalesView, VisitView, PromotionTargetView,
-        PurchaseProjectView, CompetitorPresenceView, ReferralView, LifecycleEventView,
+        PurchaseProjectView, CompetitorPresenceView, ReferralView, LifecycleEventView, ChangeLogView,
     ]
     show_template = "portal/customer_show.html"
     edit_template = EDIT_WITH_TABS
@@ -132,7 +142,7 @@ class CustomerView(ArchiveModelView):
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and "pk" in kwargs:
-            customer = db.session.get(Customer, kwargs["pk"])
+            customer = self.datamodel.get(kwargs["pk"], self._base_filters)
             if customer is not None:
                 stage = fields_of(Customer)["stage"]
                 kwargs.update(stage_label=stage.choice_label(customer.stage), stage_since=customer.stage_since)
@@ -149,11 +159,58 @@ class CustomerView(ArchiveModelView):
         self.update_redirect()
         return redirect(self.get_redirect())
 
+    def _delete(self, pk):
+        """Purge (custodian only, by permission): the customer and everything recorded about
+        it go, each deletion kept in the change history and the purge in the access log."""
+        customer = self.datamodel.get(pk, self._base_filters)
+        if customer is None:
+            abort(404)
+        label = str(customer)
+        with changes_from("purge"):
+            counts = archive.purge(db.session, customer)
+            db.session.commit()
+        access_log.record("purge", "Customer", pk, detail={"customer": label, "deleted": counts})
+        flash(str(_l("%(customer)s and its records were deleted for good.", customer=label)), "success")
+
+    @expose("/reassign", methods=["GET", "POST"])
+    @has_access
+    def reassign(self):
+        """Move a leaving salesperson's customers (optionally split among several people)."""
+        from flask import g
+
+        sm = self.appbuilder.sm
+        users = [u for u in db.session.scalars(sa.select(sm.user_model).order_by(sm.user_model.username))]
+        team_only = scope.kind(g.user) != "all"
+        if team_only:
+            allowed = assignment.managed_user_ids(db.session, g.user.id)
+            users = [u for u in users if u.id in allowed]
+        form = ReassignForm()
+        form.from_user.choices = [(u.id, f"{u.get_full_name()} ({u.username})") for u in users]
+        form.to_users.choices = [(u.id, f"{u.get_full_name()} ({u.username})") for u in users if u.active]
+        if request.method == "POST" and form.validate():
+            by_id = {u.id: u for u in users}
+            try:
+                with changes_from("reassign"):
+                    moved = assignment.reassign(db.session, by_id[form.from_user.data],
+                                                [by_id.get(i) for i in form.to_users.data],
+                                                deactivate=form.deactivate.data)
+                    db.session.commit()
+            except assignment.AssignmentError as exc:
+                db.session.rollback()
+                flash(str(exc.message), "danger")
+            else:
+                total = sum(moved.values())
+                access_log.record("reassign", "User", form.from_user.data, row_count=total,
+                                  detail={"to": moved, "deactivated": form.deactivate.data})
+                flash(str(_l("%(n)d customers were reassigned.", n=total)), "success")
+                return redirect(url_for("CustomerView.list"))
+        return self.render_template("portal/reassign.html", form=form, title=_l("Reassign customers"))
+
     @expose("/former/<int:pk>", methods=["GET", "POST"])
     @has_access
     def former(self, pk: int):
         """Record that a current customer stopped buying, with the reason (旧客户)."""
-        customer = db.session.get(Customer, pk)
+        customer = self.datamodel.get(pk, self._base_filters)
         if customer is None:
             abort(404)
         form = FormerCustomerForm()

@@ -1,0 +1,137 @@
+"""REST API of archive records (FAB ModelRestApi) with the gate applied: row scope through
+the scoped interface (outside the scope answers 404, logged), sensitive fields masked in
+every response and refused on write, registry validation on write, the record version
+required on update (409 with who and when on a stale one), and the access log."""
+from __future__ import annotations
+
+from flask import g, request
+from flask_appbuilder.api import ModelRestApi
+from flask_babel import lazy_gettext as _l
+
+from portal.extensions import db
+from portal.fields import FieldInvalid, FieldType, clean, fields_of
+from portal.models import Contact, Customer
+from portal.security import access_log, locking, masking
+from portal.security.interface import ScopedInterface
+
+
+class WriteRefused(Exception):
+    def __init__(self, status: int, message, **extra):
+        super().__init__(str(message))
+        self.status, self.message, self.extra = status, message, extra
+
+
+def _plain_specs(model):
+    """Described columns an API client reads and writes by name (relations by their id)."""
+    return [s for s in fields_of(model).values() if s.type != FieldType.RELATION_MANY]
+
+
+class ArchiveApi(ModelRestApi):
+    """A model's REST resource generated from its field descriptions."""
+
+    model: type | None = None
+    allow_browser_login = True  # the portal's own pages call it with the session cookie
+    page_size = 50
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("model") is None:
+            return
+        cls.datamodel = ScopedInterface(cls.model)
+        specs = _plain_specs(cls.model)
+        # Relations are named by their relationship (FAB nests them as {id, label}) and
+        # written as the related record's id.
+        cls.list_columns = ["id", *[s.form_name for s in specs if s.listed], "version"]
+        cls.show_columns = ["id", *[s.form_name for s in specs], "version"]
+        writable = [s.form_name for s in specs if not s.readonly and s.section != "system"]
+        cls.add_columns = writable
+        cls.edit_columns = writable
+        plain = [s for s in specs if s.type != FieldType.RELATION]
+        cls.order_columns = [s.name for s in plain if s.listed]
+        cls.search_columns = [s.name for s in plain if s.searchable or s.listed]
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def _mask(self, row: dict) -> None:
+        if masking.can_see_sensitive():
+            return
+        for spec in fields_of(self.model).values():
+            if spec.sensitive and spec.form_name in row:
+                row[spec.form_name] = masking.mask(spec, row[spec.form_name])
+
+    def pre_get(self, data):
+        self._mask(data.get("result", {}))
+        access_log.record("show", self.model.__name__, data.get("id"), detail={"via": "api"})
+
+    def pre_get_list(self, data):
+        for row in data.get("result", []):
+            self._mask(row)
+        access_log.record("list", self.model.__name__, row_count=data.get("count"),
+                          detail={"via": "api", "q": request.args.get("q")})
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def _guard(self, item, *, creating: bool) -> None:
+        body = request.get_json(silent=True) or {}
+        specs = {s.form_name: s for s in fields_of(self.model).values()}
+        errors = {}
+        for name, raw in body.items():
+            spec = specs.get(name)
+            if spec is None or name not in self.edit_columns:
+                continue
+            if spec.sensitive and not masking.can_see_sensitive():
+                raise WriteRefused(403, _l("You may not enter or change this field."), field=name)
+            if spec.type == FieldType.RELATION:
+                if spec.required and raw in (None, ""):
+                    errors[name] = [str(_l("This field is required."))]
+                continue
+            try:
+                setattr(item, spec.name, clean(spec, raw))
+            except FieldInvalid as exc:
+                errors[name] = [str(exc.message)]
+        if errors:
+            raise WriteRefused(422, errors)
+        if not creating:
+            try:
+                locking.check(item, body.get("version"))
+            except locking.StaleEdit as exc:
+                raise WriteRefused(409, exc.message, current_version=exc.current_version, changed_by=exc.who,
+                                   changed_at=exc.when)
+            except locking.VersionMissing as exc:
+                raise WriteRefused(428, exc.message)
+
+    def pre_update(self, item):
+        self._guard(item, creating=False)
+
+    def pre_add(self, item):
+        self._guard(item, creating=True)
+
+    def _refusal(self, exc: WriteRefused):
+        db.session.rollback()
+        if exc.status in (403,):
+            access_log.record("denied", self.model.__name__, request.view_args.get("pk"),
+                              detail={"via": "api", "field": exc.extra.get("field")})
+        message = exc.message if isinstance(exc.message, dict) else str(exc.message)
+        return self.response(exc.status, message=message, **exc.extra)
+
+    def put_headless(self, pk):
+        try:
+            return super().put_headless(pk)
+        except WriteRefused as exc:
+            return self._refusal(exc)
+
+    def post_headless(self):
+        try:
+            return super().post_headless()
+        except WriteRefused as exc:
+            return self._refusal(exc)
+
+
+class CustomerApi(ArchiveApi):
+    resource_name = "customer"
+    model = Customer
+
+
+class ContactApi(ArchiveApi):
+    resource_name = "contact"
+    model = Contact

@@ -1,0 +1,31 @@
+"""Nothing a clerk does deletes data for good: customers are archived (former customers)
+or, by the custodian only, purged — with every deleted record kept in the change history."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from portal.models import (
+    AfterSales, CompetitorPresence, Customer, PromotionTarget, PurchaseProject, Transaction, Visit,
+)
+
+DEPENDENTS = (Transaction, AfterSales, Visit, PromotionTarget, PurchaseProject, CompetitorPresence)
+
+
+def purge(session: Session, customer: Customer) -> dict[str, int]:
+    """Delete ``customer`` and everything recorded about it, through the ORM so the change
+    history keeps each deleted record. Returns how many records of each kind went."""
+    counts: dict[str, int] = {}
+    with session.no_autoflush:
+        for model in DEPENDENTS:
+            rows = session.scalars(sa.select(model).where(model.customer_id == customer.id)).all()
+            for row in rows:
+                session.delete(row)
+            counts[model.__name__] = len(rows)
+        counts["Contact"] = len(customer.contacts)
+        for referred in session.scalars(sa.select(Customer).where(Customer.referred_by_id == customer.id)):
+            referred.referred_by = None
+    session.flush()
+    session.delete(customer)
+    session.flush()
+    return counts
