@@ -11,7 +11,7 @@ def _warn_if_database_is_not_ready() -> None:
     """Say at start-up, in plain words, what to run when the database is not ready (the
     pages say the same until it is fixed). Commands such as ``flask db upgrade`` load this
     module too, so this only warns."""
-    if any(arg in ("db", "portal", "fab") for arg in sys.argv[1:3]):
+    if any(arg in ("db", "portal", "fab") for arg in sys.argv[1:]):
         return
     from portal.extensions import db
     from portal.health import schema_problem

@@ -43,5 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     health.install(app)
     from .cli import portal_cli
 
+    from . import cli_backup  # noqa: F401  (backup, restore, backups)
+
     app.cli.add_command(portal_cli)
     return app

@@ -82,7 +82,18 @@ def make_app(url: str, **config):
     settings = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "WTF_CSRF_ENABLED": False,
                 "SECRET_KEY": "test-" + uuid.uuid4().hex, "SQLALCHEMY_ENGINE_OPTIONS": {}}
     settings.update(config)
-    return create_app(settings)
+    app = create_app(settings)
+
+    @app.url_value_preprocessor
+    def fresh_g(endpoint, values):
+        # Tests keep an app context pushed (to use the database between requests), and a
+        # request reuses it: start each request with an empty `g`, as in production, so
+        # nothing cached for one user or request leaks into the next.
+        from flask import g
+
+        g.__dict__.clear()
+
+    return app
 
 
 def build_template(url: str, *, demo: bool = False) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask import g, request
 from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.exceptions import DatabaseException
+from marshmallow import ValidationError
 from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
@@ -45,7 +47,7 @@ class ArchiveApi(ModelRestApi):
         cls.show_columns = ["id", *[s.form_name for s in specs], "version"]
         writable = [s.form_name for s in specs if not s.readonly and s.section != "system"]
         cls.add_columns = writable
-        cls.edit_columns = writable
+        cls.edit_columns = [*writable, "version"]  # the version read, for optimistic locking
         plain = [s for s in specs if s.type != FieldType.RELATION]
         cls.order_columns = [s.name for s in plain if s.listed]
         cls.search_columns = [s.name for s in plain if s.searchable or s.listed]
@@ -71,10 +73,11 @@ class ArchiveApi(ModelRestApi):
 
     # -- writes -----------------------------------------------------------------------------
 
-    def _guard(self, item, *, creating: bool) -> None:
-        body = request.get_json(silent=True) or {}
+    def _clean_body(self, body: dict) -> dict:
+        """The request's values judged by the registry (as the forms do); sensitive fields
+        refused to users without the right. Raises :class:`WriteRefused`."""
         specs = {s.form_name: s for s in fields_of(self.model).values()}
-        errors = {}
+        cleaned, errors = dict(body), {}
         for name, raw in body.items():
             spec = specs.get(name)
             if spec is None or name not in self.edit_columns:
@@ -86,30 +89,33 @@ class ArchiveApi(ModelRestApi):
                     errors[name] = [str(_l("This field is required."))]
                 continue
             try:
-                setattr(item, spec.name, clean(spec, raw))
+                value = clean(spec, raw)
             except FieldInvalid as exc:
                 errors[name] = [str(exc.message)]
+            else:
+                cleaned[name] = value.isoformat() if hasattr(value, "isoformat") else (
+                    str(value) if value is not None and spec.type in (FieldType.MONEY, FieldType.DECIMAL) else value)
         if errors:
             raise WriteRefused(422, errors)
-        if not creating:
-            try:
-                locking.check(item, body.get("version"))
-            except locking.StaleEdit as exc:
-                raise WriteRefused(409, exc.message, current_version=exc.current_version, changed_by=exc.who,
-                                   changed_at=exc.when)
-            except locking.VersionMissing as exc:
-                raise WriteRefused(428, exc.message)
+        return cleaned
+
+    def _merge_update_item(self, model_item, data):
+        return super()._merge_update_item(model_item, self._clean_body(data))
 
     def pre_update(self, item):
-        self._guard(item, creating=False)
-
-    def pre_add(self, item):
-        self._guard(item, creating=True)
+        body = request.get_json(silent=True) or {}
+        try:
+            locking.check(item, body.get("version"))
+        except locking.StaleEdit as exc:
+            raise WriteRefused(409, exc.message, current_version=exc.current_version, changed_by=exc.who,
+                               changed_at=exc.when)
+        except locking.VersionMissing as exc:
+            raise WriteRefused(428, exc.message)
 
     def _refusal(self, exc: WriteRefused):
         db.session.rollback()
-        if exc.status in (403,):
-            access_log.record("denied", self.model.__name__, request.view_args.get("pk"),
+        if exc.status == 403:
+            access_log.record("denied", self.model.__name__, (request.view_args or {}).get("pk"),
                               detail={"via": "api", "field": exc.extra.get("field")})
         message = exc.message if isinstance(exc.message, dict) else str(exc.message)
         return self.response(exc.status, message=message, **exc.extra)
@@ -121,10 +127,22 @@ class ArchiveApi(ModelRestApi):
             return self._refusal(exc)
 
     def post_headless(self):
+        """FAB's POST, with the body judged by the registry before it is loaded."""
+        if not request.is_json:
+            return self.response_400(message="Request is not JSON")
         try:
-            return super().post_headless()
+            body = self._clean_body(request.json)
+            item = self.add_model_schema.load(body)
         except WriteRefused as exc:
             return self._refusal(exc)
+        except ValidationError as err:
+            return self.response_422(message=err.messages)
+        try:
+            self.datamodel.add(item)
+        except DatabaseException as exc:
+            return self.response_422(message=str(exc.__cause__))
+        return self.response(201, result=self.add_model_schema.dump(item, many=False),
+                             id=self.datamodel.get_pk_value(item))
 
 
 class CustomerApi(ArchiveApi):

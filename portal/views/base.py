@@ -183,7 +183,12 @@ class ArchiveModelView(ModelView):
     def pre_update(self, item):
         super().pre_update(item)
         if isinstance(item, Versioned):
-            locking.check(item, getattr(g, "portal_seen_version", None))
+            try:
+                locking.check(item, getattr(g, "portal_seen_version", None))
+            except (locking.StaleEdit, locking.VersionMissing):
+                # Drop the refused values at once, so no later query can flush them.
+                self.datamodel.session.rollback()
+                raise
 
     def _init_forms(self):
         super()._init_forms()
