@@ -35,9 +35,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         appbuilder = AppBuilder(security_manager_class=PortalSecurityManager)
         appbuilder.init_app(app, db.session)
         from .api import register_apis
-        from .views import register_views
+        from .views import install_download_guard, register_views
 
         register_views(appbuilder)
+        install_download_guard(app)
         register_apis(appbuilder)
 
     health.install(app)

@@ -52,3 +52,19 @@ def register_views(appbuilder) -> None:
                                 category_label=category_label, category_icon=category_icon)
     for view in NO_MENU:
         appbuilder.add_view_no_menu(view)
+
+
+def install_download_guard(app) -> None:
+    """FAB gives every model view a /download/<file> route for file columns (the archive has
+    none). After its permission check, its handler fails with a server error on a name it
+    did not generate or a file that is not there: answer 404 for those instead."""
+    from flask import request
+    from werkzeug.exceptions import NotFound
+
+    def not_found_on_download(exc):
+        if (request.endpoint or "").endswith(".download"):
+            return NotFound()
+        raise exc
+
+    app.register_error_handler(FileNotFoundError, not_found_on_download)
+    app.register_error_handler(IndexError, not_found_on_download)

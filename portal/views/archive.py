@@ -152,6 +152,8 @@ class CustomerView(ArchiveModelView):
     def verify(self, items):
         """档案审查: stamp the selected cards as verified by the current user today."""
         items = items if isinstance(items, list) else [items]
+        if not items or any(item is None for item in items):
+            abort(404)  # a card outside the user's scope, or none at all
         for customer in items:
             verification.verify(customer)
         db.session.commit()
