@@ -96,3 +96,13 @@ def logins_command() -> None:
     else:
         click.echo("  No demo users. Create an administrator with:\n"
                    "    .venv/bin/flask --app wsgi fab create-admin")
+
+
+@portal_cli.command("prune-access-log")
+@with_appcontext
+def prune_access_log_command() -> None:
+    """Delete access-log entries older than ACCESS_LOG_RETENTION_DAYS (never under 3 years)."""
+    from portal.security import access_log
+
+    removed = access_log.prune()
+    click.echo(f"access log: {removed} entries older than {access_log.retention_days()} days removed")

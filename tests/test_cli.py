@@ -35,3 +35,17 @@ def test_commands_on_an_unmigrated_database_say_what_to_do(database):
             db.engine.dispose()
     finally:
         database.drop(url)
+
+
+def test_prune_access_log_keeps_at_least_three_years(app):
+    import datetime as dt
+
+    from portal.models import AccessLog
+
+    with db.engine.begin() as conn:
+        conn.execute(sa.insert(AccessLog.__table__), [
+            {"at": dt.datetime.now() - dt.timedelta(days=400), "action": "list"},
+            {"at": dt.datetime.now() - dt.timedelta(days=3 * 366 + 5), "action": "list"}])
+    result = app.test_cli_runner().invoke(args=["portal", "prune-access-log"])
+    assert result.exit_code == 0 and "1 entries" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AccessLog)) == 1
