@@ -243,3 +243,14 @@ def test_the_auditor_reads_and_filters_the_access_log_and_nobody_else_does(demo_
     html = auditor.get("/accesslogview/list/?_flt_0_username=zhangwei").text
     assert "zhangwei" in html and "登录成功" in html
     assert demo_login(demo_app.test_client(), "lina").get("/accesslogview/list/").status_code != 200
+
+
+def test_the_start_page_counts_and_lists_only_customers_in_scope(demo_app, sales):
+    mine = owned_by("zhangwei", demo_app)
+    others = db.session.scalars(sa.select(Customer).where(Customer.owner_id != user(demo_app, "zhangwei").id)
+                                .order_by(Customer.changed_on.desc()).limit(8)).all()
+    html = sales.get("/").text
+    recent = html[html.index('id="recent-cards"'):]
+    assert not any(f"/customerview/show/{c.id}\"" in recent for c in others)
+    counts = [int(n) for n in __import__("re").findall(r'font-size:2em">(\d+)<', html)[:3]]
+    assert sum(counts) == len(mine)
