@@ -102,4 +102,51 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
 
 MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 50) * 1024 * 1024
+# FAB's file columns (none yet) keep their files here; its /download/<file> route reads it.
+UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")
+IMG_UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")
 PAGE_SIZE = _int("PORTAL_PAGE_SIZE", 25)
+
+# Backups (flask portal backup) read BACKUP_DIR (default instance/backups) and BACKUP_KEEP
+# (default 10 generations) from the environment: portal/cli_backup.py.
+# Number of reverse proxies in front of the portal (0: none). Set it behind nginx so the
+# client's IP reaches the access log and the login rate limit.
+PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+# Access log retention; never less than 3 years (PIPL art. 56), whatever is set here.
+ACCESS_LOG_RETENTION_DAYS = _int("ACCESS_LOG_RETENTION_DAYS", 3 * 366)
+
+# -- hardening -----------------------------------------------------------------------------
+# (security headers, CSP nonce and CSRF protection of every post: portal/security/headers.py)
+from datetime import timedelta  # noqa: E402
+
+from portal.security.passwords import password_complexity  # noqa: E402
+
+# Sessions: Flask refuses a signed session cookie this long after it was last written
+# (Flask-AppBuilder rewrites it on most page views, so this is an idle timeout); the cookie
+# itself ends with the browser session. SESSION_HOURS may be fractional (0.5 = 30 minutes).
+PERMANENT_SESSION_LIFETIME = timedelta(hours=float(os.environ.get("SESSION_HOURS") or 8))
+# Flask-Login's remember-me cookie (FAB's login does not set it; kept as strict as the session).
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+REMEMBER_COOKIE_DURATION = PERMANENT_SESSION_LIFETIME
+# Strict-Transport-Security is sent only when SESSION_COOKIE_SECURE=1 (served over HTTPS).
+HSTS_MAX_AGE = _int("HSTS_SECONDS", 365 * 24 * 3600)
+
+# Login rate limit (Flask-Limiter, wired by Flask-AppBuilder on the login view's POSTs),
+# per client IP. Behind a reverse proxy the client IP must be restored (ProxyFix), or all
+# users share the proxy's allowance. Production: RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0
+# (needs the `redis` package) so that all gunicorn workers count together; if Redis is
+# down the limiter falls back to counting in each worker's memory instead of failing logins.
+AUTH_RATE_LIMITED = _bool("AUTH_RATE_LIMITED", True)
+AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+RATELIMIT_KEY_PREFIX = "portal-login"
+
+# Passwords set on the portal's pages (add user, reset, change own): at least 10
+# characters, 3 of 4 kinds, not containing the user name (portal/security/passwords.py).
+# Seeding and the command line are not checked. Hashes: scrypt (FAB_PASSWORD_HASH_METHOD).
+FAB_PASSWORD_COMPLEXITY_ENABLED = _bool("PASSWORD_POLICY_ENABLED", True)
+FAB_PASSWORD_COMPLEXITY_VALIDATOR = password_complexity

@@ -9,13 +9,23 @@ from flask import Flask
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+_done: set = set()
+
+
+def _once(install) -> None:
+    """Process-wide hooks (SQLAlchemy events) are registered once, however many apps exist."""
+    if install not in _done:
+        install()
+        _done.add(install)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """A configured portal. ``config`` overrides settings (tests pass their database here)."""
     import config as config_module
     from flask_appbuilder import AppBuilder
 
     from . import health, services
-    from .extensions import db, migrate
+    from .extensions import db, enforce_sqlite_foreign_keys, migrate
     from .security import history, users
     from .security.manager import PortalSecurityManager
 
@@ -29,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), compare_type=True)
     services.install()
     users.install()
+    _once(enforce_sqlite_foreign_keys)
     history.install()
 
     with app.app_context():
@@ -42,6 +53,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         register_apis(appbuilder)
 
     health.install(app)
+    from .security import headers
+
+    headers.install(app)
+    if app.config.get("PROXY_FIX_HOPS"):
+        # Behind nginx & co.: take the client's address and scheme from the proxy's headers,
+        # so the access log and the login rate limit see the real client.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     from .cli import portal_cli
 
     from . import cli_backup  # noqa: F401  (backup, restore, backups)

@@ -4,3 +4,18 @@ from flask_migrate import Migrate
 
 db = SQLA()
 migrate = Migrate()
+
+
+def enforce_sqlite_foreign_keys() -> None:
+    """SQLite ignores foreign keys unless asked per connection; ask, so that SQLite refuses
+    what PostgreSQL refuses (tests on SQLite then catch the same mistakes)."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    @sa.event.listens_for(sa.engine.Engine, "connect")
+    def _foreign_keys_on(dbapi_connection, connection_record):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()

@@ -25,7 +25,7 @@ from decimal import Decimal
 import phonenumbers
 
 DEMO_TODAY = dt.date(2026, 11, 1)
-DEMO_PASSWORD = "Demo@2026"
+DEMO_PASSWORD = "Demo@2026!"
 WINDOW_START = dt.date(2023, 11, 1)   # three years of transactions before DEMO_TODAY
 N_CUSTOMERS = 330
 

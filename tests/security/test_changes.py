@@ -7,7 +7,7 @@ from portal.extensions import db
 from portal.models import AccessLog, ChangeLog, Contact, Customer, Transaction, Visit
 from tests.conftest import form_version, login, user
 
-DEMO = "Demo@2026"
+DEMO = "Demo@2026!"
 
 
 def add_customer(client, **fields):

@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models import AccessLog, Contact, Customer, SalesTeam, Transaction, team_member
 from tests.conftest import login, user
 
-DEMO = "Demo@2026"
+DEMO = "Demo@2026!"
 
 
 def demo_login(client, username):
