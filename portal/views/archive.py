@@ -134,6 +134,7 @@ class CustomerView(ArchiveModelView):
         PurchaseProjectView, CompetitorPresenceView, ReferralView, LifecycleEventView, ChangeLogView,
     ]
     show_template = "portal/customer_show.html"
+    list_template = "portal/customer_list.html"
     edit_template = EDIT_WITH_TABS
     base_order = ("number", "desc")
     extra_search_columns = ("city", "customer_type", "source", "industry", "team", "is_core", "verified_on",

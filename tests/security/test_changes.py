@@ -189,4 +189,7 @@ def test_a_manager_moves_a_leaving_salespersons_customers_in_one_action(demo_app
 
 def test_a_salesperson_cannot_reassign(demo_app):
     sales = login(demo_app.test_client(), "lina", DEMO)
+    assert "reassign-customers" not in sales.get("/customerview/list/").text
     assert sales.get("/customerview/reassign").status_code in (302, 403)
+    manager = login(demo_app.test_client(), "zhouqiang", DEMO)
+    assert "reassign-customers" in manager.get("/customerview/list/").text
