@@ -8,7 +8,9 @@ migrate = Migrate()
 
 def enforce_sqlite_foreign_keys() -> None:
     """SQLite ignores foreign keys unless asked per connection; ask, so that SQLite refuses
-    what PostgreSQL refuses (tests on SQLite then catch the same mistakes)."""
+    what PostgreSQL refuses (tests on SQLite then catch the same mistakes). Also use the
+    write-ahead log: readers do not block the writer, and the access log's small commits
+    (one per page) do not each wait for a full sync of the database file."""
     import sqlite3
 
     import sqlalchemy as sa
@@ -18,4 +20,6 @@ def enforce_sqlite_foreign_keys() -> None:
         if isinstance(dbapi_connection, sqlite3.Connection):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()

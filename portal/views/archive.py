@@ -137,8 +137,8 @@ class CustomerView(ArchiveModelView):
     list_template = "portal/customer_list.html"
     edit_template = EDIT_WITH_TABS
     base_order = ("number", "desc")
-    extra_search_columns = ("city", "customer_type", "source", "industry", "team", "is_core", "verified_on",
-                            "referred_by")
+    # (Not referred_by: its filter would list every customer in a dropdown on every page.)
+    extra_search_columns = ("city", "customer_type", "source", "industry", "team", "is_core", "verified_on")
     extra_validators = {"referred_by": [NoReferralLoop()]}
 
     def render_template(self, template, **kwargs):
