@@ -20,6 +20,9 @@ def enforce_sqlite_foreign_keys() -> None:
         if isinstance(dbapi_connection, sqlite3.Connection):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.OperationalError:
+                pass  # a read-only connection (backup checks) keeps the file's journal mode
             cursor.close()

@@ -109,6 +109,10 @@ class Contact(Stamped, Versioned, Model):
         sa.Text, info=describe("备注", "Notes", "longtext", "profile", aliases=("说明",)),
     )
 
+    # Search keys derived from the name (services/pinyin.py): not fields of the card.
+    name_pinyin: Mapped[str | None] = mapped_column(sa.String(400), index=True)
+    name_initials: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+
     customer = relationship("Customer", backref=sa.orm.backref(
         "contacts", cascade="all, delete-orphan", passive_deletes=True))
 

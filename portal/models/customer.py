@@ -352,6 +352,10 @@ class Customer(Stamped, Versioned, Model):
         sa.String(500), info=describe("审核说明", "Verification note", "text", "verification", max_length=500),
     )
 
+    # Search keys derived from the name (services/pinyin.py): not fields of the card.
+    name_pinyin: Mapped[str | None] = mapped_column(sa.String(400), index=True)
+    name_initials: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+
     # Custom fields a custodian defines: a row in a table, values here (no migration).
     custom_fields: Mapped[dict | None] = mapped_column(JSONDocument, nullable=True)
 

@@ -13,10 +13,11 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import lifecycle, numbering, trade
+    from . import lifecycle, numbering, pinyin, trade
 
     def before_flush(session: Session, flush_context, instances) -> None:
         numbering.assign_numbers(session)
+        pinyin.fill_keys(session)
         trade.recalculate_amounts(session)
         lifecycle.open_new_customers(session)
         lifecycle.apply_new_transactions(session)

@@ -1,0 +1,52 @@
+"""Pinyin search keys: 张伟 is found by typing ``zhangwei`` or ``zw``.
+
+Each name gets two lowercase keys without separators — the full pinyin and the initials —
+stored beside the name and indexed, so a quick search is an indexed prefix match rather
+than a conversion at query time. Latin words keep their letters (full key) and give their
+first letter (initials); digits are kept; punctuation is dropped.
+"""
+from __future__ import annotations
+
+import re
+
+from pypinyin import Style, lazy_pinyin
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def keys(name: str | None) -> tuple[str | None, str | None]:
+    """(full pinyin, initials) of ``name``; (None, None) for an empty name."""
+    if not name or not name.strip():
+        return None, None
+    full, initials = [], []
+    # Whole runs of Chinese go to pypinyin together: its phrase dictionary reads 厦门 as
+    # xiamen, where 厦 alone would be sha.
+    for chunk in re.split(r"([\u3400-\u9fff\uf900-\ufaff]+)", name.lower()):
+        if not chunk:
+            continue
+        if _CJK.match(chunk):
+            for syllable in lazy_pinyin(chunk):
+                full.append(syllable)
+                initials.append(syllable[:1])
+        else:
+            for word in _WORD.findall(chunk):
+                full.append(word)
+                initials.append(word[:1])
+    return "".join(full)[:400] or None, "".join(initials)[:100] or None
+
+
+def looks_like_pinyin(text: str) -> bool:
+    """Only ASCII letters (and digits): worth matching against the pinyin keys."""
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", text or ""))
+
+
+def fill_keys(session) -> None:
+    """Flush hook: new or renamed customers and contacts get fresh keys."""
+    from portal.models import Contact, Customer
+
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, (Customer, Contact)):
+            full, initials = keys(obj.name)
+            if (obj.name_pinyin, obj.name_initials) != (full, initials):
+                obj.name_pinyin, obj.name_initials = full, initials
