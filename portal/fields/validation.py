@@ -107,7 +107,7 @@ def _is_cn_number(digits: str, *, mobile: bool) -> bool:
 
 
 def _clean_phone(spec: FieldSpec, value: Any, today: dt.date) -> str:
-    """Landline as ``0AA-XXXXXXXX`` (extension ``转NNN``), or a mobile as 11 digits."""
+    """Landline as ``0571-88123456`` (extension ``转NNN``), or a mobile as 11 digits."""
     text = _text(value)
     extension = ""
     match = re.search(r"(?:转|ext\.?|x|#)\s*(\d{1,6})$", text, re.IGNORECASE)
