@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from .archive import ContactApi, CustomerApi
+from .grid import GridApi
 
-APIS = (CustomerApi, ContactApi)
+APIS = (CustomerApi, ContactApi, GridApi)
 
 
 def register_apis(appbuilder) -> None:
