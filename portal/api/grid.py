@@ -8,8 +8,10 @@ from flask import request
 from flask_appbuilder.api import BaseApi, expose
 from flask_appbuilder.security.decorators import permission_name, protect
 
+from portal.context import changes_from
 from portal.extensions import db
 from portal.grid.columns import columns_for
+from portal.grid.edit import CellRefused, update_cell
 from portal.grid.rows import GridRequest, GridRequestError, fetch
 from portal.models import Customer
 from portal.security import access_log
@@ -56,3 +58,27 @@ class GridApi(BaseApi):
                           detail={"via": "grid", "filters": grid_request.filters, "q": grid_request.q,
                                   "sort": request.args.get("sort")})
         return self.response(200, **result)
+
+    @expose("/<resource>/rows/<int:pk>", methods=["PATCH"])
+    @protect()
+    @permission_name("put")
+    def update(self, resource: str, pk: int):
+        """One cell: {"field": …, "value": …, "version": the version the row was loaded with}."""
+        found = self._resource(resource)
+        if found is None:
+            return self.response_404()
+        model, view = found
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or "field" not in body:
+            return self.response_400(message="{field, value, version} expected")
+        try:
+            with changes_from("grid"):
+                row = update_cell(db.session, model, pk, body["field"], body.get("value"), body.get("version"),
+                                  can_write=self.appbuilder.sm.has_access("can_edit", view))
+        except CellRefused as exc:
+            db.session.rollback()
+            if exc.status in (403, 404):
+                access_log.record("denied" if exc.status == 403 else "not_found", model.__name__, pk,
+                                  detail={"via": "grid", "field": body.get("field")})
+            return self.response(exc.status, **exc.payload)
+        return self.response(200, row=row)

@@ -136,6 +136,15 @@ def _cell(spec: FieldSpec, value, sees_sensitive: bool):
     return shown
 
 
+def serialize(item, specs: list[FieldSpec], sees_sensitive: bool) -> dict:
+    """One record as a grid row: plain values, relations as {id, label}, masked as needed."""
+    row = {"id": item.id, "version": getattr(item, "version", None)}
+    for spec in specs:
+        value = getattr(item, spec.relation) if spec.type == FieldType.RELATION else getattr(item, spec.name)
+        row[spec.form_name] = _cell(spec, value, sees_sensitive)
+    return row
+
+
 def fetch(session: Session, model, request: GridRequest, user=scope.ALL) -> dict:
     """One page of rows as dicts, with the total and the page count."""
     specs = grid_specs(model)
@@ -155,12 +164,6 @@ def fetch(session: Session, model, request: GridRequest, user=scope.ALL) -> dict
     query = (query.order_by(*order).options(*(selectinload(getattr(model, r)) for r in relations))
              .limit(request.size).offset((request.page - 1) * request.size))
     sees = masking.can_see_sensitive(None if user is scope.ALL else user)
-    rows = []
-    for item in session.scalars(query):
-        row = {"id": item.id, "version": getattr(item, "version", None)}
-        for spec in specs:
-            value = getattr(item, spec.relation) if spec.type == FieldType.RELATION else getattr(item, spec.name)
-            row[spec.form_name] = _cell(spec, value, sees)
-        rows.append(row)
+    rows = [serialize(item, specs, sees) for item in session.scalars(query)]
     last_page = max(1, -(-total // request.size))
     return {"rows": rows, "total": total, "page": request.page, "size": request.size, "last_page": last_page}

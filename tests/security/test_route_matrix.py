@@ -92,7 +92,7 @@ def fill(rule, app) -> str | None:
 
 def _mutates(rule) -> bool:
     method = rule.endpoint.rsplit(".", 1)[-1]
-    return bool(set(rule.methods) & {"POST", "PUT", "DELETE"} - {"GET"}) and "GET" not in rule.methods or method in (
+    return bool(set(rule.methods) & {"POST", "PUT", "PATCH", "DELETE"}) and "GET" not in rule.methods or method in (
         "delete", "action", "action_post", "reassign", "muldelete")
 
 
@@ -104,6 +104,8 @@ def request(client, rule, url):
         return client.delete(url)
     if "PUT" in methods:
         return client.put(url, json={})
+    if "PATCH" in methods:
+        return client.patch(url, json={})
     return client.post(url, data={})
 
 
