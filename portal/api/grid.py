@@ -12,6 +12,7 @@ from portal.context import changes_from
 from portal.extensions import db
 from portal.grid.columns import columns_for
 from portal.grid.edit import CellRefused, update_cell
+from portal.grid.lookups import lookup
 from portal.grid.rows import GridRequest, GridRequestError, fetch
 from portal.models import Customer
 from portal.security import access_log
@@ -58,6 +59,19 @@ class GridApi(BaseApi):
                           detail={"via": "grid", "filters": grid_request.filters, "q": grid_request.q,
                                   "sort": request.args.get("sort")})
         return self.response(200, **result)
+
+    @expose("/<resource>/lookup/<field>", methods=["GET"])
+    @protect()
+    @permission_name("get")
+    def lookup(self, resource: str, field: str):
+        """Type-ahead for a relation column: ?q=… → [{id, label}] (at most 20)."""
+        found = self._resource(resource)
+        if found is None:
+            return self.response_404()
+        try:
+            return self.response(200, result=lookup(db.session, found[0], field, request.args.get("q", "")))
+        except GridRequestError as exc:
+            return self.response_400(message=str(exc.message))
 
     @expose("/<resource>/rows/<int:pk>", methods=["PATCH"])
     @protect()
