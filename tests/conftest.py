@@ -141,9 +141,10 @@ def demo_template(database) -> str:
     database.drop(url)
 
 
-def _app_on_copy(database, template):
+def _app_on_copy(database, template, **config):
+    """A portal (with ``config``) on a fresh copy of ``template``, its app context pushed."""
     url = database.copy(template)
-    application = make_app(url)
+    application = make_app(url, **config)
     ctx = application.app_context()
     ctx.push()
     yield application

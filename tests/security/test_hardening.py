@@ -28,7 +28,7 @@ from werkzeug.security import check_password_hash
 from portal.extensions import db
 from portal.models import ChangeLog, Contact, Customer, Visit
 from portal.security import headers, passwords
-from tests.conftest import PASSWORD, ROLE_USERS, login, make_app, user
+from tests.conftest import _app_on_copy, PASSWORD, ROLE_USERS, login, make_app, user
 
 ROOT = Path(__file__).resolve().parents[2]
 FAB_TEMPLATES = Path(flask_appbuilder.__file__).parent / "templates"
@@ -50,16 +50,9 @@ def hclient(hardened):
 @pytest.fixture
 def csrf_app(database, template):
     """A hardened portal with CSRF checks on, as in production."""
-    url = database.copy(template)
-    application = make_app(url, WTF_CSRF_ENABLED=True)
-    headers.install(application)
-    ctx = application.app_context()
-    ctx.push()
-    yield application
-    db.session.remove()
-    db.engine.dispose()
-    ctx.pop()
-    database.drop(url)
+    for application in _app_on_copy(database, template, WTF_CSRF_ENABLED=True):
+        headers.install(application)
+        yield application
 
 
 def csp_of(response) -> dict[str, str]:
