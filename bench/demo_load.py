@@ -37,7 +37,7 @@ def main() -> None:
 
     from portal.extensions import db
     from portal.models import Customer
-    from portal.seeds import codes, demo, roles
+    from portal.seeds import demo, initialise
     from tests.conftest import make_app
 
     if args.db == "postgres":
@@ -52,9 +52,7 @@ def main() -> None:
     app = make_app(url)
     with app.app_context():
         upgrade()
-        roles.apply_roles(app.appbuilder)
-        codes.load_code_tables(db.session)
-        db.session.commit()
+        initialise(app.appbuilder, db.session)
         started = time.perf_counter()
         summary = demo.load_demo(db.session, app.appbuilder)
         db.session.commit()

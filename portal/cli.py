@@ -19,14 +19,12 @@ def portal_cli() -> None:
 @with_appcontext
 def init_command() -> None:
     """Sync permissions, apply the roles of seeds/roles.json and load the code tables (idempotent)."""
-    from portal.seeds import codes, roles
+    from portal.seeds import initialise
 
     problem = _schema_problem()
     if problem:
         raise click.ClickException(problem)
-    report = roles.apply_roles(current_app.appbuilder)
-    added = codes.load_code_tables(db.session)
-    db.session.commit()
+    report, added = initialise(current_app.appbuilder, db.session)
     click.echo(f"roles: {', '.join(report)}")
     click.echo(f"code tables: {added} rows added")
 

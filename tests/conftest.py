@@ -100,14 +100,12 @@ def build_template(url: str, *, demo: bool = False) -> None:
     """Migrate, apply roles and code tables, add one user per role (and the demo archive)."""
     from flask_migrate import upgrade
 
-    from portal.seeds import codes, roles
+    from portal.seeds import initialise
 
     app = make_app(url)
     with app.app_context():
         upgrade()
-        roles.apply_roles(app.appbuilder)
-        codes.load_code_tables(db.session)
-        db.session.commit()
+        initialise(app.appbuilder, db.session)
         sm = app.appbuilder.sm
         for username, role in ROLE_USERS.items():
             sm.add_user(username, username.title(), "Test", f"{username}@example.cn", sm.find_role(role), PASSWORD)

@@ -4,7 +4,7 @@ every response and refused on write, registry validation on write, the record ve
 required on update (409 with who and when on a stale one), and the access log."""
 from __future__ import annotations
 
-from flask import g, request
+from flask import request
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.exceptions import DatabaseException
 from marshmallow import ValidationError

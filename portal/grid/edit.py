@@ -54,7 +54,13 @@ def update_cell(session: Session, model, pk, field: str, value, seen_version, *,
     except FieldInvalid as exc:
         session.rollback()
         raise CellRefused(422, {"field": field, "errors": {field: [str(exc.message)]}, "message": str(exc.message)})
-    session.commit()
+    try:
+        session.commit()
+    except sa.exc.IntegrityError:
+        # A unique field (customer number, credit code) already used by another record.
+        session.rollback()
+        message = str(_l("%(label)s %(value)s is already used by another record.", label=spec.label, value=value))
+        raise CellRefused(422, {"field": field, "errors": {field: [message]}, "message": message})
     return serialize(item, grid_specs(model), sees)
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from flask_appbuilder import Model
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portal.fields import Section, describe, register_model
 
@@ -15,6 +15,26 @@ from .base import JSONDocument
 
 def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
+
+
+class _Entry:
+    """When and by whom a log entry was written (the user link is cleared if the user goes;
+    the username stays)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(
+        sa.DateTime, nullable=False, default=_now, index=True,
+        info=describe("时间", "Time", "datetime", "basic", listed=True, readonly=True),
+    )
+
+    @declared_attr
+    def user_id(cls) -> Mapped[int | None]:
+        return mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"),
+                             info=describe("用户", "User", "relation", "basic", relation="user", readonly=True))
+
+    @declared_attr
+    def user(cls):
+        return relationship("User")
 
 
 ACCESS_ACTIONS = (
@@ -36,22 +56,13 @@ CHANGE_ACTIONS = (("create", "新增", "Created"), ("update", "修改", "Updated
 
 
 @register_model(Section("basic", "访问记录", "Access"))
-class AccessLog(Model):
+class AccessLog(_Entry, Model):
     """对每次访问进行追踪: one access to the archive, with who, when, from where, what and
     how many rows. Rows are only ever added (the retention command removes old ones)."""
 
     __tablename__ = "access_log"
     __table_args__ = (sa.Index("ix_access_log_user_at", "user_id", "at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(
-        sa.DateTime, nullable=False, default=_now, index=True,
-        info=describe("时间", "Time", "datetime", "basic", listed=True, readonly=True),
-    )
-    user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("ab_user.id", ondelete="SET NULL"),
-        info=describe("用户", "User", "relation", "basic", relation="user", readonly=True),
-    )
     username: Mapped[str | None] = mapped_column(
         sa.String(256), index=True,
         info=describe("用户名", "Username", "text", "basic", listed=True, searchable=True, readonly=True),
@@ -78,25 +89,14 @@ class AccessLog(Model):
                                help_zh="如筛选条件、请求地址", help_en="Filter, address requested …"),
     )
 
-    user = relationship("User")
-
 
 @register_model(Section("basic", "变更记录", "Change"))
-class ChangeLog(Model):
+class ChangeLog(_Entry, Model):
     """One create, update or delete of an archive record, with each field's old → new value."""
 
     __tablename__ = "change_log"
     __table_args__ = (sa.Index("ix_change_log_object", "object_type", "object_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(
-        sa.DateTime, nullable=False, default=_now, index=True,
-        info=describe("时间", "Time", "datetime", "basic", listed=True, readonly=True),
-    )
-    user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("ab_user.id", ondelete="SET NULL"),
-        info=describe("修改人", "By", "relation", "basic", relation="user", readonly=True),
-    )
     username: Mapped[str | None] = mapped_column(
         sa.String(256), info=describe("用户名", "Username", "text", "basic", listed=True, searchable=True, readonly=True),
     )
@@ -124,7 +124,6 @@ class ChangeLog(Model):
         info=describe("变更内容", "Changes", "longtext", "basic", listed=True, readonly=True),
     )
 
-    user = relationship("User")
     customer = relationship("Customer")
 
     def changes_html(self):

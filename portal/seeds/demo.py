@@ -22,7 +22,6 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-import phonenumbers
 
 DEMO_TODAY = dt.date(2026, 11, 1)
 DEMO_PASSWORD = "Demo@2026!"
@@ -625,17 +624,16 @@ class DemoData:
     competitors: list
 
 
-def _valid_number(digits: str, *, mobile: bool, area: str | None = None) -> bool:
+def _passes(field: str, text: str) -> bool:
+    """The demo only hands out values the card's own rules accept unchanged (the field
+    registry's clean(): a mobile of a real range, a landline with a real area code)."""
+    from portal.fields import FieldInvalid, clean, fields_of
+    from portal.models import Customer
+
     try:
-        number = phonenumbers.parse(digits, "CN")
-    except phonenumbers.NumberParseException:
+        return clean(fields_of(Customer)[field], text) == text
+    except FieldInvalid:
         return False
-    if not phonenumbers.is_valid_number(number):
-        return False
-    if mobile:
-        return phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
-                                                    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-    return phonenumbers.length_of_geographical_area_code(number) == len(area)
 
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -700,7 +698,7 @@ class _Generator:
     def mobile(self) -> str:
         while True:
             number = self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randint(0, 99999999):08d}"
-            if number not in self.mobiles and _valid_number(number, mobile=True):
+            if number not in self.mobiles and _passes("mobile", number):
                 self.mobiles.add(number)
                 return number
 
@@ -709,7 +707,7 @@ class _Generator:
         while True:
             local = self.rng.choice("5678") + "".join(self.rng.choice("0123456789") for _ in range(length - 1))
             text = f"0{area}-{local}"
-            if text not in self.phones and _valid_number(f"0{area}{local}", mobile=False, area=area):
+            if text not in self.phones and _passes("phone", text):
                 self.phones.add(text)
                 return text
 

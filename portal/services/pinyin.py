@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[a-z0-9]+")

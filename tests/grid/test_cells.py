@@ -83,3 +83,13 @@ def test_read_only_masked_and_foreign_cells_are_refused_on_the_server(demo_app):
     assert db.session.get(Customer, other.id).city == other.city
     actions = db.session.scalars(sa.select(AccessLog.action).where(AccessLog.username == "zhangwei")).all()
     assert "not_found" in actions and "denied" in actions
+
+
+def test_a_number_already_used_elsewhere_is_a_field_message_not_a_server_error(demo_app):
+    clerk = login(demo_app.test_client(), "clerk")
+    first, second = db.session.scalars(sa.select(Customer).order_by(Customer.id).limit(2)).all()
+    taken, number = first.number, second.number
+    response = patch(clerk, second.id, "number", taken, second.version)
+    assert response.status_code == 422 and taken in response.json["errors"]["number"][0]
+    db.session.expire_all()
+    assert db.session.get(Customer, second.id).number == number

@@ -4,7 +4,6 @@ moment it exists — and a route with no permission at all must be listed as pub
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 
 import pytest
@@ -161,4 +160,3 @@ def test_the_matrix_covers_the_archive_routes(app):
     for endpoint in ("CustomerView.show", "CustomerView.edit", "CustomerView.reassign", "CustomerApi.get",
                      "CustomerApi.put", "ContactApi.get_list", "AccessLogView.list", "ChangeLogView.list"):
         assert endpoint in endpoints
-    assert re.search(r"CustomerView", " ".join(endpoints))
