@@ -13,3 +13,4 @@ from .marketing import Promotion, PromotionTarget  # noqa: F401
 from .key_account import CompetitorPresence, PurchaseProject  # noqa: F401
 from .numbering import NumberSequence  # noqa: F401
 from .audit import AccessLog, ChangeLog  # noqa: F401
+from .grid import GridBatch, GridView  # noqa: F401

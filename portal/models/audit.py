@@ -115,8 +115,9 @@ class ChangeLog(_Entry, Model):
         sa.String(16), nullable=False,
         info=describe("操作", "Action", "choice", "basic", listed=True, readonly=True, choices=CHANGE_ACTIONS),
     )
+    # Long enough for "grid:batch:" and a 64-character client batch id.
     source: Mapped[str | None] = mapped_column(
-        sa.String(64), info=describe("来源", "Source", "text", "basic", listed=True, readonly=True,
+        sa.String(100), info=describe("来源", "Source", "text", "basic", listed=True, readonly=True,
                                      help_zh="表单、接口、导入批次、批量操作", help_en="Form, API, import batch, bulk action"),
     )
     changes: Mapped[dict] = mapped_column(
