@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from . import archive, audit, catalog
+from .grid import GRID_PAGES
 
 # (view, menu name, label, icon); menu names are stable keys used by role permissions.
 ARCHIVE_MENU = (
@@ -48,10 +49,16 @@ NO_MENU = (archive.TransactionLineView, archive.LifecycleEventView, archive.Refe
 def register_views(appbuilder) -> None:
     for category, category_label, category_icon, items in MENUS:
         for view, name, label, icon in items:
-            appbuilder.add_view(view, name, label=label, icon=icon, category=category,
+            # Where a grid exists, the menu opens it: clerks work in the spreadsheet; the
+            # generated list stays one click away (its filters, printing).
+            grid = GRID_PAGES.get(view.__name__)
+            href = f"/grid/{grid.resource}/" if grid is not None else ""
+            appbuilder.add_view(view, name, href=href, label=label, icon=icon, category=category,
                                 category_label=category_label, category_icon=category_icon)
     for view in NO_MENU:
         appbuilder.add_view_no_menu(view)
+    for page in GRID_PAGES.values():
+        appbuilder.add_view_no_menu(page)
 
 
 def install_download_guard(app) -> None:
