@@ -39,8 +39,9 @@ run: install translations assets db
 	@echo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Everything, the browser tests included (a bare `pytest` leaves them out: fast by default).
 test: install translations assets
-	$(BIN)/pytest
+	$(BIN)/pytest -m "browser or not browser"
 
 # Refresh the catalog template from the portal's and Flask-AppBuilder's sources, then
 # merge it into the zh_CN catalog (translate the new entries, then commit the .po).

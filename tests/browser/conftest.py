@@ -13,7 +13,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import _app_on_copy
+from tests.conftest import PASSWORD, _app_on_copy
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DEMO_PASSWORD = "Demo@2026!"
@@ -84,7 +84,7 @@ def open_session(browser, live, username, password=DEMO_PASSWORD, locale="zh-CN"
 
 @pytest.fixture
 def clerk_page(browser, live):
-    page = open_session(browser, live, "clerk")
+    page = open_session(browser, live, "clerk", PASSWORD)
     yield page
     assert not page.js_errors, page.js_errors
     page.context.close()
