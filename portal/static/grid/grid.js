@@ -222,7 +222,9 @@
     var query = queryParams(true);
     query.set("count", "0");
     status(T.loading);
+    state.loading = true;
     return api("rows?" + query.toString()).then(function (result) {
+      state.loading = false;
       state.hasMore = !!result.has_more;
       state.rowMarks = {};
       status("");
@@ -231,6 +233,7 @@
       var data = result.rows.map(function (r) { r._key = "r" + r.id; return r; });
       return data.concat(loadDrafts(), [blankRow()]);
     }, function (error) {
+      state.loading = false;
       status(fmt(T.load_failed, { reason: error.message }), "failed");
       throw error;
     });
@@ -1045,7 +1048,9 @@
     });
     window.portalGrid = { table: table, state: state, paste: pasteText, copyText: selectionTSV };
     table.on("tableBuilt", function () { buildColumnsMenu(); layoutReady = true; });
-    table.on("dataProcessed", function () { setTimeout(function () { paint(); root.dataset.ready = "1"; }, 0); });
+    table.on("dataProcessed", function () {
+      setTimeout(function () { paint(); root.dataset.loads = String(parseInt(root.dataset.loads || "0", 10) + 1); }, 0);
+    });
     table.on("renderComplete", function () { paint(); });
     ["columnMoved", "columnResized", "columnVisibilityChanged"].forEach(function (name) {
       table.on(name, function () { paint(); saveLayoutSoon(); });
