@@ -24,10 +24,15 @@ class GridPage:
     def wait_loaded(self, after: int | None = None):
         """Until rows are on screen (and, with ``after``, a load later than that one)."""
         if after is None:
-            self.page.wait_for_function("document.getElementById('grid-page').dataset.loads > 0")
+            self.page.wait_for_function("() => document.getElementById('grid-page').dataset.loads > 0")
         else:
-            self.page.wait_for_function(f"document.getElementById('grid-page').dataset.loads > {after}")
-        self.page.wait_for_function("window.portalGrid && !window.portalGrid.state.loading")
+            self.page.wait_for_function(f"() => document.getElementById('grid-page').dataset.loads > {after}")
+        self.page.wait_for_function("() => window.portalGrid && !window.portalGrid.state.loading")
+
+    def reload(self):
+        """Reload the page (a new page: its load counter starts again)."""
+        self.page.reload()
+        self.wait_loaded()
 
     def reload_and_wait(self, action):
         before = self.loads()
@@ -37,7 +42,7 @@ class GridPage:
     def wait_saved(self):
         """Until no save is under way and no cell says "saving"."""
         self.page.wait_for_function(
-            "window.portalGrid.state.pending === 0 && !document.querySelector('#grid .cell-saving')")
+            "() => window.portalGrid.state.pending === 0 && !document.querySelector('#grid .cell-saving')")
 
     # -- cells -----------------------------------------------------------------------------
     def cell(self, key: str, field: str):
@@ -90,7 +95,7 @@ class GridPage:
         return self.page.locator("#grid-status").inner_text().strip()
 
     def counter(self) -> str:
-        self.page.wait_for_function("!document.getElementById('grid-counter').textContent.includes('…')")
+        self.page.wait_for_function("() => !document.getElementById('grid-counter').textContent.includes('…')")
         return self.page.locator("#grid-counter").inner_text().strip()
 
     # -- clipboard -------------------------------------------------------------------------

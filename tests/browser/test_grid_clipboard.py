@@ -135,7 +135,7 @@ def test_ctrl_z_undoes_an_edit_or_a_whole_paste_on_the_server_and_ctrl_y_redoes(
     grid.wait_saved()
     assert fresh(Customer, pk(keys[0])).city == "撤销测试市"
     grid.page.keyboard.press("Control+z")
-    grid.page.wait_for_function("!document.getElementById('grid-status').textContent.includes('…')")
+    grid.page.wait_for_function("() => !document.getElementById('grid-status').textContent.includes('…')")
     grid.wait_saved()
     grid.page.wait_for_timeout(300)
     assert fresh(Customer, pk(keys[0])).city == old_city

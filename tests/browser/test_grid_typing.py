@@ -47,7 +47,7 @@ def test_enter_saves_and_moves_down_tab_moves_right_shift_tab_left_esc_cancels(c
     assert grid.text(k1, "province") == province and grid.active() == (k1, "province")
     assert fresh(Customer, pk(k1)).street == before
 
-    grid.reload_and_wait(grid.page.reload)
+    grid.reload()
     assert grid.text(k0, "city") == "宁波市" and grid.text(k1, "city") == "温州市"
     assert fresh(Customer, pk(k1)).city == "温州市"
 
@@ -65,7 +65,7 @@ def test_a_cell_shows_saving_then_saved_and_a_failed_save_is_kept_for_retry(cler
         page.wait_for_timeout(50)
     assert grid.state(k0, "city") == "saving"
     held[0].continue_()
-    page.wait_for_function(f"""document.querySelector('#grid .tabulator-row[data-key="{k0}"] [tabulator-field="city"]').dataset.state === 'saved'""")
+    page.wait_for_function(f"""() => document.querySelector('#grid .tabulator-row[data-key="{k0}"] [tabulator-field="city"]').dataset.state === 'saved'""")
     page.unroute("**/api/v1/grid/customer/batches")
     assert fresh(Customer, pk(k0)).city == "嘉兴市"
 
@@ -157,7 +157,7 @@ def test_a_new_customer_is_typed_into_the_blank_last_row_and_an_incomplete_one_s
     assert grid.state(draft, "name") == "invalid"
     assert "grid-draft" in grid.page.locator(f'#grid .tabulator-row[data-key="{draft}"]').get_attribute("class")
 
-    grid.reload_and_wait(grid.page.reload)
+    grid.reload()
     drafts = [k for k in grid.keys() if k.startswith("n")]
     assert len(drafts) == 1 and grid.text(drafts[0], "phone") == "0571-88123456"
     grid.click(drafts[0], "name")

@@ -54,7 +54,7 @@ def test_column_filters_run_on_the_server_and_the_counter_shows_shown_of_all(cle
     for label in ("A级", "B级"):
         grid.page.locator(".tabulator-edit-list .tabulator-edit-list-item", has_text=label).click()
     grid.page.keyboard.press("Enter")
-    grid.page.wait_for_function("portalGrid.state.filters.value_grade === 'A|B' && !portalGrid.state.loading")
+    grid.page.wait_for_function("() => portalGrid.state.filters.value_grade === 'A|B' && !portalGrid.state.loading")
     grid.page.wait_for_timeout(300)
     ab = count(Customer, Customer.value_grade.in_(["A", "B"]))
     assert grid.counter() in (f"{ab:,} / {total:,}", f"{ab:,} of {total:,}")
@@ -85,7 +85,7 @@ def test_columns_hide_show_reorder_resize_persist_per_user_and_views_are_shared(
     assert page.locator("#grid .tabulator-col.tabulator-frozen[tabulator-field='number']").count() == 1
     page.wait_for_timeout(1200)  # the layout is saved shortly after the last change
 
-    grid.reload_and_wait(page.reload)
+    grid.reload()
     order = grid.fields()
     assert "phone" not in order and order.index("mobile") < order.index("customer_type")
     assert abs(page.evaluate("portalGrid.table.getColumn('city').getWidth()") - wider) <= 2
@@ -135,7 +135,7 @@ def test_opening_a_row_shows_the_card_and_changes_made_there_appear_in_the_grid(
     card.wait_for_load_state()
     page.bring_to_front()
     page.wait_for_function(
-        f"""document.querySelector('#grid .tabulator-row[data-key="{key}"] [tabulator-field="city"]').textContent.includes('从卡片改的市')""")
+        f"""() => document.querySelector('#grid .tabulator-row[data-key="{key}"] [tabulator-field="city"]').textContent.includes('从卡片改的市')""")
     card.close()
 
 

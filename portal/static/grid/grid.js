@@ -151,11 +151,6 @@
       return Object.assign(base, { headerFilter: "list", headerFilterPlaceholder: "",
         headerFilterParams: { values: [{ label: T.yes, value: "1" }, { label: T.no, value: "0" }], clearable: true } });
     }
-    if (col.type === "relation" && col.lookup) {
-      return Object.assign(base, { headerFilter: "list", headerFilterPlaceholder: "",
-        headerFilterParams: { multiselect: true, clearable: true, autocomplete: true, filterRemote: true,
-          valuesLookup: function (cell, term) { return lookup(col, term || ""); } } });
-    }
     if (col.masked) return {};
     return Object.assign(base, { headerFilter: "input" });
   }
@@ -551,7 +546,7 @@
     var done = chunks.reduce(function (p, chunk) {
       return p.then(function () { return sendBatch(chunk, step, totals); });
     }, Promise.resolve());
-    return enqueue(function () { return done; }).then(function () {
+    return done.then(function () {
       state.pending -= 1;
       if (step.batches.length && totals.saved) { state.undo.push(step); state.redo = []; }
       storeDrafts();
@@ -837,8 +832,26 @@
 
   // -- keyboard and mouse ----------------------------------------------------------------------
   var gridEl = el("grid");
-  function gridHasFocus() { return gridEl.contains(document.activeElement) || document.activeElement === gridEl; }
-  root.focusGrid = function () { gridEl.focus({ preventScroll: true }); };
+  /* Keys go to a transparent text box kept beside the grid: what a clerk types through an
+   * input method (拼音 → 汉字), or a tool inserts as text, arrives there as input events,
+   * which a plain <div> never receives; it then starts editing the active cell. */
+  var keySink = document.createElement("textarea");
+  keySink.id = "grid-keys"; keySink.className = "grid-keys"; keySink.setAttribute("aria-label", "grid");
+  keySink.autocomplete = "off"; keySink.spellcheck = false;
+  root.appendChild(keySink);
+  var composing = false;
+  keySink.addEventListener("compositionstart", function () { composing = true; });
+  keySink.addEventListener("compositionend", function () { composing = false; takeTypedText(); });
+  keySink.addEventListener("input", function () { if (!composing) takeTypedText(); });
+  function takeTypedText() {
+    var text = keySink.value;
+    keySink.value = "";
+    if (text && !state.editing && table) startEdit(text);
+  }
+  function gridHasFocus() {
+    return document.activeElement === keySink || gridEl.contains(document.activeElement) || document.activeElement === gridEl;
+  }
+  root.focusGrid = function () { keySink.focus({ preventScroll: true }); };
   function onKey(e) {
     if (state.editing || !table) return;
     if (e.target.closest && e.target.closest(".tabulator-header-filter")) return;  // typing a filter
@@ -1060,6 +1073,7 @@
   }
 
   gridEl.addEventListener("keydown", onKey);
+  keySink.addEventListener("keydown", onKey);
   gridEl.addEventListener("mousedown", onMouseDown);
   gridEl.addEventListener("mouseover", onMouseOver);
   gridEl.addEventListener("dblclick", function (e) { if (cellAt(e.target)) startEdit(null); });
