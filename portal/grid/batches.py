@@ -86,9 +86,14 @@ def parse(body) -> tuple[str, list[dict]]:
         raise BatchRefused(413, _l("At most %(n)d rows can be saved at once; send them in smaller batches.",
                                    n=MAX_CHANGES))
     for change in changes:
-        if not isinstance(change, dict) or not isinstance(change.get("values"), dict):
+        if not (isinstance(change, dict) and isinstance(change.get("values"), dict) and _is_id(change.get("id"))):
             raise BatchRefused(400, _l("Each change needs a key and its values."))
     return batch_id, changes
+
+
+def _is_id(value) -> bool:
+    """A record id as JSON: a whole number, or null for a new record."""
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def stored_answer(session: Session, batch_id: str, user_id) -> dict | None:
@@ -120,21 +125,40 @@ def apply_change(session: Session, resource: GridResource, rights: writes.Rights
                  outcome: Outcome) -> None:
     """One change of a batch: an update of record ``id`` or, without an id, a new record."""
     key, pk, values = change.get("key"), change.get("id"), change["values"]
+    partial = None
     try:
         if pk is None:
             written = writes.create_record(session, resource, rights, values)
         else:
             if change.get("version") is None:
                 raise writes.ChangeFailed(writes.INVALID, locking.VersionMissing().message, errors={})
-            written = writes.update_record(session, resource, rights, pk, change["version"], values)
+            written, partial = _update_what_is_valid(session, resource, rights, pk, change["version"], values)
     except writes.ChangeFailed as exc:
         outcome.failed(key, pk, exc)
         return
     item = written.item
-    outcome.results.append({"key": key, "id": item.id, "status": writes.OK, "row": written.row(rights)})
+    result = {"key": key, "id": item.id, "status": writes.OK, "row": written.row(rights)}
+    if partial is not None:
+        # Like Excel: the good cells of a pasted row are kept, the bad ones come back marked.
+        result.update(status=writes.INVALID, errors=partial.errors, message=partial.message)
+    outcome.results.append(result)
     outcome.records.append({"key": key, "id": item.id, "created": written.created, "fields": written.fields,
                             "given": written.given if written.created else None, "version": item.version,
                             "reverted": False})
+
+
+def _update_what_is_valid(session: Session, resource: GridResource, rights: writes.Rights, pk, version,
+                          values: dict) -> tuple[writes.Written, writes.ChangeFailed | None]:
+    """Update a stored record with the values that pass their field's rules: (what was
+    written, the refusal of the other values or None). A conflict, a refusal or a record
+    whose every value is invalid writes nothing."""
+    try:
+        return writes.update_record(session, resource, rights, pk, version, values), None
+    except writes.ChangeFailed as exc:
+        valid = {name: value for name, value in values.items() if name not in (exc.errors or {})}
+        if exc.status != writes.INVALID or not exc.errors or not valid:
+            raise
+        return writes.update_record(session, resource, rights, pk, version, valid), exc
 
 
 def apply_batch(session: Session, resource: GridResource, rights: writes.Rights, body: dict) -> tuple[dict, list]:

@@ -738,7 +738,7 @@
     } else {
       var blank = table.getRow("blank");
       var data = Object.assign({}, res.row, { _key: res.key || "r" + res.row.id });
-      if (blank) table.addRow(data, false, blank); else table.addRow(data, false);
+      if (blank) table.addRow(data, true, blank); else table.addRow(data, false);
     }
   }
 
@@ -784,7 +784,8 @@
     var creates = keys.filter(function (k) { return k === null; }).length;
     var added = [];
     for (var n = 0; n < creates; n++) added.push({ _key: newDraftKey() });
-    var ready = creates ? table.addRow(added, false, blankIndex >= 0 ? rs[blankIndex] : undefined) : Promise.resolve();
+    // above the blank row, which stays last
+    var ready = creates ? (blankIndex >= 0 ? table.addRow(added, true, rs[blankIndex]) : table.addRow(added, false)) : Promise.resolve();
     return Promise.resolve(ready).then(function () {
       var a = 0;
       keys = keys.map(function (k) { return k === null ? added[a++]._key : k; });
