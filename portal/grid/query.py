@@ -70,10 +70,9 @@ def _filter(model, spec: FieldSpec, text: str):
     if "|" in text or spec.type in (FieldType.CHOICE, FieldType.RELATION, FieldType.BOOL):
         values = [v for v in text.split("|") if v != ""]
         if spec.type == FieldType.RELATION:
-            try:
+            if all(v.isdigit() for v in values):
                 return column.in_([int(v) for v in values])
-            except ValueError:
-                raise GridRequestError(_l("%(label)s: choose from the list.", label=spec.label))
+            return _related_label_contains(model, spec, values)
         try:
             return column.in_([clean(spec, v) for v in values])
         except FieldInvalid as exc:
@@ -95,6 +94,18 @@ def _filter(model, spec: FieldSpec, text: str):
         except FieldInvalid as exc:
             raise GridRequestError(f"{spec.label}: {exc.message}")
     return column.ilike(f"%{escape_like(text)}%", escape="\\")
+
+
+def _related_label_contains(model, spec: FieldSpec, texts: list[str]):
+    """A relation filtered by text typed into its header (华东 → the regions whose name
+    holds 华东): the related rows whose name, code or user name contains any of the texts."""
+    related = getattr(model, spec.relation).property.mapper.class_
+    names = [getattr(related, c) for c in ("name", "code", "number", "username", "first_name", "last_name")
+             if hasattr(related, c)]
+    if hasattr(related, "first_name") and hasattr(related, "last_name"):
+        names.append(related.last_name + related.first_name)  # 张伟: family name first
+    matches = sa.or_(*(name.ilike(f"%{escape_like(t)}%", escape="\\") for name in names for t in texts))
+    return getattr(model, spec.name).in_(sa.select(related.id).where(matches))
 
 
 def selection(model, request: GridRequest, user=scope.ALL):

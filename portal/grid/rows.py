@@ -64,6 +64,14 @@ def estimate(session: Session, model, request: GridRequest, user=scope.ALL) -> i
     return int(value) if value is not None and value >= 0 else None  # -1: never analysed
 
 
+def one(session: Session, model, pk, user=scope.ALL) -> dict | None:
+    """Record ``pk`` as a grid row, or None when it is not within the user's scope."""
+    specs = grid_specs(model)
+    query = scope.scoped(sa.select(model).where(model.id == pk), model, user).options(*eager_relations(model, specs))
+    item = session.scalars(query).first()
+    return None if item is None else serialize(item, specs, masking.can_see_sensitive(None if user is scope.ALL else user))
+
+
 def fetch(session: Session, model, request: GridRequest, user=scope.ALL) -> dict:
     """One page of rows. With ``request.count`` the total and page count come along;
     without, no COUNT runs (``total`` and ``last_page`` are None) and one row more than

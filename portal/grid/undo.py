@@ -103,8 +103,8 @@ def _take_back(session, resource, rights, record: dict, outcome: Outcome) -> boo
             raise writes.stale(item, _specs(resource.model, record), rights, record["version"])
         if has_dependants(session, item):
             stale = writes.stale(item, {}, rights, record["version"])
-            raise writes.ChangeFailed(writes.CONFLICT, _l("Records were added to this one since; it was left as it is."),
-                                      conflict=stale.conflict)
+            message = _l("Records were added to this one since; it was left as it is.")
+            raise writes.ChangeFailed(writes.CONFLICT, message, conflict=stale.conflict)
         writes.delete_created(session, item)
     except writes.ChangeFailed as exc:
         outcome.failed(record["key"], record["id"], exc)

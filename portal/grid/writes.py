@@ -104,11 +104,11 @@ def refuse_unwritable(specs: dict[str, FieldSpec], rights: Rights, allowed: bool
 def stale(item, specs: dict[str, FieldSpec], rights: Rights, seen_version) -> ChangeFailed:
     """The 409 answer: the other person's values of the fields the user edited, who changed
     the record and when, its current version and row."""
-    edit = locking.StaleEdit(item, seen_version)
+    edit, sees = locking.StaleEdit(item, seen_version), rights.sees_sensitive
     return ChangeFailed(CONFLICT, edit.message, conflict={
-        "their_values": {name: cell(spec, field_value(item, spec), rights.sees_sensitive) for name, spec in specs.items()},
+        "their_values": {name: cell(spec, field_value(item, spec), sees) for name, spec in specs.items()},
         "changed_by": edit.who, "changed_at": edit.when, "current_version": edit.current_version,
-        "row": serialize(item, grid_specs(type(item)), rights.sees_sensitive),
+        "row": serialize(item, grid_specs(type(item)), sees),
     })
 
 

@@ -16,7 +16,8 @@ from tests.conftest import login, user
 
 from .helpers import DEMO
 
-VIEW = {"sort": "province,-credit_limit", "f.value_grade": "A|B|C", "columns": "number,name,owner,value_grade,bank_account"}
+VIEW = {"sort": "province,-credit_limit", "f.value_grade": "A|B|C",
+        "columns": "number,name,owner,value_grade,bank_account"}
 
 
 def test_export_is_exactly_the_view_scoped_masked_and_logged(demo_app):
