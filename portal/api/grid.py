@@ -77,7 +77,7 @@ class GridApi(BaseApi):
     def schema(self, res):
         rights = self._rights(res)
         return self.response(200, resource=res.name, title=str(res.plural), can_write=rights.can_write,
-                             can_create=rights.can_create, card_url=res.card_url, edit_url=res.edit_url,
+                             can_create=rights.can_create, can_export=self.appbuilder.sm.has_access("can_export", "GridApi"), card_url=res.card_url, edit_url=res.edit_url,
                              columns=columns_for(res, can_write=rights.can_write))
 
     @expose("/<resource>/rows", methods=["GET"])
@@ -96,6 +96,19 @@ class GridApi(BaseApi):
                           detail={"via": "grid", "filters": grid_request.filters, "q": grid_request.q,
                                   "sort": request.args.get("sort")})
         return self.response(200, **result)
+
+    @expose("/<resource>/rows/<int:pk>", methods=["GET"])
+    @protect()
+    @permission_name("get")
+    @_with_resource
+    def row(self, res, pk: int):
+        """One row, as the grid shows it (after its card was edited elsewhere)."""
+        found = grid_rows.one(db.session, res.model, pk)
+        if found is None:
+            access_log.record("not_found", res.model.__name__, pk, detail={"via": "grid"})
+            return self.response_404()
+        access_log.record("show", res.model.__name__, pk, detail={"via": "grid"})
+        return self.response(200, row=found)
 
     @expose("/<resource>/count", methods=["GET"])
     @protect()

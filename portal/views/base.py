@@ -179,6 +179,16 @@ class ArchiveModelView(ModelView):
                     form[spec.name].populate_obj = lambda obj, name: None
         if not is_created and "version" in form:
             g.portal_seen_version = form["version"].data
+        # Copy the form onto the record without autoflush: setting a relationship loads its
+        # old value, and that query would flush the fields set before it, bumping the
+        # version before pre_update compares it with the one the user saw.
+        session, populate = self.datamodel.session, form.populate_obj
+
+        def populate_without_autoflush(obj):
+            with session.no_autoflush:
+                populate(obj)
+
+        form.populate_obj = populate_without_autoflush
 
     def pre_update(self, item):
         super().pre_update(item)

@@ -193,3 +193,22 @@ def test_a_salesperson_cannot_reassign(demo_app):
     assert sales.get("/customerview/reassign").status_code in (302, 403)
     manager = login(demo_app.test_client(), "zhouqiang", DEMO)
     assert "reassign-customers" in manager.get("/customerview/list/").text
+
+
+def test_a_card_edit_that_sets_relations_is_not_refused_as_its_own_stale_edit(app):
+    """The edit form sets plain fields and relations in one go; loading a relation's old
+    value must not write the plain fields first (that bumped the version and refused every
+    browser edit of a card as stale, naming its own author)."""
+    clerk = login(app.test_client(), "clerk")
+    customer = add_customer(clerk, city="杭州市")
+    url = f"/customerview/edit/{customer.id}"
+    owner, loaded = user(app, "sales"), customer.version
+    data = {"name": customer.name, "customer_type": "org", "number": customer.number, "city": "绍兴市",
+            "owner": owner.id, "version": form_version(clerk, url)}
+    owner_id = owner.id
+    db.session.remove()  # the request loads the record afresh, as a web worker does
+    response = clerk.post(url, data=data)
+    assert response.status_code == 302, response.text[:2000]
+    db.session.expire_all()
+    saved = db.session.get(Customer, customer.id)
+    assert (saved.city, saved.owner_id, saved.version) == ("绍兴市", owner_id, loaded + 1)

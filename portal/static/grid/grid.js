@@ -1077,6 +1077,10 @@
   keySink.addEventListener("keydown", onKey);
   gridEl.addEventListener("mousedown", onMouseDown);
   gridEl.addEventListener("mouseover", onMouseOver);
+  gridEl.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest("a.grid-open");
+    if (link) state.openedCard = link.closest(".tabulator-row").dataset.key;
+  });
   gridEl.addEventListener("dblclick", function (e) { if (cellAt(e.target)) startEdit(null); });
   document.addEventListener("mouseup", function () { dragging = false; });
   document.addEventListener("copy", onCopy);
