@@ -1087,7 +1087,9 @@
   document.addEventListener("paste", onPaste);
   window.addEventListener("focus", refreshOpenedCards);
   if (window.BroadcastChannel) {
-    new BroadcastChannel("portal-records").addEventListener("message", refreshOpenedCards);
+    // Kept in state: a channel nobody references may be collected and stop listening.
+    state.channel = new BroadcastChannel("portal-records");
+    state.channel.addEventListener("message", refreshOpenedCards);
   }
   window.addEventListener("beforeunload", function (e) {
     if (state.pending || state.failed.length) { e.preventDefault(); e.returnValue = T.unsaved; return T.unsaved; }
