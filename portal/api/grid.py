@@ -76,9 +76,10 @@ class GridApi(BaseApi):
     @_with_resource
     def schema(self, res):
         rights = self._rights(res)
+        can_export = self.appbuilder.sm.has_access("can_export", self.class_permission_name)
         return self.response(200, resource=res.name, title=str(res.plural), can_write=rights.can_write,
-                             can_create=rights.can_create, can_export=self.appbuilder.sm.has_access("can_export", "GridApi"), card_url=res.card_url, edit_url=res.edit_url,
-                             columns=columns_for(res, can_write=rights.can_write))
+                             can_create=rights.can_create, can_export=can_export, card_url=res.card_url,
+                             edit_url=res.edit_url, columns=columns_for(res, can_write=rights.can_write))
 
     @expose("/<resource>/rows", methods=["GET"])
     @protect()

@@ -69,7 +69,8 @@ def one(session: Session, model, pk, user=scope.ALL) -> dict | None:
     specs = grid_specs(model)
     query = scope.scoped(sa.select(model).where(model.id == pk), model, user).options(*eager_relations(model, specs))
     item = session.scalars(query).first()
-    return None if item is None else serialize(item, specs, masking.can_see_sensitive(None if user is scope.ALL else user))
+    sees = masking.can_see_sensitive(None if user is scope.ALL else user)
+    return None if item is None else serialize(item, specs, sees)
 
 
 def fetch(session: Session, model, request: GridRequest, user=scope.ALL) -> dict:

@@ -18,7 +18,7 @@ def test_the_schema_says_what_the_grid_is_and_what_the_user_may_do(demo_app):
     clerk = login(demo_app.test_client(), "clerk")
     schema = clerk.get("/api/v1/grid/customer/schema").json
     assert schema["resource"] == "customer" and schema["title"] == "客户"
-    assert schema["can_write"] is True and schema["can_create"] is True
+    assert schema["can_write"] is True and schema["can_create"] is True and schema["can_export"] is True
     assert schema["card_url"] == "/customerview/show/{id}" and schema["edit_url"] == "/customerview/edit/{id}"
     columns = {c["field"]: c for c in schema["columns"]}
     assert {f for f, c in columns.items() if c["frozen"]} == {"number", "name"}
@@ -31,7 +31,7 @@ def test_the_schema_says_what_the_grid_is_and_what_the_user_may_do(demo_app):
         assert schema["title"] == title and schema["card_url"] == f"/{view}/show/{{id}}"
         assert {c["field"] for c in schema["columns"] if c["frozen"]} == frozen
     auditor = login(demo_app.test_client(), "auditor").get("/api/v1/grid/visit/schema").json
-    assert auditor["can_write"] is False and auditor["can_create"] is False
+    assert auditor["can_write"] is False and auditor["can_create"] is False and auditor["can_export"] is False
     assert clerk.get("/api/v1/grid/nothing/schema").status_code == 404
 
 

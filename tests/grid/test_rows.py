@@ -112,3 +112,18 @@ def test_each_page_read_is_in_the_access_log(demo_app):
     rows(client, q="杭州")
     entry = db.session.scalars(sa.select(AccessLog).where(AccessLog.action == "list")).all()[-1]
     assert entry.object_type == "Customer" and "grid" in entry.detail and "杭州" in entry.detail
+
+
+def test_one_row_is_read_again_within_the_scope(demo_app):
+    from portal.models import AccessLog
+
+    sales = login(demo_app.test_client(), "zhangwei", DEMO)
+    mine = db.session.scalars(sa.select(Customer).where(Customer.owner_id == user(demo_app, "zhangwei").id)).first()
+    answer = sales.get(f"/api/v1/grid/customer/rows/{mine.id}")
+    assert answer.status_code == 200 and answer.json["row"]["id"] == mine.id
+    assert answer.json["row"]["version"] == mine.version
+    other = db.session.scalars(sa.select(Customer).where(Customer.owner_id != user(demo_app, "zhangwei").id)).first()
+    assert sales.get(f"/api/v1/grid/customer/rows/{other.id}").status_code == 404
+    actions = db.session.scalars(sa.select(AccessLog.action).where(AccessLog.username == "zhangwei",
+                                                                   AccessLog.object_id == str(other.id))).all()
+    assert actions == ["not_found"]
