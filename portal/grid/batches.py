@@ -51,6 +51,14 @@ class Outcome:
     results: list = field(default_factory=list)
     records: list = field(default_factory=list)   # what was written, per record (GridBatch.applied)
     denials: list = field(default_factory=list)
+    # record id → (the version a change of this batch was loaded with, the version it left)
+    versions: dict = field(default_factory=dict)
+
+    def seen_version(self, pk, version):
+        """The version a change may count on: a record this batch already wrote, loaded at
+        the same version as that change, is not stale for it."""
+        loaded, left = self.versions.get(pk, (None, None))
+        return left if loaded is not None and str(version) == str(loaded) else version
 
     def answer(self, batch_id: str, **extra) -> dict:
         saved = sum(1 for r in self.results if r["status"] == writes.OK)
@@ -132,7 +140,9 @@ def apply_change(session: Session, resource: GridResource, rights: writes.Rights
         else:
             if change.get("version") is None:
                 raise writes.ChangeFailed(writes.INVALID, locking.VersionMissing().message, errors={})
-            written, partial = _update_what_is_valid(session, resource, rights, pk, change["version"], values)
+            version = outcome.seen_version(pk, change["version"])
+            written, partial = _update_what_is_valid(session, resource, rights, pk, version, values)
+            outcome.versions[pk] = (change["version"], written.item.version)
     except writes.ChangeFailed as exc:
         outcome.failed(key, pk, exc)
         return

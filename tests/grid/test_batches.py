@@ -210,3 +210,12 @@ def test_contacts_are_created_on_a_customer_named_by_its_label(demo_app):
     assert result["status"] == "ok", result
     assert result["row"]["customer"]["id"] == mine.id and result["row"]["mobile"] == "13900001111"
     assert result["row"]["gender"] == "M"
+
+
+def test_two_changes_of_one_record_in_a_batch_are_not_a_conflict_with_oneself(demo_app):
+    clerk = login(demo_app.test_client(), "clerk")
+    customer = customers_of(demo_app, "zhangwei", 1)[0]
+    answer = post_batch(clerk, [edit(customer, "city", city="宁波市"), edit(customer, "district", district="鄞州区")]).json
+    assert [r["status"] for r in answer["results"]] == ["ok", "ok"]
+    again = fresh(Customer, customer.id)
+    assert (again.city, again.district) == ("宁波市", "鄞州区")
