@@ -141,7 +141,7 @@
 
   // -- columns -------------------------------------------------------------------------------
   function headerFilterFor(col) {
-    var base = { headerFilterPlaceholder: T.filter_hint };
+    var base = { headerFilterPlaceholder: T.filter_placeholder };
     if (col.type === "choice" && col.choices) {
       var values = col.choices.map(function (c) { return { label: c.label, value: c.value }; });
       return Object.assign(base, { headerFilter: "list", headerFilterPlaceholder: "",
@@ -152,7 +152,7 @@
         headerFilterParams: { values: [{ label: T.yes, value: "1" }, { label: T.no, value: "0" }], clearable: true } });
     }
     if (col.masked) return {};
-    return Object.assign(base, { headerFilter: "input" });
+    return Object.assign(base, { headerFilter: "input", headerFilterParams: { elementAttributes: { title: T.filter_hint } } });
   }
   function columnDef(col, layout) {
     var def = {
