@@ -209,3 +209,26 @@ def test_the_page_is_chinese_first_and_english_is_complete(browser, live):
     assert "客户名称" in grid.page.locator("#grid .tabulator-col[tabulator-field='name']").inner_text()
     assert "列" in page.locator("#grid-columns-button").inner_text()
     page.context.close()
+
+
+def test_relation_and_choice_cells_offer_type_ahead_and_save_the_chosen_record(clerk_page, live):
+    grid = GridPage(clerk_page, live).open()
+    k0 = grid.keys()[0]
+    grid.click(k0, "owner")
+    grid.page.keyboard.press("F2")
+    grid.page.keyboard.press("Control+a")
+    grid.page.keyboard.type("lina")  # pinyin of 李娜
+    grid.page.wait_for_selector("#grid-suggest li >> text=李娜")
+    grid.page.keyboard.press("Enter")
+    grid.wait_saved()
+    from tests.conftest import user
+
+    assert fresh(Customer, pk(k0)).owner_id == user(live.app, "lina").id
+    assert grid.text(k0, "owner") == "李娜"
+
+    grid.click(k0, "value_grade")
+    grid.page.keyboard.type("A")
+    grid.page.wait_for_selector("#grid-suggest li >> text=A级")
+    grid.page.keyboard.press("Enter")
+    grid.wait_saved()
+    assert fresh(Customer, pk(k0)).value_grade == "A" and grid.text(k0, "value_grade") == "A级"
