@@ -4,8 +4,6 @@ clean() for plain fields, the related row's id for relations (given as an id, as
 emptied column that cannot be empty."""
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,20 +11,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
+from portal.fields.plain import plain  # noqa: F401  (what a batch keeps of a value)
 from portal.security import scope
 
 from .lookups import ids_labelled, related_model
 
 REQUIRED = _l("This field is required.")
-
-
-def plain(value: Any) -> Any:
-    """A column value as JSON (kept in a batch's record of what it wrote)."""
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 def column_default(model, spec: FieldSpec):

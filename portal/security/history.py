@@ -7,14 +7,13 @@ forms, the REST API, imports, bulk actions, commands — is recorded the same wa
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, attributes
 
 from portal.context import change_source, current_user_id
 from portal.fields import FieldType, fields_of
+from portal.fields.plain import plain as _plain
 from portal.models import (
     AfterSales, ChangeLog, CompetitorPresence, Contact, Customer, PromotionTarget, PurchaseProject, Transaction,
     TransactionLine, Visit,
@@ -23,14 +22,6 @@ from portal.models import (
 TRACKED = (Customer, Contact, Transaction, TransactionLine, AfterSales, Visit, PromotionTarget, PurchaseProject,
            CompetitorPresence)
 IGNORED_SECTIONS = {"system"}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 def _label(obj) -> str | None:

@@ -32,24 +32,15 @@ class GridPage(BaseView):
                                     list_view=self.list_view)
 
 
-class CustomerGrid(GridPage):
-    resource, title, list_view = "customer", _l("Customers"), "CustomerView"
-    class_permission_name = "CustomerView"
+def _grid_page(name: str, resource: str, title, list_view: str) -> type[GridPage]:
+    """A grid page class (its name is its endpoint) sharing the rights of ``list_view``."""
+    return type(name, (GridPage,), {"resource": resource, "title": title, "list_view": list_view,
+                                    "class_permission_name": list_view})
 
 
-class ContactGrid(GridPage):
-    resource, title, list_view = "contact", _l("Contacts"), "ContactView"
-    class_permission_name = "ContactView"
-
-
-class TransactionGrid(GridPage):
-    resource, title, list_view = "transaction", _l("Transactions"), "TransactionView"
-    class_permission_name = "TransactionView"
-
-
-class VisitGrid(GridPage):
-    resource, title, list_view = "visit", _l("Visits and calls"), "VisitView"
-    class_permission_name = "VisitView"
-
-
-GRID_PAGES = {page.list_view: page for page in (CustomerGrid, ContactGrid, TransactionGrid, VisitGrid)}
+GRID_PAGES = {page.list_view: page for page in (
+    _grid_page("CustomerGrid", "customer", _l("Customers"), "CustomerView"),
+    _grid_page("ContactGrid", "contact", _l("Contacts"), "ContactView"),
+    _grid_page("TransactionGrid", "transaction", _l("Transactions"), "TransactionView"),
+    _grid_page("VisitGrid", "visit", _l("Visits and calls"), "VisitView"),
+)}
