@@ -70,6 +70,7 @@ def test_pasting_past_the_last_row_creates_the_new_records_and_no_blank_one(cler
 def test_one_value_pasted_on_a_range_fills_it_and_ctrl_d_fills_down(clerk_page, live):
     grid = GridPage(clerk_page, live).open()
     keys = grid.keys()
+    cities = [fresh(Customer, pk(k)).city for k in keys[:5]]
     grid.click(keys[0], "city")
     grid.click(keys[4], "phone", modifiers=["Shift"])
     grid.paste("丽水市\r\n")
@@ -78,6 +79,12 @@ def test_one_value_pasted_on_a_range_fills_it_and_ctrl_d_fills_down(clerk_page, 
         saved = fresh(Customer, pk(key))
         assert saved.city == "丽水市"
     assert all(grid.state(k, "phone") == "invalid" for k in keys[:5])  # 丽水市 is no phone number
+    grid.page.keyboard.press("Control+z")  # rows saved only in part are one undo step too
+    grid.page.wait_for_function("() => window.portalGrid.state.redo.length === 1")
+    assert [fresh(Customer, pk(k)).city for k in keys[:5]] == cities
+    grid.page.keyboard.press("Control+y")
+    grid.page.wait_for_function("() => window.portalGrid.state.undo.length === 1")
+    assert {fresh(Customer, pk(k)).city for k in keys[:5]} == {"丽水市"}
 
     top = fresh(Customer, pk(keys[5]))
     grid.click(keys[5], "province")

@@ -542,13 +542,16 @@
     for (var i = 0; i < changes.length; i += BATCH_ROWS) chunks.push(changes.slice(i, i + BATCH_ROWS));
     state.pending += 1;
     if (options.kind === "paste") status(fmt(T.pasting, { rows: changes.length }));
-    var step = { batches: [] }, totals = { saved: 0, bad: 0 };
+    var step = { batches: [] }, totals = { saved: 0, bad: 0, written: 0 };
     var done = chunks.reduce(function (p, chunk) {
       return p.then(function () { return sendBatch(chunk, step, totals); });
     }, Promise.resolve());
-    return done.then(function () {
+    return done.catch(function (error) {
+      status(fmt(T.failed, { reason: error.message }), "failed");
+    }).then(function () {
       state.pending -= 1;
-      if (step.batches.length && totals.saved) { state.undo.push(step); state.redo = []; }
+      // One undo step for all the batches of this edit, once anything of it was written.
+      if (step.batches.length && totals.written) { state.undo.push(step); state.redo = []; }
       storeDrafts();
       if (options.kind === "paste" || options.kind === "fill" || options.kind === "clear") {
         status(totals.bad ? fmt(T.paste_summary, totals) : fmt(T.paste_saved, totals), totals.bad ? "warning" : "ok");
@@ -623,6 +626,7 @@
         row.update(update);
       }
       if (res.status === "ok") totals.saved += 1; else totals.bad += 1;
+      if (res.row && (res.status === "ok" || res.status === "invalid")) totals.written += 1;
       Object.keys(values).forEach(function (f) {
         if (errors[f]) setCellState(res.key, f, { state: "invalid", message: errors[f].join(" ") });
         else if (res.status === "conflict") setCellState(res.key, f, { state: "conflict", message: res.message });
