@@ -4,12 +4,13 @@ with N realistic customers and about one contact for every two.
     .venv/bin/python bench/generate_customers.py --db sqlite   --customers 1000000
     .venv/bin/python bench/generate_customers.py --db postgres --customers 1000000
 
-SQLite: ``bench/out/bench_grid.db`` (bench/out/ is git-ignored). PostgreSQL: the database
-``bench_grid`` on 127.0.0.1:5432 (user postgres; ``--pg-url`` names another server). Both are
-dropped and created again, migrated with ``flask db upgrade`` and initialised with
-``portal.seeds.initialise`` (roles and code tables), exactly as tests/conftest.py builds its
-template. Then 20 users in the Salesperson role (``sales01`` … ``sales20``) and one Custodian
-``bench`` are added — password :data:`BENCH_PASSWORD` — and the rows are bulk-loaded:
+SQLite: ``bench/out/bench_grid.db`` (bench/out/ is git-ignored; ``BENCH_OUT`` names another
+folder). PostgreSQL: the database ``bench_grid`` on 127.0.0.1:5432 (user postgres; ``--pg-url``
+names another server). Both are dropped and created again, migrated with ``flask db upgrade``
+and initialised with ``portal.seeds.initialise`` (roles and code tables), exactly as
+tests/conftest.py builds its template. Then 20 users in the Salesperson role (``sales01`` …
+``sales20``) and one Custodian ``bench`` are added — password :data:`BENCH_PASSWORD` — and the
+rows are bulk-loaded:
 
 * the data is a pure function of ``--seed``, so both databases hold the same archive;
 * names are Chinese person names (surname + given name) and company names (city + brand +
@@ -38,7 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+OUT = Path(os.environ.get("BENCH_OUT", ROOT / "bench" / "out"))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PORTAL_INSTANCE_DIR", tempfile.mkdtemp(prefix="bench_"))
 
@@ -169,7 +170,8 @@ class Archive:
             employees = rng.randint(low, high)
             phone = self.landline(city) if rng.random() < 0.95 else None
             mobile = self.mobile() if rng.random() < 0.3 else None
-            email = f"{rng.choice(EMAIL_BOXES)}@{city[2]}{brand_py}{word_py}.example.com" if rng.random() < 0.7 else None
+            email = (f"{rng.choice(EMAIL_BOXES)}@{city[2]}{brand_py}{word_py}.example.com"
+                     if rng.random() < 0.7 else None)
             credit = Decimal(rng.choice((5, 10, 20, 30, 50, 80, 100, 200, 300, 500)) * 1000) \
                 if rng.random() < 0.7 else None
         else:
