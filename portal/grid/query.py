@@ -15,7 +15,7 @@ from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
 from portal.security import scope
 
 from .columns import grid_specs
-from .search import escape_like, quick_search
+from .search import contains, escape_like, quick_search
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
@@ -93,7 +93,7 @@ def _filter(model, spec: FieldSpec, text: str):
             return column == clean(spec, text)
         except FieldInvalid as exc:
             raise GridRequestError(f"{spec.label}: {exc.message}")
-    return column.ilike(f"%{escape_like(text)}%", escape="\\")
+    return contains(column, text)
 
 
 def _related_label_contains(model, spec: FieldSpec, texts: list[str]):

@@ -43,6 +43,12 @@ class Customer(Stamped, Versioned, Model):
     __table_args__ = (
         sa.Index("ix_customer_stage_grade", "stage", "value_grade"),
         sa.Index("ix_customer_region_route", "region_id", "route_id", "route_order"),
+        # The grid sorts by a listed column, then by id in the same direction (migration 0005).
+        *(sa.Index(f"ix_customer_{column}", column, "id") for column in (
+            "customer_type", "province", "city", "phone", "mobile", "region_id", "value_grade", "owner_id", "stage")),
+        # PostgreSQL: LIKE 'KH2026%' on the number (quick search); SQLite's copy is empty.
+        sa.Index("ix_customer_number_prefix", "number", postgresql_ops={"number": "varchar_pattern_ops"},
+                 sqlite_where=sa.false()),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,12 +128,12 @@ class Customer(Stamped, Versioned, Model):
         sa.String(6), info=describe("邮编", "Postal code", "postcode", "contact", aliases=("邮政编码", "Zip", "Postcode")),
     )
     phone: Mapped[str | None] = mapped_column(
-        sa.String(32), index=True,
+        sa.String(32),
         info=describe("电话", "Phone", "phone", "contact", listed=True, searchable=True,
                       aliases=("固定电话", "座机", "联系电话", "办公电话", "Tel", "Telephone")),
     )
     mobile: Mapped[str | None] = mapped_column(
-        sa.String(11), index=True,
+        sa.String(11),
         info=describe("手机", "Mobile", "mobile", "contact", listed=True, searchable=True,
                       aliases=("手机号", "手机号码", "移动电话", "Cell", "Mobile phone")),
     )
@@ -258,7 +264,7 @@ class Customer(Stamped, Versioned, Model):
 
     # -- business 业务信息 ----------------------------------------------------------------
     region_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("region.id"), index=True,
+        sa.ForeignKey("region.id"),
         info=describe("所属地区", "Region", "relation", "business", listed=True, relation="region",
                       aliases=("地区", "区域", "片区")),
     )
@@ -284,7 +290,7 @@ class Customer(Stamped, Versioned, Model):
         info=describe("核心客户", "Core customer", "bool", "business", aliases=("重点客户", "大客户")),
     )
     owner_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("ab_user.id"), index=True,
+        sa.ForeignKey("ab_user.id"),
         info=describe("业务员", "Salesperson", "relation", "business", listed=True, relation="owner",
                       aliases=("负责人", "销售员", "客户经理", "Owner")),
     )
