@@ -127,3 +127,19 @@ def test_one_row_is_read_again_within_the_scope(demo_app):
     actions = db.session.scalars(sa.select(AccessLog.action).where(AccessLog.username == "zhangwei",
                                                                    AccessLog.object_id == str(other.id))).all()
     assert actions == ["not_found"]
+
+
+def test_quick_search_by_what_is_typed_whole_mobile_contacts_mobile_and_part_of_a_name(demo_app):
+    client = login(demo_app.test_client(), "clerk")
+    contact = db.session.scalars(sa.select(Contact).where(Contact.mobile.is_not(None))).first()
+    assert contact.customer_id in [r["id"] for r in rows(client, q=contact.mobile, size=500)["rows"]]
+    company = db.session.scalars(sa.select(Customer).where(Customer.customer_type == "org")).first()
+    middle = company.name[2:4]  # part of the name, as a clerk types a company's key word
+    found = rows(client, q=middle, size=500)
+    assert company.id in [r["id"] for r in found["rows"]]
+    assert all(middle in r["name"] or r["id"] in _customers_with_contact_named(middle) for r in found["rows"])
+    assert rows(client, q=company.number.lower(), size=500)["rows"][0]["id"] == company.id
+
+
+def _customers_with_contact_named(text):
+    return set(db.session.scalars(sa.select(Contact.customer_id).where(Contact.name.like(f"%{text}%"))))
