@@ -143,3 +143,17 @@ def test_quick_search_by_what_is_typed_whole_mobile_contacts_mobile_and_part_of_
 
 def _customers_with_contact_named(text):
     return set(db.session.scalars(sa.select(Contact.customer_id).where(Contact.name.like(f"%{text}%"))))
+
+
+def test_a_relation_column_is_filtered_by_the_text_of_its_label(demo_app):
+    from portal.models import Region
+
+    client = login(demo_app.test_client(), "clerk")
+    east = db.session.scalars(sa.select(Region).where(Region.name.like("%华东%"))).first()
+    found = rows(client, size=500, **{"f.region": "华东"})
+    assert found["total"] == db.session.scalar(sa.select(sa.func.count()).select_from(Customer)
+                                               .where(Customer.region_id == east.id))
+    assert {r["region"]["id"] for r in found["rows"]} == {east.id}
+    zhangwei = user(demo_app, "zhangwei")
+    mine = rows(client, size=500, **{"f.owner": "张伟"})  # family name first, as it is shown
+    assert mine["total"] > 0 and {r["owner"]["id"] for r in mine["rows"]} == {zhangwei.id}
