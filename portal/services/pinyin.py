@@ -7,9 +7,11 @@ first letter (initials); digits are kept; punctuation is dropped.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from pypinyin import lazy_pinyin
+from pypinyin.seg.mmseg import seg as _words
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -26,7 +28,7 @@ def keys(name: str | None) -> tuple[str | None, str | None]:
         if not chunk:
             continue
         if _CJK.match(chunk):
-            for syllable in lazy_pinyin(chunk):
+            for syllable in _syllables(chunk):
                 full.append(syllable)
                 initials.append(syllable[:1])
         else:
@@ -34,6 +36,18 @@ def keys(name: str | None) -> tuple[str | None, str | None]:
                 full.append(word)
                 initials.append(word[:1])
     return "".join(full)[:400] or None, "".join(initials)[:100] or None
+
+
+def _syllables(run: str) -> list[str]:
+    """The pinyin of a run of Chinese, word by word as pypinyin's own segmenter cuts it, each
+    word's reading cached: names repeat words (有限公司, 贸易, 科技), so an import of 100,000
+    names costs a few microseconds each instead of 35."""
+    return [syllable for word in _words.cut(run) for syllable in _word_syllables(word)]
+
+
+@functools.lru_cache(maxsize=100_000)
+def _word_syllables(word: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin(word))
 
 
 def looks_like_pinyin(text: str) -> bool:
