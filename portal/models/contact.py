@@ -11,11 +11,13 @@ from portal.fields import Section, describe, register_model
 
 from . import choices as C
 from .base import SYSTEM, Stamped, Versioned
+from .consent import CONSENT, opt_out_columns
 
 CONTACT_SECTIONS = (
     Section("basic", "基本信息", "Basic data"),
     Section("contact", "联系方式", "Contact details"),
     Section("profile", "个人档案(大客户)", "Personal profile (key accounts)"),
+    CONSENT,
     SYSTEM,
 )
 
@@ -108,6 +110,11 @@ class Contact(Stamped, Versioned, Model):
     note: Mapped[str | None] = mapped_column(
         sa.Text, info=describe("备注", "Notes", "longtext", "profile", aliases=("说明",)),
     )
+
+    # -- consent 联系许可 (models/consent.py) --------------------------------------------
+    mail_opt_out, mail_opt_out_on, mail_opt_out_source = opt_out_columns("mail")
+    sms_opt_out, sms_opt_out_on, sms_opt_out_source = opt_out_columns("sms")
+    email_opt_out, email_opt_out_on, email_opt_out_source = opt_out_columns("email")
 
     # Search keys derived from the name (services/pinyin.py): not fields of the card.
     name_pinyin: Mapped[str | None] = mapped_column(sa.String(400), index=True)

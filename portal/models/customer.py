@@ -12,6 +12,7 @@ from portal.fields import Section, describe, register_model
 
 from . import choices as C
 from .base import SYSTEM, JSONDocument, Stamped, Versioned
+from .consent import CONSENT, opt_out_columns
 
 # The card's fieldsets, in the order of DOMAIN.md.
 CUSTOMER_SECTIONS = (
@@ -24,6 +25,7 @@ CUSTOMER_SECTIONS = (
     Section("source", "客户来源", "Source"),
     Section("lifecycle", "生命周期", "Lifecycle"),
     Section("verification", "档案审查", "Verification"),
+    CONSENT,
     SYSTEM,
 )
 
@@ -357,6 +359,11 @@ class Customer(Stamped, Versioned, Model):
     verification_note: Mapped[str | None] = mapped_column(
         sa.String(500), info=describe("审核说明", "Verification note", "text", "verification", max_length=500),
     )
+
+    # -- consent 联系许可 (models/consent.py) --------------------------------------------
+    mail_opt_out, mail_opt_out_on, mail_opt_out_source = opt_out_columns("mail")
+    sms_opt_out, sms_opt_out_on, sms_opt_out_source = opt_out_columns("sms")
+    email_opt_out, email_opt_out_on, email_opt_out_source = opt_out_columns("email")
 
     # Search keys derived from the name (services/pinyin.py): not fields of the card.
     name_pinyin: Mapped[str | None] = mapped_column(sa.String(400), index=True)

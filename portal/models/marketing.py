@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.fields import Section, describe, register_model
 
 from . import choices as C
-from .base import SYSTEM, Stamped, Versioned
+from .base import SYSTEM, JSONDocument, Stamped, Versioned
 
 PROMOTION_SECTIONS = (
     Section("basic", "促销信息", "Promotion"),
@@ -59,6 +59,10 @@ class Promotion(Stamped, Versioned, Model):
         info=describe("负责人", "Owner", "relation", "basic", listed=True, relation="owner"),
     )
     note: Mapped[str | None] = mapped_column(sa.Text, info=describe("备注", "Notes", "longtext", "basic"))
+    # A campaign list's making (services/mailing.py): the channel, the saved view or criteria
+    # it was selected by, and how many customers were left out and why. Written once by the
+    # system, so not a field of the card.
+    audience: Mapped[dict | None] = mapped_column(JSONDocument)
 
     owner = relationship("User", foreign_keys=[owner_id])
     targets = relationship("PromotionTarget", back_populates="promotion", cascade="all, delete-orphan")
