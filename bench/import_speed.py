@@ -1,0 +1,381 @@
+"""Import of a 100,000-row customer workbook, the portal against django-import-export 4.4 on the
+same file in the same run (issue 5).
+
+    .venv/bin/python bench/import_speed.py --rows 100000 --db both       # ≈ 1 h, most of it DJE
+    .venv/bin/python bench/import_speed.py --rows 2000 --db sqlite       # smoke run, ≈ 1 min
+    .venv/bin/python bench/import_speed.py --rows 100000 --db sqlite --skip-dje --profile
+
+Goal: upload → preview → commit of the 100,000 rows in ≤ 15 s in total for all-new rows and
+again for all-update rows, peak RSS ≤ 300 MB, on SQLite and on PostgreSQL; ≥ 12× faster than
+django-import-export with its default settings and ≥ 4× faster than with its fastest
+documented settings.
+
+Steps:
+
+1. The workbooks (bench/make_import_workbook.py): ``customers-<rows>.xlsx`` (all new) and
+   ``customers-<rows>-update.xlsx`` (the same numbers, every row changed) in bench/out/
+   (``BENCH_OUT``); kept and reused while their rows and seed match.
+2. django-import-export: ``bench/dje/setup.sh`` (its own venv, idempotent), then
+   ``bench/dje/run_dje.py`` — default settings once (all new, then the updates), the docs'
+   fastest settings ``--repeat`` times (all new; the first run followed by the updates),
+   every run in a fresh process, every chain on a fresh database.
+3. The portal, ``--repeat`` times per database: a fresh database (SQLite
+   ``bench/out/bench_import.db``, PostgreSQL ``bench_import``) migrated with ``flask db
+   upgrade`` and initialised (``portal.seeds.initialise`` + the benchmark's users, as
+   bench/generate_customers.py does) in a process of its own; then, each in a fresh process
+   so ``ru_maxrss`` is that run's peak, the all-new file and then the update file through
+   ``portal.excel.importer``: ``upload`` (sheet list, header, suggested mapping), ``prepare``
+   (the dry run: parse, clean, match on the customer number, stage; the preview's counts)
+   and ``commit``, inside an app context of ``create_app`` on that database, as the
+   Custodian ``bench``. The process's start-up (imports, ``create_app``) is not timed;
+   its RSS is reported as the baseline.
+
+Every figure is printed, and all of them, with the machine (cores, load average before and
+after, versions) and the commit, are written to bench/out/import_speed_<db>.json.
+``--profile`` writes each portal phase's cProfile (top 40 by cumulative time) to
+bench/out/import_profile_<db>_<variant>.txt. Ratios are the DJE time over the portal's, with
+DJE's total counted as load + dry run + import (without the second reading of the file its
+admin does on confirmation, so the ratio is a lower bound); ``*_vs_dje_best`` is against the
+quicker of DJE's two configurations (for updates its documented fast settings are the slower).
+Medians over the repeats.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PORTAL_INSTANCE_DIR", tempfile.mkdtemp(prefix="bench_import_"))
+
+OUT = Path(os.environ.get("BENCH_OUT", ROOT / "bench" / "out"))
+SQLITE_PATH = OUT / "bench_import.db"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_import"
+DJE_VENV = Path(os.environ.get("DJE_VENV", ROOT / "bench" / ".dje-venv"))
+GOAL_SECONDS, GOAL_RSS_MB, GOAL_VS_DEFAULT, GOAL_VS_FAST = 15, 300, 12, 4
+SEED = 5
+MATCH_OPTIONS = {"match": ["number"], "mode": "upsert"}
+
+
+def peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# ---------------------------------------------------------------------------------------
+# The workbooks
+# ---------------------------------------------------------------------------------------
+
+def workbooks(rows: int) -> tuple[Path, Path]:
+    from bench.make_import_workbook import parameters_of, write
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    result = []
+    for variant, suffix in (("new", ""), ("update", "-update")):
+        path = OUT / f"customers-{rows}{suffix}.xlsx"
+        try:
+            current = parameters_of(path) == {"rows": rows, "seed": SEED, "variant": variant}
+        except (OSError, KeyError, ValueError):
+            current = False
+        if not current:
+            made = write(path, rows, SEED, variant)
+            _say(f"workbook {path.name}: {rows:,} rows, {made['bytes']:,} bytes ({made['seconds']:.1f} s)")
+        result.append(path)
+    return result[0], result[1]
+
+
+# ---------------------------------------------------------------------------------------
+# django-import-export, in its own venv
+# ---------------------------------------------------------------------------------------
+
+def run_dje(kind: str, new: Path, update: Path, args) -> list[dict]:
+    subprocess.run(["bash", str(ROOT / "bench" / "dje" / "setup.sh")], check=True,
+                   env={**os.environ, "DJE_VENV": str(DJE_VENV)}, stdout=subprocess.DEVNULL)
+    command = [str(DJE_VENV / "bin" / "python"), str(ROOT / "bench" / "dje" / "run_dje.py"), "--new", str(new),
+               "--update", str(update), "--db", kind, "--repeat", str(args.repeat),
+               "--update-repeat", str(args.dje_update_repeat), "--default-repeat", str(args.dje_default_repeat),
+               "--sqlite-dir", str(OUT)]
+    records = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        for line in process.stdout:
+            if line.startswith("{"):
+                records.append(json.loads(line))
+    if process.returncode:
+        raise SystemExit(f"run_dje.py failed ({process.returncode})")
+    return records
+
+
+# ---------------------------------------------------------------------------------------
+# The portal
+# ---------------------------------------------------------------------------------------
+
+def portal_database(kind: str, pg_url: str) -> str:
+    """A fresh, migrated, initialised database (in a child process) and its URL."""
+    url = f"sqlite:///{SQLITE_PATH}" if kind == "sqlite" else pg_url
+    _child(["--portal-prepare", "--db-url", url, "--kind", kind])
+    return url
+
+
+def prepare_database(kind: str, url: str) -> None:
+    from bench.generate_customers import migrate_and_initialise, recreate
+
+    if kind == "sqlite":
+        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+    else:
+        recreate("postgres", url)
+    migrate_and_initialise(url)
+
+
+def portal_run(url: str, path: Path, variant: str, profile: Path | None) -> dict:
+    """upload → prepare (the dry run) → commit of ``path``, timed phase by phase."""
+    import sqlalchemy as sa
+
+    from bench.generate_customers import BENCH_USER, bench_config
+    from portal import create_app
+    from portal.extensions import db
+    from portal.models import Customer
+
+    app = create_app(bench_config(url))
+    baseline = peak_mb()
+    with app.app_context():
+        from portal.excel import importer
+
+        session = db.session
+        user = app.appbuilder.sm.find_user(username=BENCH_USER)
+        before = session.scalar(sa.select(sa.func.count()).select_from(Customer))
+        session.commit()
+        steps = (
+            ("upload", lambda: importer.upload(session, str(path), path.name, resource="customer", user=user)),
+            ("prepare", lambda: importer.prepare(session, state["batch"], mapping=None, options=dict(MATCH_OPTIONS))),
+            ("commit", lambda: importer.commit(session, state["batch"])),
+        )
+        state: dict = {}
+        seconds, rss, counts = {}, {"start": baseline}, {}
+        profiles = []
+        for phase, step in steps:
+            profiler = _profiler() if profile else None
+            started = time.perf_counter()
+            value = profiler.runcall(step) if profiler else step()
+            seconds[phase] = round(time.perf_counter() - started, 2)
+            rss[phase] = peak_mb()
+            if phase == "upload":
+                state["batch"] = value if value is not None else state.get("batch")
+            batch = state["batch"]
+            counts[phase] = dict(batch.counts or {})
+            if profiler:
+                profiles.append((phase, profiler))
+        seconds["total"] = round(seconds["upload"] + seconds["prepare"] + seconds["commit"], 2)
+        session.rollback()
+        after = session.scalar(sa.select(sa.func.count()).select_from(Customer))
+        status = getattr(state["batch"], "status", None)
+        database_version = session.execute(sa.text(
+            "select sqlite_version()" if url.startswith("sqlite") else "show server_version")).scalar()
+    if profile:
+        _write_profiles(profile, profiles)
+    return {"side": "portal", "variant": variant, "file": path.name, "seconds": seconds, "peak_rss_mb": peak_mb(),
+            "rss_mb_after": rss, "baseline_rss_mb": baseline, "counts": counts, "status": status,
+            "table_rows_before": before, "table_rows_after": after, "database_version": database_version}
+
+
+def _profiler():
+    import cProfile
+
+    return cProfile.Profile()
+
+
+def _write_profiles(path: Path, profiles) -> None:
+    import io
+    import pstats
+
+    text = io.StringIO()
+    for phase, profiler in profiles:
+        text.write(f"==== {phase} ====\n")
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(40)
+        text.write(f"---- {phase}, by own time ----\n")
+        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(25)
+    path.write_text(text.getvalue(), encoding="utf-8")
+
+
+def run_portal(kind: str, new: Path, update: Path, args) -> list[dict]:
+    records = []
+    for k in range(args.repeat):
+        url = portal_database(kind, args.pg_url)
+        for variant, path in (("new", new), ("update", update)):
+            command = ["--portal-one", variant, "--db-url", url, "--file", str(path)]
+            if args.profile and k == 0:
+                command += ["--profile-to", str(OUT / f"import_profile_{kind}_{variant}.txt")]
+            record = json.loads(_child(command).strip().splitlines()[-1])
+            record.update(db=kind, run=k + 1)
+            records.append(record)
+            s = record["seconds"]
+            _say(f"  portal {kind:8s} {variant:7s} upload {s['upload']:5.1f}  prepare {s['prepare']:5.1f}  "
+                 f"commit {s['commit']:5.1f}  total {s['total']:5.1f} s  peak {record['peak_rss_mb']:4.0f} MB "
+                 f"(baseline {record['baseline_rss_mb']:.0f})  {record['counts'].get('commit') or record['counts']}")
+    return records
+
+
+def _child(args: list[str]) -> str:
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"import_speed.py {' '.join(args)} failed:\n{done.stderr[-6000:]}")
+    return done.stdout
+
+
+# ---------------------------------------------------------------------------------------
+# Side by side
+# ---------------------------------------------------------------------------------------
+
+def median_of(records: list[dict], key: str) -> float | None:
+    values = [r["seconds"][key] for r in records if key in r["seconds"]]
+    return round(statistics.median(values), 2) if values else None
+
+
+def summarise(kind: str, dje: list[dict], portal: list[dict]) -> dict:
+    def dje_runs(config):
+        return [r for r in dje if r["config"] == config and r["db"] == kind]
+
+    def dje_summary(config):
+        runs = dje_runs(config)
+        if not runs:
+            return None
+        for r in runs:
+            r["seconds"].setdefault("total_one_load", round(r["seconds"]["load"] + r["seconds"]["dry_run"]
+                                                            + r["seconds"]["import"], 2))
+        return {"runs": len(runs), **{k: median_of(runs, k) for k in
+                                      ("load", "dry_run", "load_again", "import", "total", "total_one_load")},
+                "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs),
+                "rows_per_s_import": statistics.median(r["rows_per_s_import"] for r in runs),
+                "errors": sum(r["error_count"] for r in runs), "options": runs[0]["options"]}
+
+    summary = {"db": kind, "dje": {c: dje_summary(c) for c in ("default", "fast", "default-update", "fast-update")},
+               "portal": {}, "ratios": {}, "goals": {}}
+    for variant in ("new", "update"):
+        runs = [r for r in portal if r["variant"] == variant and r["db"] == kind]
+        if not runs:
+            continue
+        p = {"runs": len(runs), **{k: median_of(runs, k) for k in ("upload", "prepare", "commit", "total")},
+             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+             "baseline_rss_mb": statistics.median(r["baseline_rss_mb"] for r in runs),
+             "counts": runs[0]["counts"]}
+        summary["portal"][variant] = p
+        default, fast = ("default", "fast") if variant == "new" else ("default-update", "fast-update")
+        for label, config in (("vs_default", default), ("vs_fast", fast)):
+            d = summary["dje"].get(config)
+            if d and p["total"]:
+                summary["ratios"][f"{variant}_{label}"] = round(d["total_one_load"] / p["total"], 1)
+        # For updates the docs' fastest settings are slower than the defaults (bulk_update):
+        # also against whichever of DJE's runs was quicker.
+        measured = [summary["dje"][c]["total_one_load"] for c in (default, fast) if summary["dje"].get(c)]
+        if measured and p["total"]:
+            summary["ratios"][f"{variant}_vs_dje_best"] = round(min(measured) / p["total"], 1)
+        summary["goals"][variant] = {
+            "total_le_15s": p["total"] is not None and p["total"] <= GOAL_SECONDS,
+            "rss_le_300mb": p["peak_rss_mb"] <= GOAL_RSS_MB,
+            "vs_default_ge_12": summary["ratios"].get(f"{variant}_vs_default", 0) >= GOAL_VS_DEFAULT,
+            "vs_fast_ge_4": summary["ratios"].get(f"{variant}_vs_fast", 0) >= GOAL_VS_FAST,
+        }
+    return summary
+
+
+def table(summary: dict) -> str:
+    """Markdown rows for RESULTS.md."""
+    lines = ["| run | load / upload | dry run / prepare | import / commit | total | peak RSS | runs |",
+             "|---|---|---|---|---|---|---|"]
+    labels = {"default": "DJE default, all new", "fast": "DJE fastest, all new",
+              "default-update": "DJE default, all update", "fast-update": "DJE fastest, all update"}
+    for config, label in labels.items():
+        d = summary["dje"].get(config)
+        if d:
+            lines.append(f"| {label} | {d['load']:.1f} s | {d['dry_run']:.1f} s | {d['import']:.1f} s | "
+                         f"{d['total_one_load']:.1f} s | {d['peak_rss_mb']:.0f} MB | {d['runs']} |")
+    for variant, p in summary["portal"].items():
+        lines.append(f"| **portal, all {variant}** | {p['upload']:.1f} s | {p['prepare']:.1f} s | {p['commit']:.1f} s | "
+                     f"**{p['total']:.1f} s** | {p['peak_rss_mb']:.0f} MB | {p['runs']} |")
+    return "\n".join(lines)
+
+
+def machine() -> dict:
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip() or None
+    except OSError:
+        commit = None
+    return {"nproc": os.cpu_count(), "load_average": os.getloadavg(), "python": platform.python_version(),
+            "commit": commit, "when": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--repeat", type=int, default=3, help="portal runs and DJE fast all-new runs per database")
+    parser.add_argument("--dje-update-repeat", type=int, default=1, help="DJE fast re-imports of the updates")
+    parser.add_argument("--dje-default-repeat", type=int, default=1, help="DJE default-settings runs")
+    parser.add_argument("--skip-dje", action="store_true", help="the portal only (no ratios)")
+    parser.add_argument("--skip-portal", action="store_true", help="django-import-export only")
+    parser.add_argument("--dje-results", type=Path, help="take DJE's figures from this earlier JSON instead")
+    parser.add_argument("--profile", action="store_true", help="cProfile the portal's first run of each file")
+    parser.add_argument("--pg-url", default=PG_URL)
+    # internal: one step in a child process
+    parser.add_argument("--portal-prepare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--portal-one", help=argparse.SUPPRESS)
+    parser.add_argument("--db-url", help=argparse.SUPPRESS)
+    parser.add_argument("--kind", help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--profile-to", dest="profile_path", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.portal_prepare:
+        prepare_database(args.kind, args.db_url)
+        return
+    if args.portal_one:
+        print(json.dumps(portal_run(args.db_url, args.file, args.portal_one, args.profile_path), ensure_ascii=False,
+                         default=str))
+        return
+
+    new, update = workbooks(args.rows)
+    kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
+    OUT.mkdir(parents=True, exist_ok=True)
+    for kind in kinds:
+        started = machine()
+        if args.dje_results:
+            dje = [r for r in json.loads(args.dje_results.read_text())["dje_runs"] if r["db"] == kind]
+        elif args.skip_dje:
+            dje = []
+        else:
+            _say(f"django-import-export on {kind} ({args.rows:,} rows) …")
+            dje = run_dje(kind, new, update, args)
+        portal = []
+        if not args.skip_portal:
+            _say(f"portal on {kind} ({args.rows:,} rows) …")
+            portal = run_portal(kind, new, update, args)
+        summary = summarise(kind, dje, portal)
+        result = {"db": kind, "rows": args.rows, "machine": {"before": started, "after": machine()},
+                  "files": [str(new), str(update)], "summary": summary, "dje_runs": dje, "portal_runs": portal}
+        path = OUT / f"import_speed_{kind}.json"
+        path.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        print(f"\n{kind}, {args.rows:,} rows (load average {started['load_average'][0]:.1f} → "
+              f"{result['machine']['after']['load_average'][0]:.1f}, {started['nproc']} cores):")
+        print(table(summary))
+        if summary["ratios"]:
+            print("ratios (DJE total / portal total):", summary["ratios"])
+        if summary["goals"]:
+            print("goals:", summary["goals"])
+        print(f"written: {path}")
+
+
+if __name__ == "__main__":
+    main()
