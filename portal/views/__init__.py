@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from . import archive, audit, catalog
+from . import archive, audit, campaigns, catalog
 from .grid import GRID_PAGES
 
 # (view, menu name, label, icon); menu names are stable keys used by role permissions.
@@ -19,6 +19,7 @@ ACTIVITY_MENU = (
     (archive.VisitView, "Visits and calls", _l("Visits and calls"), "fa-phone"),
     (archive.PromotionView, "Promotions", _l("Promotions"), "fa-bullhorn"),
     (archive.PromotionTargetView, "Promotion targets", _l("Promotion targets"), "fa-crosshairs"),
+    (campaigns.CampaignView, "Campaign lists", _l("Campaign lists"), "fa-envelope"),
 )
 CATALOG_MENU = (
     (catalog.ProductView, "Products", _l("Products"), "fa-cube"),

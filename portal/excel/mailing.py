@@ -1,0 +1,88 @@
+"""A campaign list leaves the portal as an .xlsx for mail merge (Word, WPS) or as sheets of
+address labels to print (A4, 3 × 8 labels of 70 × 37 mm, as Avery/Zweckform 3474 and the
+common Chinese 24-up label sheets).
+
+The columns are the channel's and no more (personal information leaves only as far as the
+campaign needs it): a letter needs the address, a message the mobile, an e-mail the address.
+Headers of archive fields are the registry's labels; the address block is one cell of
+several lines (Word's mail merge keeps the line breaks).
+
+The label sheet is print-ready HTML rather than PDF: the browser lays out Chinese text with
+the fonts of the machine it prints on, where a PDF would have to embed a CJK font (the server
+has none unless one is installed, and a subset still costs a megabyte per file); CSS
+``@page`` and millimetre sizes put the labels where the sheet has them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from flask_babel import lazy_gettext as _l
+
+from portal.fields import FieldType, fields_of
+from portal.models import Customer
+from portal.services.mailing import Addressee
+
+from .export import ExportColumn, write_table
+
+LABELS_PER_ROW, LABEL_ROWS = 3, 8
+LABELS_PER_PAGE = LABELS_PER_ROW * LABEL_ROWS
+MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    label: object                       # str or lazy string
+    type: FieldType
+    value: Callable[[Addressee], object]
+    width: int | None = None
+
+
+def _field(name: str, value: Callable[[Addressee], object], width: int | None = None) -> ListColumn:
+    spec = fields_of(Customer)[name]
+    return ListColumn(spec.label, spec.type, value, width)
+
+
+def _common_tail() -> list[ListColumn]:
+    return [
+        ListColumn(_l("Company"), FieldType.TEXT, lambda a: a.company, 30),
+        ListColumn(_l("Addressee"), FieldType.TEXT, lambda a: a.name, 12),
+        ListColumn(_l("Title"), FieldType.TEXT, lambda a: a.title, 10),
+    ]
+
+
+def list_columns(channel: str) -> list[ListColumn]:
+    """The columns of ``channel``'s list, in order."""
+    customer = [_field("number", lambda a: a.customer_number), _field("name", lambda a: a.customer_name)]
+    if channel == "sms":
+        return [_field("mobile", lambda a: a.mobile), *_common_tail(), *customer]
+    if channel == "email":
+        return [_field("email", lambda a: a.email), *_common_tail(), *customer]
+    return [
+        _field("postcode", lambda a: a.postcode),
+        _field("province", lambda a: a.province),
+        _field("city", lambda a: a.city),
+        _field("district", lambda a: a.district),
+        _field("street", lambda a: a.street_only, 36),
+        *_common_tail(),
+        ListColumn(_l("Address block"), FieldType.LONGTEXT, lambda a: a.address_block, 44),
+        *customer,
+    ]
+
+
+def write_list(stream, addressees: Iterable[Addressee], channel: str, *, sheet_name: str) -> int:
+    """Write the list as .xlsx to the binary ``stream``; returns the number of rows."""
+    columns = list_columns(channel)
+    return write_table(
+        stream, fmt="xlsx", sheet_name=sheet_name,
+        columns=[ExportColumn(label=str(c.label), type=c.type, width=c.width) for c in columns],
+        rows=([c.value(a) for c in columns] for a in addressees),
+    )
+
+
+def label_pages(addressees: list[Addressee], skip: int = 0) -> list[list[Addressee | None]]:
+    """The addressees in pages of 24 labels; ``skip`` labels of the first sheet are left
+    blank (None), for a sheet already partly used."""
+    skip = max(0, min(int(skip), LABELS_PER_PAGE - 1))
+    slots: list[Addressee | None] = [None] * skip + list(addressees)
+    return [slots[i:i + LABELS_PER_PAGE] for i in range(0, len(slots), LABELS_PER_PAGE)]

@@ -1,0 +1,485 @@
+"""Campaign lists (目标客户名单) for direct mail, SMS and e-mail, and the envelope address block.
+
+A list starts from the customers a user may see (row scope, always), narrowed by a saved view
+of the customer grid (its filters and quick search) and/or simple criteria — stage, grade,
+region, province, tag. For the chosen channel each customer then gets one addressee or a
+reason to be left out, counted per reason:
+
+* ``opted_out``: the customer opted out of the channel, or every one of its contacts did;
+* ``no_address``: nothing to send to — for mail no street with a postcode, province, city or
+  district to go with it; for SMS no mobile; for e-mail no address;
+* ``duplicate``: another customer of the list already gets the letter (one per household
+  or company: the same normalised address), the message (same mobile) or the e-mail.
+
+The addressee of a customer: its primary contact; for a person, then the person; then the
+other contacts (by age of their record); an organisation without contacts is written to as
+the company itself. Contacts who opted out are passed over; an organisation whose contacts
+all opted out is left out rather than written to by name of the company — they said no.
+For SMS and e-mail the addressee must have a mobile / e-mail; an organisation's own one is
+used when no contact has one.
+
+Among customers at the same address, the letter goes to the best addressee: a named person
+before a company, a primary contact before others, the better grade (A … D), the older card.
+
+No Flask here (the grid's query builder is reused for saved views); the caller passes the
+user whose scope applies and decides how to show the result.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from portal.context import changes_from
+from portal.fields import FieldInvalid, clean, fields_of
+from portal.fields.validation import halfwidth
+from portal.grid.query import GridRequest, GridRequestError, selection as grid_selection
+from portal.models import Contact, Customer, GridView, Promotion, PromotionTarget, customer_tag
+from portal.models.consent import CHANNELS
+from portal.security import scope
+
+OPTED_OUT, NO_ADDRESS, DUPLICATE = "opted_out", "no_address", "duplicate"
+REASONS = (OPTED_OUT, NO_ADDRESS, DUPLICATE)
+GRID_RESOURCE = "customer"   # saved views of the customer grid are the segments
+PREVIEW_SIZE = 20
+MAX_NAME = 200
+
+# Provinces whose capital is the province: a city field repeating them adds nothing.
+MUNICIPALITIES = ("北京", "天津", "上海", "重庆", "香港", "澳门")
+# What old code lists put in the city or district of a municipality instead of a name.
+PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "直辖市"})
+TITLES = {"M": "先生", "F": "女士"}
+_GRADE_RANK = {"A": 0, "B": 1, "C": 2, "D": 3}
+
+CUSTOMER_COLUMNS = (
+    Customer.id, Customer.number, Customer.name, Customer.customer_type, Customer.gender, Customer.value_grade,
+    Customer.postcode, Customer.province, Customer.city, Customer.district, Customer.street,
+    Customer.mobile, Customer.email, Customer.mail_opt_out, Customer.sms_opt_out, Customer.email_opt_out,
+)
+CONTACT_COLUMNS = (
+    Contact.id, Contact.customer_id, Contact.name, Contact.gender, Contact.position, Contact.is_primary,
+    Contact.mobile, Contact.email, Contact.mail_opt_out, Contact.sms_opt_out, Contact.email_opt_out,
+)
+
+
+class CampaignError(ValueError):
+    """A request for a list that cannot be met; ``message`` is in the user's language."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+# --- the envelope -------------------------------------------------------------------------
+
+def _text(value) -> str:
+    """``value`` as tidy text: half-width forms, single spaces, no ends."""
+    return " ".join(halfwidth(str(value or "")).replace("\u3000", " ").split())
+
+
+def _core(place: str) -> str:
+    """北京市 → 北京, for comparing a municipality with what a city field says of it."""
+    for suffix in ("特别行政区", "市"):
+        if place.endswith(suffix) and len(place) > len(suffix):
+            return place[: -len(suffix)]
+    return place
+
+
+def region_parts(province, city, district) -> list[str]:
+    """The province, city and district to write, without blanks, placeholders (市辖区) and
+    repeats: a municipality is written once (北京市 北京市 海淀区 → 北京市, 海淀区), while
+    吉林省 吉林市 — two places of one name — stays as it is."""
+    parts: list[str] = []
+    for part in (_text(province), _text(city), _text(district)):
+        if not part or part in PLACEHOLDERS or part in parts:
+            continue
+        if parts and _core(part) == _core(parts[0]) and _core(parts[0]) in MUNICIPALITIES:
+            continue
+        parts.append(part)
+    return parts
+
+
+def street_line(street, parts: list[str]) -> str:
+    """The street without the province / city / district a clerk also typed in front of it
+    (浙江省杭州市西湖区文三路100号 with those in their fields → 文三路100号)."""
+    text = _text(street)
+    for part in parts:
+        for form in (part, _core(part)):
+            if form and text.startswith(form) and len(text) > len(form):
+                text = text[len(form):].lstrip(" ,，")
+                break
+    return text
+
+
+def title_for(gender=None, position=None) -> str:
+    """称谓: the contact's position (经理) when known, else 先生 / 女士 from the gender."""
+    position = _text(position)
+    return position or TITLES.get(gender or "", "")
+
+
+def envelope_lines(*, postcode=None, province=None, city=None, district=None, street=None, company=None,
+                   name=None, title=None) -> list[str]:
+    """The lines of a Chinese envelope's address block, top to bottom:
+
+    postcode · province city district (written together, 浙江省杭州市西湖区) · street ·
+    company · ``name title 收``. Empty lines are left out; without a person's name the
+    company line ends in 收 (杭州明远科技有限公司 收).
+    """
+    parts = region_parts(province, city, district)
+    lines = [_text(postcode), "".join(parts), street_line(street, parts)]
+    company, name, title = _text(company), _text(name), _text(title)
+    if name:
+        lines += [company, " ".join(p for p in (name, title, "收") if p)]
+    elif company:
+        lines.append(f"{company} 收")
+    return [line for line in lines if line]
+
+
+def _normalised(text: str) -> str:
+    """Text as compared for duplicates: half-width, lower case, no spaces or punctuation."""
+    return "".join(ch for ch in halfwidth(text).lower() if unicodedata.category(ch)[0] not in "PZSC")
+
+
+def address_key(province, city, district, street) -> str:
+    """The key two cards at one address share however it was typed (full- or half-width,
+    spaces, punctuation, the district repeated in the street). The postcode is not part of
+    it: it follows from the address, and a card that lacks it must not earn a second letter."""
+    parts = region_parts(province, city, district)
+    return _normalised("".join(parts)) + "|" + _normalised(street_line(street, parts))
+
+
+def has_postal_address(postcode, province, city, district, street) -> bool:
+    """A street, and a postcode or a province, city or district to find it by."""
+    return bool(_text(street)) and any(_text(v) for v in (postcode, province, city, district))
+
+
+# --- one addressee ------------------------------------------------------------------------
+
+@dataclass
+class Addressee:
+    """Who one letter, message or e-mail of the list goes to, and where."""
+
+    customer_id: int
+    customer_number: str
+    customer_name: str
+    contact_id: int | None
+    company: str          # the organisation; "" for a person
+    name: str             # the person written to; "" when the company itself is
+    title: str            # 经理 / 先生 / 女士 / ""
+    postcode: str
+    province: str
+    city: str
+    district: str
+    street: str
+    mobile: str
+    email: str
+    primary: bool = False
+    grade: str | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        return envelope_lines(postcode=self.postcode, province=self.province, city=self.city,
+                              district=self.district, street=self.street, company=self.company,
+                              name=self.name, title=self.title)
+
+    @property
+    def street_only(self) -> str:
+        """The street without the province, city or district typed in front of it."""
+        return street_line(self.street, region_parts(self.province, self.city, self.district))
+
+    @property
+    def address_block(self) -> str:
+        return "\n".join(self.lines)
+
+    def key(self, channel: str) -> str:
+        if channel == "sms":
+            return self.mobile
+        if channel == "email":
+            return self.email.lower()
+        return address_key(self.province, self.city, self.district, self.street)
+
+    def rank(self) -> tuple:
+        """Lower is better, among addressees sharing one address."""
+        return (not self.name, not self.primary, _GRADE_RANK.get(self.grade or "", 9), self.customer_id)
+
+
+def _opted_out(row, channel: str) -> bool:
+    return bool(getattr(row, f"{channel}_opt_out"))
+
+
+def _reach(row, channel: str) -> str:
+    """What ``row`` (customer or contact) is reached by on ``channel``: its mobile, e-mail, or
+    for mail "yes" (letters go to the customer's address)."""
+    if channel == "sms":
+        return _text(row.mobile)
+    if channel == "email":
+        return _text(row.email)
+    return "yes"
+
+
+def choose(customer, contacts, channel: str) -> Addressee | str:
+    """The addressee of ``customer`` on ``channel`` among its ``contacts``, or the reason
+    it is left out (OPTED_OUT, NO_ADDRESS). Rows need the CUSTOMER_/CONTACT_COLUMNS."""
+    if _opted_out(customer, channel):
+        return OPTED_OUT
+    if channel == "mail" and not has_postal_address(customer.postcode, customer.province, customer.city,
+                                                    customer.district, customer.street):
+        return NO_ADDRESS
+    person = customer.customer_type == "person"
+    willing = sorted((c for c in contacts if not _opted_out(c, channel)), key=lambda c: (not c.is_primary, c.id))
+    if contacts and not willing and not person:
+        return OPTED_OUT
+    primary = [c for c in willing if c.is_primary]
+    others = [c for c in willing if not c.is_primary]
+    candidates = [*primary, *([customer] if person else []), *others, *([] if person else [customer])]
+    for candidate in candidates:
+        if _reach(candidate, channel):
+            return _addressee(customer, None if candidate is customer else candidate)
+    return NO_ADDRESS
+
+
+def _addressee(customer, contact) -> Addressee:
+    person = customer.customer_type == "person"
+    if contact is not None:
+        name, title = _text(contact.name), title_for(contact.gender, contact.position)
+        mobile, email = _text(contact.mobile), _text(contact.email)
+    elif person:
+        name, title = _text(customer.name), title_for(customer.gender)
+        mobile, email = _text(customer.mobile), _text(customer.email)
+    else:
+        name, title = "", ""
+        mobile, email = _text(customer.mobile), _text(customer.email)
+    return Addressee(
+        customer_id=customer.id, customer_number=customer.number or "", customer_name=_text(customer.name),
+        contact_id=contact.id if contact is not None else None, company="" if person else _text(customer.name),
+        name=name, title=title, postcode=_text(customer.postcode), province=_text(customer.province),
+        city=_text(customer.city), district=_text(customer.district), street=_text(customer.street),
+        mobile=mobile, email=email,
+        primary=bool(contact is not None and contact.is_primary), grade=customer.value_grade,
+    )
+
+
+# --- which customers ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Criteria:
+    """The segment: a saved view of the customer grid and/or simple conditions (all of them
+    must hold; within one, any of the values)."""
+
+    view_id: int | None = None
+    stages: tuple[str, ...] = ()
+    grades: tuple[str, ...] = ()
+    region_ids: tuple[int, ...] = ()
+    provinces: tuple[str, ...] = ()
+    tag_ids: tuple[int, ...] = ()
+
+    def as_json(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if v not in (None, ())}
+
+
+@dataclass
+class CampaignList:
+    """A channel's list: the addressees in sending order and the customers left out."""
+
+    channel: str
+    targets: list[Addressee]
+    selected: int                                    # customers the segment yielded
+    excluded: dict[str, int]                         # reason → customers
+    contacts_passed_over: int = 0                    # opted-out contacts another addressee replaced
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (customer left out, customer kept)
+    criteria: Criteria = field(default_factory=Criteria)
+    view_name: str | None = None
+
+    @property
+    def preview(self) -> list[Addressee]:
+        return self.targets[:PREVIEW_SIZE]
+
+    def audience(self) -> dict:
+        """What the list was made of, as a promotion keeps it."""
+        return {"channel": self.channel, "criteria": self.criteria.as_json(), "view": self.view_name,
+                "selected": self.selected, "targets": len(self.targets), "excluded": dict(self.excluded),
+                "contacts_passed_over": self.contacts_passed_over}
+
+
+def saved_views(session: Session, user_id) -> list[GridView]:
+    """The named customer-grid views ``user_id`` may build a list from: theirs and shared ones."""
+    return list(session.scalars(sa.select(GridView).where(
+        GridView.resource == GRID_RESOURCE, GridView.name.is_not(None),
+        sa.or_(GridView.owner_id == user_id, GridView.shared.is_(True))).order_by(GridView.name, GridView.id)))
+
+
+def _view(session: Session, view_id, user) -> GridView:
+    view = session.get(GridView, view_id)
+    user_id = getattr(user, "id", None)
+    if (view is None or view.resource != GRID_RESOURCE or view.name is None
+            or not (view.shared or view.owner_id == user_id)):
+        raise CampaignError(_l("This saved view does not exist or is not shared with you."))
+    return view
+
+
+def _checked(name: str, values) -> tuple:
+    spec = fields_of(Customer)[name]
+    known = {c.code for c in spec.choices}
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise CampaignError(_l("%(field)s: %(value)s is not one of the choices.", field=spec.label, value=unknown[0]))
+    return tuple(values)
+
+
+def customers_matching(session: Session, user, criteria: Criteria):
+    """SELECT Customer in ``user``'s scope matching the saved view and criteria; (query, view name)."""
+    view_name = None
+    request = GridRequest()
+    if criteria.view_id is not None:
+        view = _view(session, criteria.view_id, user)
+        view_name = view.name
+        layout = view.layout or {}
+        request = GridRequest(filters=dict(layout.get("filters") or {}), q=str(layout.get("q") or ""))
+    try:
+        query = grid_selection(Customer, request, user)
+    except GridRequestError as exc:
+        raise CampaignError(exc.message)
+    if criteria.stages:
+        query = query.where(Customer.stage.in_(_checked("stage", criteria.stages)))
+    if criteria.grades:
+        query = query.where(Customer.value_grade.in_(_checked("value_grade", criteria.grades)))
+    if criteria.provinces:
+        query = query.where(Customer.province.in_(_checked("province", criteria.provinces)))
+    if criteria.region_ids:
+        query = query.where(Customer.region_id.in_(criteria.region_ids))
+    if criteria.tag_ids:
+        query = query.where(Customer.id.in_(
+            sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id.in_(criteria.tag_ids))))
+    return query, view_name
+
+
+def _check_channel(channel: str) -> None:
+    if channel not in CHANNELS:
+        raise CampaignError(_l("Choose mail, SMS or e-mail."))
+
+
+def _contacts_by_customer(session: Session, customer_ids) -> dict[int, list]:
+    found: dict[int, list] = {}
+    for row in session.execute(sa.select(*CONTACT_COLUMNS).where(Contact.customer_id.in_(customer_ids))):
+        found.setdefault(row.customer_id, []).append(row)
+    return found
+
+
+def _sending_order(channel: str):
+    if channel == "mail":   # by postcode, as the post office sorts letters
+        return lambda a: (a.postcode or "999999", a.province, a.city, a.district, a.customer_number)
+    return lambda a: a.customer_number
+
+
+def _assemble(channel: str, customers, contacts: dict[int, list]) -> CampaignList:
+    excluded = {reason: 0 for reason in REASONS}
+    best: dict[str, Addressee] = {}
+    passed_over, selected, duplicates = 0, 0, []
+    for customer in customers:
+        selected += 1
+        own = contacts.get(customer.id, [])
+        result = choose(customer, own, channel)
+        if isinstance(result, str):
+            excluded[result] += 1
+            continue
+        passed_over += sum(1 for c in own if _opted_out(c, channel))
+        key = result.key(channel)
+        kept = best.get(key)
+        if kept is None:
+            best[key] = result
+            continue
+        excluded[DUPLICATE] += 1
+        if result.rank() < kept.rank():
+            best[key], result, kept = result, kept, result
+        duplicates.append((result.customer_number, kept.customer_number))
+    targets = sorted(best.values(), key=_sending_order(channel))
+    return CampaignList(channel=channel, targets=targets, selected=selected, excluded=excluded,
+                        contacts_passed_over=passed_over, duplicates=duplicates)
+
+
+def build_list(session: Session, user, channel: str, criteria: Criteria = Criteria()) -> CampaignList:
+    """The list for ``channel`` of the customers ``user`` may see that match ``criteria``.
+
+    ``user`` is whose row scope applies (``scope.ALL`` outside a request: everyone).
+    Raises :class:`CampaignError` for an unknown channel, view or choice."""
+    _check_channel(channel)
+    query, view_name = customers_matching(session, user, criteria)
+    ids = query.with_only_columns(Customer.id)
+    customers = session.execute(query.with_only_columns(*CUSTOMER_COLUMNS).order_by(Customer.id)).all()
+    result = _assemble(channel, customers, _contacts_by_customer(session, ids))
+    result.criteria, result.view_name = criteria, view_name
+    return result
+
+
+# --- the campaign as a promotion ------------------------------------------------------------
+
+def _money(value, label) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(halfwidth(str(value))).replace(",", "").strip())
+    except InvalidOperation:
+        raise CampaignError(_l("%(field)s: not an amount.", field=label))
+    if not amount.is_finite() or amount < 0:
+        raise CampaignError(_l("%(field)s: not an amount.", field=label))
+    return amount.quantize(Decimal("0.01"))
+
+
+def create_promotion(session: Session, campaign: CampaignList, *, name: str, starts_at: dt.datetime | dt.date,
+                     cost_per_target=None, fixed_cost=None, owner_id=None, intent: str | None = None) -> Promotion:
+    """Record ``campaign`` as a promotion of its channel with one target per addressee
+    (customer + contact), each costing ``cost_per_target``; flushed, not committed. The
+    targets go through the ORM, so every customer's change history shows the campaign."""
+    specs = fields_of(Promotion)
+    try:
+        name = clean(specs["name"], name)
+        intent = clean(specs["intent"], intent)
+    except FieldInvalid as exc:
+        raise CampaignError(f"{specs['name'].label}: {exc.message}")
+    if not campaign.targets:
+        raise CampaignError(_l("No customer is left on this list: nothing to record."))
+    if isinstance(starts_at, dt.date) and not isinstance(starts_at, dt.datetime):
+        starts_at = dt.datetime.combine(starts_at, dt.time())
+    per_target = _money(cost_per_target, specs["variable_cost_per_target"].label)
+    promotion = Promotion(name=name, promotion_type=campaign.channel, starts_at=starts_at, intent=intent,
+                          variable_cost_per_target=per_target,
+                          fixed_cost=_money(fixed_cost, specs["fixed_cost"].label), owner_id=owner_id,
+                          audience=campaign.audience())
+    promotion.targets = [PromotionTarget(customer_id=a.customer_id, contact_id=a.contact_id, variable_cost=per_target)
+                         for a in campaign.targets]
+    with changes_from("campaign"):
+        session.add(promotion)
+        session.flush()
+    return promotion
+
+
+def addressees_of(session: Session, promotion: Promotion, user) -> CampaignList:
+    """The addressees of an existing promotion's targets, from the cards as they are now,
+    within ``user``'s scope. Whoever opted out since (customer or the target's contact) is
+    left out and counted; a target whose contact was deleted goes to the customer."""
+    channel = promotion.promotion_type if promotion.promotion_type in CHANNELS else "mail"
+    targets = session.execute(sa.select(PromotionTarget.customer_id, PromotionTarget.contact_id)
+                              .where(PromotionTarget.promotion_id == promotion.id)).all()
+    customer_ids = sa.select(PromotionTarget.customer_id).where(PromotionTarget.promotion_id == promotion.id)
+    query = scope.scoped(sa.select(*CUSTOMER_COLUMNS).where(Customer.id.in_(customer_ids)), Customer, user)
+    customers = {row.id: row for row in session.execute(query)}
+    contacts = {row.id: row for row in session.execute(sa.select(*CONTACT_COLUMNS).where(
+        Contact.id.in_(sa.select(PromotionTarget.contact_id).where(PromotionTarget.promotion_id == promotion.id))))}
+    excluded = {reason: 0 for reason in REASONS}
+    chosen = []
+    for target in targets:
+        customer = customers.get(target.customer_id)
+        if customer is None:
+            continue
+        contact = contacts.get(target.contact_id)
+        if _opted_out(customer, channel) or (contact is not None and _opted_out(contact, channel)):
+            excluded[OPTED_OUT] += 1
+            continue
+        chosen.append(_addressee(customer, contact))
+    return CampaignList(channel=channel, targets=sorted(chosen, key=_sending_order(channel)),
+                        selected=len(customers), excluded=excluded)
