@@ -1,0 +1,881 @@
+"""Reading an uploaded spreadsheet the way office workbooks really arrive.
+
+:func:`open_workbook` takes a file on disk and the name it was uploaded under and returns a
+:class:`Workbook`: its sheets (name and size) and, per sheet, its rows as plain Python values.
+What the file is comes from its bytes, not its name: a zip holding ``xl/workbook.xml`` is an
+.xlsx, one holding an OpenDocument ``content.xml`` an .ods, an OLE compound file an .xls (or an
+encrypted workbook), anything else that reads as text a CSV. Every way a file can be unusable —
+empty, too large, not a spreadsheet, cut off, password-protected, a zip bomb, unreadable text,
+too many rows, columns or characters — is a :class:`ReadError` whose ``message`` is a lazy
+translated sentence for the clerk; nothing else escapes.
+
+Cells come out as ``None``, ``str``, ``int``, ``float``, ``bool``, ``datetime.date`` or
+``datetime.datetime``: formula cells as their cached value, Excel dates as dates, a whole number
+stored as a float (``3.0``) as ``int`` while it is exact (below 10**15, Excel's 15 significant
+digits), times and durations as text. CSV cells are text: the import engine cleans them per field.
+
+Memory: CSV rows are decoded and parsed as they are read. python-calamine reads a whole sheet
+into its (Rust) memory before the first row is handed out — about 95 bytes per filled cell,
+150 MB for 100,000 rows x 16 columns — and turns rows into Python objects one at a time; the
+limits below are checked before a sheet is loaded wherever the file says how big it is.
+
+Helpers for the import engine: :func:`find_header` (which row holds the column titles),
+:func:`data_rows` (numbered data rows after it, empty rows skipped, a totals row dropped),
+:func:`cell_text` (a cell's display text) and :func:`identifier_text` (phone, ID and card
+numbers, refusing what Excel has already rounded). No Flask here but lazy messages.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import os
+import re
+import unicodedata
+import xml.etree.ElementTree as ET
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any, Callable, Iterable, Iterator
+
+import python_calamine
+from flask_babel import lazy_gettext as _l
+
+from portal.fields.validation import FieldInvalid
+
+KINDS = ("xlsx", "xls", "ods", "csv")
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Files people rename to .xlsx by mistake; each is refused as "not a spreadsheet" at once.
+_OTHER_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b",
+                b"{\\rtf", b"BZh", b"\x00\x00\x00")
+# The name of the stream an encrypted .xlsx keeps inside its OLE container, as UTF-16.
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+
+_HEAD = 64 * 1024           # bytes looked at to tell the kind, the encoding's BOM and the delimiter
+_CHUNK = 1024 * 1024        # bytes read at a time when scanning a whole file
+_RATIO_FLOOR = 16 * 1024 * 1024  # members smaller than this unpacked cannot hurt, whatever their ratio
+_EXACT_FLOAT = 1e15         # Excel keeps 15 significant digits: whole floats below this are exact
+_DELIMITERS = ",\t;|"       # in order of preference when two are as likely
+
+# Python's csv refuses fields over 128 KiB with a message that names no cell; raised so an
+# over-long cell reaches our own check, which names its row and column. A process-wide cap,
+# only ever raised here.
+csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+
+# What the clerk is told. Messages with values are functions, so each value is filled in
+# when the message is shown, in the reader's language (and pybabel finds every msgid).
+EMPTY_FILE = _l("The file is empty.")
+NOT_SPREADSHEET = _l("This file is not a spreadsheet. Upload an Excel workbook (.xlsx or .xls), "
+                     "an OpenDocument spreadsheet (.ods) or a CSV file.")
+WEB_PAGE = _l("This file is a web page or an XML file with a spreadsheet's name. Open it in Excel "
+              "and save it as an Excel workbook (.xlsx), then upload that.")
+XLSB = _l("Excel binary workbooks (.xlsb) cannot be imported. Open it in Excel and save it as .xlsx.")
+DAMAGED = _l("The file is damaged or incomplete (perhaps the upload was cut off). "
+             "Save it again and upload it again.")
+NOT_XLS = _l("The file could not be read as an Excel 97-2003 workbook (.xls); it may be damaged "
+             "or another kind of document. Open it in Excel and save it as .xlsx.")
+ENCRYPTED = _l("The workbook is password-protected or encrypted. Open it in Excel, remove the "
+               "password (File > Info > Protect Workbook) and upload it again.")
+ENCODING = _l("Could not read the text encoding of the file. Save it as \"CSV UTF-8\" "
+              "(or as an Excel workbook) and upload it again.")
+ROUNDED = _l("This number has more than 15 digits and was rounded by Excel; "
+             "format the column as text and enter it again.")
+SCIENTIFIC = _l("This number was saved in scientific notation (such as 1.38E+10) and has lost "
+                "its digits; format the column as text and enter it again.")
+
+
+def _too_large(size: int, limit: int):
+    return _l("The file is %(size)s MB; at most %(limit)s MB can be imported.",
+              size=_megabytes(size), limit=_megabytes(limit))
+
+
+def _zip_bomb(size: int):
+    return _l("The file unpacks to %(size)s MB, far more than a workbook of its size can hold; "
+              "it was refused.", size=_megabytes(size))
+
+
+def _unpacks_too_large(size: int, limit: int):
+    return _l("The file unpacks to %(size)s MB; at most %(limit)s MB can be imported. "
+              "Split it into smaller files.", size=_megabytes(size), limit=_megabytes(limit))
+
+
+def _bad_csv_row(row: int):
+    return _l("Row %(row)s of the file could not be read (a stray quote mark or a NUL character?).", row=row)
+
+
+def _no_sheet(sheet: str):
+    return _l("The workbook has no sheet named \"%(sheet)s\".", sheet=sheet)
+
+
+def _too_many_rows(sheet: str, count: int, limit: int):
+    return _l("Sheet \"%(sheet)s\" has %(count)s rows; at most %(limit)s can be imported. "
+              "Split it into smaller files.", sheet=sheet, count=count, limit=limit)
+
+
+def _more_rows_than(sheet: str, limit: int):
+    return _l("Sheet \"%(sheet)s\" has more than %(limit)s rows. Split it into smaller files.",
+              sheet=sheet, limit=limit)
+
+
+def _too_many_columns(sheet: str, count: int, limit: int):
+    return _l("Sheet \"%(sheet)s\" has %(count)s columns; at most %(limit)s can be imported.",
+              sheet=sheet, count=count, limit=limit)
+
+
+def _too_many_cells(sheet: str, count: int, limit: int):
+    return _l("Sheet \"%(sheet)s\" has %(count)s cells; at most %(limit)s can be imported. "
+              "Split it into smaller files.", sheet=sheet, count=count, limit=limit)
+
+
+def _cell_too_long(row: int, column: int, count: int, limit: int):
+    return _l("Row %(row)s, column %(column)s: the cell holds %(count)s characters; "
+              "a cell may hold at most %(limit)s.", row=row, column=column_letter(column),
+              count=count, limit=limit)
+
+
+def _no_header(look: int):
+    return _l("No header row was found in the first %(look)s rows: the sheet is empty "
+              "or has no row of column titles.", look=look)
+
+
+class ReadError(Exception):
+    """A file or sheet that cannot be read; ``message`` is a lazy sentence for the clerk."""
+
+    def __init__(self, message: Any):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class FileTooLarge(ReadError):
+    """The upload is over ``Limits.max_bytes`` (an API answers 413 for this one)."""
+
+
+class IdentifierRounded(FieldInvalid):
+    """A phone, ID or card number that Excel has already rounded or cut; ``message`` says how to fix it.
+
+    A :class:`~portal.fields.validation.FieldInvalid` (so a :class:`ValueError`): the import
+    engine reports it on the cell like any other invalid value.
+    """
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one upload may hold. The cell budget bounds the memory a sheet takes to load
+    (about 95 bytes a filled cell in python-calamine, so 10,000,000 cells is about 1 GB)."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_rows: int = 1_000_000
+    max_columns: int = 500
+    max_cell_chars: int = 32_767
+    max_uncompressed_ratio: int = 100           # unpacked / packed size of one zip member
+    max_uncompressed_bytes: int = 1_000_000_000  # all members of a zip, unpacked
+    max_cells: int = 10_000_000                  # rows x columns of one sheet (xlsx, ods)
+
+
+@dataclass
+class SheetInfo:
+    """A sheet's name and size: rows and columns up to the last filled cell, counted from A1
+    (an upper bound where the file declares it: the xlsx ``dimension``, a CSV's line count)."""
+
+    name: str
+    rows: int
+    columns: int
+    hidden: bool = False
+
+    @property
+    def has_data(self) -> bool:
+        return self.rows > 0 and self.columns > 0
+
+
+@dataclass
+class Workbook:
+    """An opened file: its sheets in workbook order and its kind (one of :data:`KINDS`).
+
+    A CSV file is one sheet named after the file. Close it (or use ``with``) to free the
+    parsed workbook; :meth:`rows` keeps working on what it has already started.
+    """
+
+    sheets: list[SheetInfo]
+    kind: str
+    _source: Any = field(default=None, repr=False, compare=False)
+    _limits: Limits = field(default_factory=Limits, repr=False, compare=False)
+
+    def first_with_data(self) -> str | None:
+        """The name of the first visible sheet with a filled cell (else the first hidden one), or None."""
+        for hidden in (False, True):
+            for sheet in self.sheets:
+                if sheet.hidden == hidden and sheet.has_data:
+                    return sheet.name
+        return None
+
+    def sheet(self, name: str) -> SheetInfo:
+        for sheet in self.sheets:
+            if sheet.name == name:
+                return sheet
+        raise ReadError(_no_sheet(name))
+
+    def rows(self, sheet: str) -> Iterator[list]:
+        """Every row of ``sheet`` from row 1, as lists of cells (see the module's docstring).
+
+        Row ``i`` of the iteration (from 0) is Excel's row ``i + 1`` and cell ``j`` is column
+        ``j`` from A, empty rows included, so row and column numbers are the ones the clerk sees.
+        The sheet's size is checked against the limits before anything is loaded (raises
+        :class:`ReadError` at once); a CSV's rows are checked as they are read, so iterating may
+        raise :class:`ReadError` too.
+        """
+        return self._source.rows(self.sheet(sheet))
+
+    def close(self) -> None:
+        if self._source is not None:
+            self._source.close()
+
+    def __enter__(self) -> "Workbook":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_workbook(path: str | os.PathLike, file_name: str, *, limits: Limits = Limits()) -> Workbook:
+    """Open the uploaded file at ``path`` (uploaded as ``file_name``) or raise :class:`ReadError`.
+
+    Checks, in order and before any parser sees the file: its size (:class:`FileTooLarge`), its
+    first bytes (the kind), then for zip files the declared and the real unpacked sizes of every
+    member (zip bombs, cut-off uploads), for CSV the whole file's encoding.
+    """
+    size = os.path.getsize(path)
+    if size == 0:
+        raise ReadError(EMPTY_FILE)
+    if size > limits.max_bytes:
+        raise FileTooLarge(_too_large(size, limits.max_bytes))
+    with open(path, "rb") as stream:
+        head = stream.read(_HEAD)
+    if head.startswith(_ZIP_MAGIC):
+        kind, declared = _inspect_zip(path, limits)
+        return _open_calamine(path, kind, declared, limits)
+    if head.startswith(_OLE_MAGIC):
+        if _holds_encrypted_package(path):
+            raise ReadError(ENCRYPTED)
+        return _open_calamine(path, "xls", {}, limits)
+    if head.startswith(_OTHER_MAGIC):
+        raise ReadError(NOT_SPREADSHEET)
+    return _open_csv(path, file_name, head, size, limits)
+
+
+def _megabytes(size: int) -> str:
+    megabytes = size / (1024 * 1024)
+    return (f"{megabytes:.1f}" if megabytes >= 0.1 else f"{megabytes:.2g}").removesuffix(".0")
+
+
+def _check_size(sheet: str, rows: int, columns: int, limits: Limits) -> None:
+    """A sheet of ``rows`` x ``columns`` (counted from A1) within the limits, or ReadError."""
+    if columns > limits.max_columns:
+        raise ReadError(_too_many_columns(sheet, columns, limits.max_columns))
+    if rows > limits.max_rows:
+        raise ReadError(_too_many_rows(sheet, rows, limits.max_rows))
+    if rows * columns > limits.max_cells:
+        raise ReadError(_too_many_cells(sheet, rows * columns, limits.max_cells))
+
+
+# --- zip containers (xlsx, ods) -------------------------------------------------------------
+
+def _inspect_zip(path, limits: Limits) -> tuple[str, dict[str, tuple[int, int]]]:
+    """The kind of a zip file and the sizes its sheets declare, after checking that it unpacks
+    to what it says and within the limits.
+
+    The declared sizes are checked first (an honest zip bomb is refused without unpacking a
+    byte); then every member is unpacked once, in chunks, by Python's zipfile, which stops at
+    the declared size and checks the CRC, so a member that lies about its size is refused as
+    damaged before calamine unpacks it. That pass costs about 0.1 s per 90 MB unpacked.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise ReadError(DAMAGED) from None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        names = {m.filename for m in members}
+        kind = _zip_kind(archive, names)
+        total = sum(m.file_size for m in members)
+        if total > limits.max_uncompressed_bytes:
+            raise ReadError(_unpacks_too_large(total, limits.max_uncompressed_bytes))
+        for member in members:
+            if (member.file_size > _RATIO_FLOOR
+                    and member.file_size > limits.max_uncompressed_ratio * max(member.compress_size, 1)):
+                raise ReadError(_zip_bomb(total))
+        parts = _xlsx_sheet_parts(archive, names) if kind == "xlsx" else {}
+        declared: dict[str, tuple[int, int]] = {}
+        census = _OdsCensus(limits) if kind == "ods" else None
+        try:
+            for member in members:
+                if member.flag_bits & 0x1:
+                    raise ReadError(ENCRYPTED)
+                sheet = parts.get(member.filename)
+                with archive.open(member) as stream:
+                    first = True
+                    while chunk := stream.read(_CHUNK):
+                        if first and sheet is not None:
+                            dimension = _dimension(chunk)
+                            if dimension:
+                                declared[sheet] = dimension
+                        if census is not None and member.filename == "content.xml":
+                            census.feed(chunk)
+                        first = False
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+            raise ReadError(DAMAGED) from None
+    return kind, declared
+
+
+def _zip_kind(archive: zipfile.ZipFile, names: set[str]) -> str:
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "xl/workbook.bin" in names:
+        raise ReadError(XLSB)
+    if "content.xml" in names:
+        mimetype = b""
+        if "mimetype" in names and archive.getinfo("mimetype").file_size < 200:
+            try:
+                mimetype = archive.read("mimetype")
+            except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError, RuntimeError):
+                raise ReadError(DAMAGED) from None
+        if not mimetype or b"opendocument.spreadsheet" in mimetype:
+            return "ods"
+    raise ReadError(NOT_SPREADSHEET)   # a .docx, a zipped folder, ...
+
+
+def _xlsx_sheet_parts(archive: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Zip member -> sheet name, from the workbook and its relationships (empty if unreadable:
+    the sizes are then asked of calamine)."""
+    try:
+        workbook = _small_xml(archive, "xl/workbook.xml")
+        rels = _small_xml(archive, "xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else None
+    except (ET.ParseError, zipfile.BadZipFile, zlib.error, OSError, NotImplementedError, RuntimeError, ValueError):
+        return {}
+    if workbook is None or rels is None:
+        return {}
+    targets = {}
+    for rel in rels.iter():
+        if rel.tag.rsplit("}", 1)[-1] == "Relationship" and rel.get("Target"):
+            target = rel.get("Target").replace("\\", "/")
+            target = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+            targets[rel.get("Id")] = target
+    parts = {}
+    for sheet in workbook.iter():
+        if sheet.tag.rsplit("}", 1)[-1] != "sheet":
+            continue
+        rid = next((v for k, v in sheet.attrib.items() if k.rsplit("}", 1)[-1] == "id" and k != "sheetId"), None)
+        if rid in targets and sheet.get("name") is not None:
+            parts[targets[rid]] = sheet.get("name")
+    return parts
+
+
+def _small_xml(archive: zipfile.ZipFile, name: str):
+    if archive.getinfo(name).file_size > 16 * 1024 * 1024:
+        return None
+    return ET.fromstring(archive.read(name))
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s[^>]*?ref="\$?([A-Za-z]{1,3})\$?(\d{1,7})'
+                        rb'(?::\$?([A-Za-z]{1,3})\$?(\d{1,7}))?"')
+
+
+def _dimension(head: bytes) -> tuple[int, int] | None:
+    """(rows, columns) from A1 to the last cell of an xlsx sheet's ``<dimension ref>``, or None
+    when it is missing or a single cell (what writers put on an empty sheet)."""
+    match = _DIMENSION.search(head, 0, _HEAD)
+    if not match or not match.group(3):
+        return None
+    return int(match.group(4)), column_number(match.group(3).decode())
+
+
+class _OdsCensus:
+    """Counts the filled cells an .ods ``content.xml`` expands to, as it streams past.
+
+    OpenDocument repeats a row or cell with one attribute, so 900 bytes can stand for a
+    billion cells; calamine would expand them all in memory. Empty repeated cells (how
+    LibreOffice pads every sheet to its full size) cost nothing and are not counted.
+    """
+
+    _TAG = re.compile(rb"<(/?)(?:\w+:)?(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*)>")
+    _REPEAT = re.compile(rb'number-(?:rows|columns)-repeated="(\d+)"')
+    _NAME = re.compile(rb'(?:\w+:)?name="([^"]*)"')
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.buffer = b""
+        self.sheet = ""
+        self.row = 0           # rows of the sheet so far, repeats counted
+        self.last_row = 0      # the last row holding a value
+        self.width = 0         # the last column holding a value, over all rows
+        self.repeat = 1
+        self.column = 0
+        self.last_column = 0
+        self.row_cells = 0
+
+    def feed(self, chunk: bytes) -> None:
+        data = self.buffer + chunk
+        end = 0
+        for match in self._TAG.finditer(data):
+            end = match.end()
+            closing, tag, attrs = match.group(1), match.group(2), match.group(3)
+            if tag == b"table":
+                if not closing:
+                    name = self._NAME.search(attrs)
+                    self.sheet = name.group(1).decode("utf-8", "replace") if name else ""
+                    self.row = self.last_row = self.width = 0
+            elif tag == b"table-row":
+                if not closing:
+                    self.repeat, self.column, self.last_column, self.row_cells = self._repeats(attrs), 0, 0, 0
+                if closing or attrs.endswith(b"/"):
+                    self._end_row()
+            elif not closing:
+                count = self._repeats(attrs)
+                self.column += count
+                if b"value-type" in attrs:
+                    self.row_cells += count
+                    self.last_column = self.column
+        cut = data.rfind(b"<")
+        self.buffer = data[cut:] if cut >= end else b""
+
+    def _repeats(self, attrs: bytes) -> int:
+        match = self._REPEAT.search(attrs)
+        return int(match.group(1)) if match else 1
+
+    def _end_row(self) -> None:
+        self.row += self.repeat
+        if self.row_cells:
+            self.last_row = self.row
+            self.width = max(self.width, self.last_column)
+            _check_size(self.sheet, self.last_row, self.width, self.limits)
+
+
+def _holds_encrypted_package(path) -> bool:
+    """Whether an OLE file is an encrypted Office document (its directory names EncryptedPackage)."""
+    tail = b""
+    with open(path, "rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            if _ENCRYPTED_PACKAGE in tail + chunk:
+                return True
+            tail = chunk[-len(_ENCRYPTED_PACKAGE):]
+    return False
+
+
+# --- calamine (xlsx, xls, ods) --------------------------------------------------------------
+
+def _calamine(call: Callable, failure: Any):
+    """``call()``, with calamine's errors (and Rust panics, which are BaseExceptions) as ReadError."""
+    try:
+        return call()
+    except python_calamine.PasswordError:
+        raise ReadError(ENCRYPTED) from None
+    except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
+        raise
+    except BaseException:   # noqa: B036 - CalamineError, XmlError, ZipError, pyo3 PanicException
+        raise ReadError(failure) from None
+
+
+def _open_calamine(path, kind: str, declared: dict[str, tuple[int, int]], limits: Limits) -> Workbook:
+    failure = NOT_XLS if kind == "xls" else DAMAGED
+
+    def load():
+        with open(path, "rb") as stream:   # calamine copies the file; the handle is not kept
+            return python_calamine.CalamineWorkbook.from_filelike(stream)
+
+    book = _calamine(load, failure)
+    source = _CalamineSource(book, failure, limits)
+    sheets = []
+    for meta in _calamine(lambda: book.sheets_metadata, failure):
+        if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
+            continue   # chart and macro sheets have no cells
+        hidden = meta.visible != python_calamine.SheetVisibleEnum.Visible
+        size = declared.get(meta.name)
+        if size is None:
+            size = source.measure(meta.name)
+        sheets.append(SheetInfo(meta.name, size[0], size[1], hidden))
+    return Workbook(sheets, kind, source, limits)
+
+
+class _CalamineSource:
+    """A calamine workbook and the one sheet loaded last: reading the first rows for the
+    header and then all rows parses the sheet once, not twice."""
+
+    def __init__(self, book, failure, limits: Limits):
+        self.book = book
+        self.failure = failure
+        self.limits = limits
+        self.loaded: tuple[str, Any] | None = None
+
+    def measure(self, name: str) -> tuple[int, int]:
+        """The size of a sheet whose file does not declare it; the first one with data is kept
+        (it is the one likely read next)."""
+        sheet = _calamine(lambda: self.book.get_sheet_by_name(name), self.failure)
+        size = _extent(sheet)
+        if size[0] and self.loaded is None:
+            self.loaded = (name, sheet)
+        return size
+
+    def _load(self, name: str):
+        if self.loaded is not None and self.loaded[0] == name:
+            return self.loaded[1]
+        self.loaded = None   # free the last sheet before loading another
+        return _calamine(lambda: self.book.get_sheet_by_name(name), self.failure)
+
+    def rows(self, info: SheetInfo) -> Iterator[list]:
+        _check_size(info.name, info.rows, info.columns, self.limits)   # before loading, as declared
+        sheet = self._load(info.name)
+        self.loaded = (info.name, sheet)
+        rows, columns = _extent(sheet)
+        _check_size(info.name, rows, columns, self.limits)
+        if not rows:
+            return iter(())
+        # calamine yields every row from row 1 but starts each at the first filled column.
+        offset = sheet.start[1]
+        return _calamine_rows(sheet, offset, self.limits.max_cell_chars)
+
+    def close(self) -> None:
+        self.loaded = None
+        try:
+            self.book.close()
+        except python_calamine.CalamineError:
+            pass
+
+
+def _extent(sheet) -> tuple[int, int]:
+    end = sheet.end
+    return (0, 0) if end is None else (end[0] + 1, end[1] + 1)
+
+
+def _calamine_rows(sheet, offset: int, max_chars: int) -> Iterator[list]:
+    pad = [None] * offset
+    exact = _EXACT_FLOAT
+    for number, row in enumerate(sheet.iter_rows(), 1):
+        cells = pad.copy() if offset else []
+        append = cells.append
+        for value in row:
+            kind = type(value)
+            if kind is str:
+                if not value:
+                    value = None
+                elif len(value) > max_chars:
+                    raise ReadError(_cell_too_long(number, len(cells), len(value), max_chars))
+            elif kind is float:
+                if value.is_integer() and -exact < value < exact:
+                    value = int(value)
+            elif kind is dt.time:
+                value = _time_text(value)
+            elif kind is dt.timedelta:
+                value = _duration_text(value)
+            append(value)
+        yield cells
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+def _open_csv(path, file_name: str, head: bytes, size: int, limits: Limits) -> Workbook:
+    """A text file as a one-sheet workbook, after finding its encoding (BOM, else strict UTF-8
+    over the whole file, else GB18030, what Chinese Excel saves "CSV" in) and its delimiter."""
+    if head.startswith(codecs.BOM_UTF8):
+        candidates = ("utf-8-sig",)
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ("utf-16",)
+    else:
+        if b"\x00" in head:
+            raise ReadError(NOT_SPREADSHEET)
+        if head.lstrip(b" \t\r\n").startswith(b"<"):
+            raise ReadError(WEB_PAGE)
+        candidates = ("utf-8", "gb18030")
+    encoding, lines = next(((e, n) for e in candidates if (n := _line_count(path, e)) is not None), (None, 0))
+    if encoding is None:
+        raise ReadError(ENCODING)
+    sample = codecs.getincrementaldecoder(encoding)().decode(head, final=size <= _HEAD)
+    if size > _HEAD and "\n" in sample:
+        sample = sample[: sample.rindex("\n") + 1]   # whole lines only
+    text = sample.lstrip("\ufeff \t\r\n")
+    if text.startswith("<"):
+        raise ReadError(WEB_PAGE)
+    if _looks_binary(text):
+        raise ReadError(NOT_SPREADSHEET)
+    delimiter = _delimiter(sample)
+    columns = max((len(r) for r in csv.reader(io.StringIO(sample), delimiter=delimiter)), default=0)
+    if not text.strip():
+        lines = columns = 0
+    name = PurePosixPath(file_name.replace("\\", "/")).stem or "Sheet1"
+    return Workbook([SheetInfo(name, lines, columns)], "csv", _CsvSource(path, encoding, delimiter, limits), limits)
+
+
+def _line_count(path, encoding: str) -> int | None:
+    """Lines of the file decoded strictly as ``encoding`` (an upper bound of its CSV rows),
+    or None when it is not valid in that encoding."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    lines = 0
+    last = ""
+    try:
+        with open(path, "rb") as stream:
+            while chunk := stream.read(_CHUNK):
+                text = decoder.decode(chunk)
+                lines += text.count("\n")
+                last = text[-1:] or last
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    return lines + (1 if last and last != "\n" else 0)
+
+
+def _looks_binary(text: str) -> bool:
+    controls = sum(1 for ch in text if ch < " " and ch not in "\t\r\n\f\v")
+    return controls > max(2, len(text) // 100)
+
+
+def _delimiter(sample: str) -> str:
+    """The delimiter of a CSV sample among , TAB ; | — csv.Sniffer's guess when it splits the
+    sample into rows of more than one cell, else the most frequent of them."""
+    try:
+        guess = csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        guess = None
+    if guess and any(len(row) > 1 for row in _sample_rows(sample, guess)):
+        return guess
+    counts = {d: sample.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _sample_rows(sample: str, delimiter: str, limit: int = 50) -> list[list[str]]:
+    try:
+        reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
+        return [row for _, row in zip(range(limit), reader)]
+    except csv.Error:
+        return []
+
+
+class _CsvSource:
+    def __init__(self, path, encoding: str, delimiter: str, limits: Limits):
+        self.path = path
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.limits = limits
+
+    def rows(self, info: SheetInfo) -> Iterator[list]:
+        return self._rows(info.name)
+
+    def _rows(self, sheet: str) -> Iterator[list]:
+        limits = self.limits
+        number = 0
+        with open(self.path, "rb") as raw, io.TextIOWrapper(raw, encoding=self.encoding, newline="") as text:
+            reader = csv.reader(text, delimiter=self.delimiter)
+            while True:
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    return
+                except (csv.Error, UnicodeDecodeError):
+                    raise ReadError(_bad_csv_row(number + 1)) from None
+                number += 1
+                if number > limits.max_rows:
+                    raise ReadError(_more_rows_than(sheet, limits.max_rows))
+                if len(record) > limits.max_columns:
+                    raise ReadError(_too_many_columns(sheet, len(record), limits.max_columns))
+                cells = []
+                for value in record:
+                    if not value:
+                        value = None
+                    elif len(value) > limits.max_cell_chars:
+                        raise ReadError(_cell_too_long(number, len(cells), len(value), limits.max_cell_chars))
+                    cells.append(value)
+                yield cells
+
+    def close(self) -> None:
+        pass
+
+
+# --- header and data rows -------------------------------------------------------------------
+
+_NUMBER_TEXT = re.compile(r"^[+-]?[\d,.\s]+%?$")
+_DATE_TEXT = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(\s.*)?$")
+_TOTAL_WORDS = {"合计", "总计", "小计", "共计", "总合计", "合計", "總計", "小計",
+                "total", "totals", "grandtotal", "subtotal", "sum"}
+_LABEL_NOISE = re.compile(r"[\s\u3000:：()（）\[\]【】]+")
+
+
+def find_header(rows: list[list], score: Callable[[str], bool], *, look: int = 30) -> int:
+    """The index (from 0) of the header row among the first ``look`` rows.
+
+    The row with the most cells ``score`` recognises as a known field header wins (the first of
+    equals). When no cell is recognised: the first row with at least two filled cells, most of
+    them text rather than numbers or dates — a merged title row above the header has one. Raises
+    :class:`ReadError` when there is neither.
+    """
+    head = rows[:look]
+    best, best_count = None, 0
+    for index, row in enumerate(head):
+        count = sum(1 for cell in row if (text := cell_text(cell)) and score(text))
+        if count > best_count:
+            best, best_count = index, count
+    if best is not None:
+        return best
+    for index, row in enumerate(head):
+        filled = [cell for cell in row if cell_text(cell)]
+        if len(filled) >= 2 and 2 * sum(1 for cell in filled if _is_text(cell)) > len(filled):
+            return index
+    raise ReadError(_no_header(look))
+
+
+def _is_text(cell) -> bool:
+    if not isinstance(cell, str):
+        return False
+    text = unicodedata.normalize("NFKC", cell).strip()
+    return not (_NUMBER_TEXT.match(text) or _DATE_TEXT.match(text))
+
+
+def data_rows(rows: Iterable[list], header_index: int, width: int) -> Iterator[tuple[int, list]]:
+    """``(Excel row number, cells)`` for each data row after the header.
+
+    ``rows`` are the sheet's rows from row 1 (as :meth:`Workbook.rows` gives them) and
+    ``header_index`` the header's index among them (:func:`find_header`). Cells are padded
+    with None or cut to ``width``. Empty rows are skipped (their numbers too); a totals row at
+    the end — its first filled cell is 合计/总计/小计/Total/Sum..., or such a word with only
+    numbers beside it — is dropped. A totals-like row followed by data is data.
+    """
+    pending = None
+    for number, row in enumerate(rows, 1):
+        if number <= header_index + 1 or _is_empty(row):
+            continue
+        if pending is not None:
+            yield pending
+            pending = None
+        cells = list(row[:width])
+        if len(cells) < width:
+            cells.extend([None] * (width - len(cells)))
+        if _is_totals(row):
+            pending = (number, cells)
+        else:
+            yield number, cells
+
+
+def _is_empty(row: list) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row)
+
+
+def _is_totals(row: list) -> bool:
+    """Whether the first filled cell is a totals word, or the row is such a word among numbers.
+    Returns at the first cell that is neither (the first cell of an ordinary row)."""
+    word = first = False
+    for cell in row:
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            continue
+        if _is_total_word(cell):
+            if not first:
+                return True
+            word = True
+        elif not _is_number(cell):
+            return False
+        first = True
+    return word
+
+
+def _is_total_word(cell) -> bool:
+    return isinstance(cell, str) and _LABEL_NOISE.sub("", cell).lower() in _TOTAL_WORDS
+
+
+def _is_number(cell) -> bool:
+    if isinstance(cell, bool):
+        return False
+    if isinstance(cell, (int, float)):
+        return True
+    return isinstance(cell, str) and bool(_NUMBER_TEXT.match(unicodedata.normalize("NFKC", cell).strip()))
+
+
+# --- cell text ------------------------------------------------------------------------------
+
+_SCIENTIFIC = re.compile(r"^[+-]?\d(?:\.\d+)?[eE]\+?\d+$")
+_WHOLE_WITH_ZEROS = re.compile(r"^(\d+)\.0+$")
+
+
+def cell_text(value: Any) -> str:
+    """The text a cell shows: '' for None, whole numbers without '.0', other floats to 15
+    significant digits as Excel shows them, dates ``2026-03-02``, datetimes
+    ``2026-03-02 14:30``, bools 是 / 否; surrounding spaces (full-width ones too) stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < _EXACT_FLOAT:
+            return str(int(value))
+        return format(value, ".15g").replace("e", "E")
+    if isinstance(value, dt.datetime):
+        if value.second or value.microsecond:
+            return value.isoformat(sep=" ", timespec="seconds")
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return _time_text(value)
+    if isinstance(value, dt.timedelta):
+        return _duration_text(value)
+    return str(value).strip()
+
+
+def identifier_text(value: Any) -> str:
+    """A phone, ID or card number as text: ``13812345678.0`` -> ``'13812345678'``.
+
+    Raises :class:`IdentifierRounded` for a number of more than 15 digits (Excel stored it as a
+    float and has rounded it: 6222021234567890123 comes back as 6.22202E+18) and for text in
+    scientific notation (a CSV saved from a column too narrow to show the digits).
+    """
+    if isinstance(value, float):
+        if value.is_integer():
+            if abs(value) >= _EXACT_FLOAT:
+                raise IdentifierRounded(ROUNDED)
+            return str(int(value))
+        return cell_text(value)
+    text = cell_text(value)
+    if isinstance(value, str):
+        half = unicodedata.normalize("NFKC", text)
+        if _SCIENTIFIC.match(half):
+            raise IdentifierRounded(SCIENTIFIC)
+        whole = _WHOLE_WITH_ZEROS.match(half)
+        if whole:
+            return whole.group(1)
+    return text
+
+
+def _time_text(value: dt.time) -> str:
+    return value.isoformat(timespec="seconds" if value.second else "minutes")
+
+
+def _duration_text(value: dt.timedelta) -> str:
+    seconds = int(value.total_seconds())
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{sign}{hours}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
+
+
+def column_letter(index: int) -> str:
+    """Excel's letters for the column at ``index`` from 0: 0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_number(letters: str) -> int:
+    """The column count up to and including ``letters``: A -> 1, Z -> 26, AA -> 27."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number

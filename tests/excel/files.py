@@ -1,0 +1,275 @@
+"""Real spreadsheet files for the reader's tests, written the way the tools people use write them.
+
+xlsx by xlsxwriter (as Excel lays them out) and openpyxl, xls by xlwt, ods by odfpy, CSV by the
+csv module in the encodings Chinese offices save; the bad ones (cut off, encrypted, zip bombs,
+impostors) are made from real files too. Each builder writes to the path it is given and
+returns it.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import struct
+import zipfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+import openpyxl
+import xlsxwriter
+import xlwt
+from msoffcrypto.format.ooxml import OOXMLFile
+from odf.opendocument import OpenDocumentSpreadsheet
+from odf.table import Table, TableCell, TableRow
+from odf.text import P
+
+HEADER = ["客户名称", "手机", "银行卡号", "签约日期", "金额", "备注"]
+CARD = 6222021234567890123   # 19 digits: Excel keeps 6.22202E+18
+
+
+def xlsx(path: Path, rows: Sequence[Sequence], *, sheet: str = "Sheet1", start: str = "A1",
+         constant_memory: bool = False) -> Path:
+    """One sheet with ``rows`` from ``start``; dates and datetimes as real Excel dates."""
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": constant_memory})
+    _write_rows(book, book.add_worksheet(sheet), rows, start)
+    book.close()
+    return path
+
+
+def _write_rows(book, sheet, rows, start: str = "A1") -> None:
+    date = book.add_format({"num_format": "yyyy-mm-dd"})
+    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    first_row, first_col = xlsxwriter.utility.xl_cell_to_rowcol(start)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.datetime):
+                sheet.write_datetime(first_row + r, first_col + c, value, stamp)
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(first_row + r, first_col + c, value, date)
+            elif value is not None:
+                sheet.write(first_row + r, first_col + c, value)
+
+
+def messy_xlsx(path: Path) -> Path:
+    """What a salesperson sends: an empty first sheet, a hidden list sheet, then the data with a
+    merged title row, a blank row, the header on row 3, identifiers stored as numbers, a date,
+    a formula with its cached value, empty rows between records and a totals row at the end."""
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("说明")
+    lists = book.add_worksheet("下拉选项")
+    lists.write_column("A1", ["A", "B", "C"])
+    sheet = book.add_worksheet("客户名单")
+    sheet.activate()
+    lists.hide()
+    title = book.add_format({"bold": True, "align": "center"})
+    date = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.merge_range("A1:F1", "2026 年展会客户名单", title)
+    sheet.write_row("A3", HEADER)
+    sheet.write_row("A4", ["杭州华信贸易有限公司 ", 13812345678, CARD])
+    sheet.write_datetime("D4", dt.datetime(2026, 3, 2), date)
+    sheet.write_number("E4", 1200.5)
+    sheet.write_row("A6", ["宁波海天机械", 13987654321, "6222021234567890123"])
+    sheet.write_datetime("D6", dt.datetime(2025, 12, 31), date)
+    sheet.write_formula("E6", "=E4*2", None, 2401)
+    sheet.write("F6", "老客户")
+    sheet.write_row("A9", ["合计"])
+    sheet.write_formula("E9", "=SUM(E4:E8)", None, 3601.5)
+    book.close()
+    return path
+
+
+def openpyxl_xlsx(path: Path, rows: Sequence[Sequence], *, sheet: str = "Sheet1") -> Path:
+    """A workbook as openpyxl writes it (shared strings, no cached values for formulas)."""
+    book = openpyxl.Workbook()
+    book.active.title = sheet
+    for row in rows:
+        book.active.append(list(row))
+    book.save(path)
+    return path
+
+
+def xls(path: Path, rows: Sequence[Sequence], *, sheet: str = "Sheet1", title: str | None = None) -> Path:
+    """An Excel 97-2003 workbook (BIFF8) by xlwt, optionally with a merged title row above."""
+    book = xlwt.Workbook(encoding="utf-8")
+    target = book.add_sheet(sheet)
+    date = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    offset = 0
+    if title:
+        target.write_merge(0, 0, 0, max(len(r) for r in rows) - 1, title)
+        offset = 1
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.date):
+                target.write(r + offset, c, value, date)
+            elif value is not None:
+                target.write(r + offset, c, value)
+    book.add_sheet("Sheet2")
+    book.save(str(path))
+    return path
+
+
+def ods(path: Path, rows: Sequence[Sequence], *, sheet: str = "Sheet1") -> Path:
+    """An OpenDocument spreadsheet by odfpy: text and numbers."""
+    document = OpenDocumentSpreadsheet()
+    table = Table(name=sheet)
+    for row in rows:
+        element = TableRow()
+        for value in row:
+            if value is None:
+                cell = TableCell()
+            elif isinstance(value, str):
+                cell = TableCell(valuetype="string")
+                cell.addElement(P(text=value))
+            else:
+                cell = TableCell(valuetype="float", value=value)
+                cell.addElement(P(text=str(value)))
+            element.addElement(cell)
+        table.addElement(element)
+    document.spreadsheet.addElement(table)
+    document.save(str(path))
+    return path
+
+
+def ods_repeat_bomb(path: Path, *, rows: int, columns: int) -> Path:
+    """A tiny .ods whose one cell is repeated ``columns`` times on a row repeated ``rows`` times."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="炸弹">'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>名称</text:p>'
+        '</table:table-cell></table:table-row>'
+        f'<table:table-row table:number-rows-repeated="{rows}">'
+        f'<table:table-cell table:number-columns-repeated="{columns}" office:value-type="float" '
+        'office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>'
+        '<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+        'table:number-columns-repeated="1024"/></table:table-row>'
+        '</table:table></office:spreadsheet></office:body></office:document-content>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", _ODS_MANIFEST)
+    return path
+
+
+_ODS_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+    'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" '
+    'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    '</manifest:manifest>')
+
+
+def csv_file(path: Path, rows: Sequence[Sequence], *, encoding: str = "utf-8", delimiter: str = ",",
+             newline: str = "\r\n") -> Path:
+    """A CSV as Excel saves it ("CSV UTF-8" is encoding="utf-8-sig", plain "CSV" on a Chinese
+    Windows is GB18030; "Unicode text" is UTF-16 with tabs)."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, delimiter=delimiter, lineterminator=newline)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    path.write_bytes(_encode(text.getvalue(), encoding))
+    return path
+
+
+def _encode(text: str, encoding: str) -> bytes:
+    if encoding == "utf-16-le-bom":
+        return b"\xff\xfe" + text.encode("utf-16-le")
+    if encoding == "utf-16-be-bom":
+        return b"\xfe\xff" + text.encode("utf-16-be")
+    return text.encode(encoding)
+
+
+def encrypted_xlsx(path: Path, source: Path, password: str = "secret") -> Path:
+    """``source`` encrypted with a password the way Excel does it (an OLE file holding an
+    EncryptedPackage stream), by msoffcrypto-tool."""
+    with open(source, "rb") as plain, open(path, "wb") as out:
+        OOXMLFile(plain).encrypt(password, out)
+    return path
+
+
+def truncated(path: Path, source: Path) -> Path:
+    """The first half of ``source``: an upload cut off in the middle."""
+    data = source.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def rewrite_member(path: Path, source: Path, member: str, change: Callable[[bytes], bytes]) -> Path:
+    """``source`` with one zip member's bytes changed."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            new.writestr(info, change(data) if info.filename == member else data)
+    return path
+
+
+def xlsx_with_long_cell(path: Path, tmp: Path, *, chars: int, cell: str = "C5") -> Path:
+    """An xlsx whose ``cell`` holds ``chars`` characters — more than Excel (and xlsxwriter or
+    openpyxl) would write, so the sheet's XML is edited after writing."""
+    row, col = xlsxwriter.utility.xl_cell_to_rowcol(cell)
+    rows = [["名称", "手机", "备注"]] + [[None] * 3 for _ in range(row)]
+    rows[row][:2] = ["甲", "13812345678"]
+    rows[row][col] = "PLACEHOLDER"
+    plain = xlsx(tmp / "plain-long.xlsx", rows, constant_memory=True)
+    return rewrite_member(path, plain, "xl/worksheets/sheet1.xml",
+                          lambda xml: xml.replace(b"PLACEHOLDER", b"x" * chars))
+
+
+def without_dimension(path: Path, source: Path) -> Path:
+    """``source`` with the ``<dimension>`` element removed from its first sheet (some
+    generators never write one, so the reader must ask calamine for the size)."""
+    return rewrite_member(path, source, "xl/worksheets/sheet1.xml",
+                          lambda xml: re.sub(rb"<dimension [^>]*/>", b"", xml))
+
+
+def zip_bomb_xlsx(path: Path, source: Path, *, unpacked: int = 20 * 1024 * 1024) -> Path:
+    """``source`` with ``unpacked`` bytes of white space inside its first sheet: valid XML that
+    deflates more than 1000 to 1."""
+    padding = b" " * unpacked
+    return rewrite_member(path, source, "xl/worksheets/sheet1.xml",
+                          lambda xml: xml.replace(b"<sheetData>", b"<sheetData>" + padding, 1))
+
+
+def lying_zip(path: Path, source: Path, member: str = "xl/worksheets/sheet1.xml") -> Path:
+    """``source`` whose ``member`` claims (in both zip headers) to unpack to 100 bytes while it
+    unpacks to far more: the zip bomb that passes a check of declared sizes alone."""
+    data = bytearray(source.read_bytes())
+    name = member.encode()
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo(member)
+    struct.pack_into("<I", data, info.header_offset + 22, 100)   # local file header
+    offset = data.find(b"PK\x01\x02")                             # central directory entries
+    while offset != -1:
+        length = struct.unpack_from("<H", data, offset + 28)[0]
+        if bytes(data[offset + 46: offset + 46 + length]) == name:
+            struct.pack_into("<I", data, offset + 24, 100)
+            break
+        offset = data.find(b"PK\x01\x02", offset + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def other_zip(path: Path) -> Path:
+    """A Word document's skeleton: a zip, but not a workbook."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return path
+
+
+def xlsb_like(path: Path) -> Path:
+    """The parts by which an Excel binary workbook is known."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    return path
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+HTML_XLS = ("<html><head><meta charset='utf-8'></head><body><table><tr><td>客户名称</td>"
+            "<td>手机</td></tr></table></body></html>").encode()
