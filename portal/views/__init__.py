@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from . import archive, audit, campaigns, catalog
+from . import archive, audit, campaigns, catalog, imports
 from .grid import GRID_PAGES
 
 # (view, menu name, label, icon); menu names are stable keys used by role permissions.
@@ -56,6 +56,7 @@ def register_views(appbuilder) -> None:
             href = f"/grid/{grid.resource}/" if grid is not None else ""
             appbuilder.add_view(view, name, href=href, label=label, icon=icon, category=category,
                                 category_label=category_label, category_icon=category_icon)
+    imports.register(appbuilder, category="Archive")
     for view in NO_MENU:
         appbuilder.add_view_no_menu(view)
     for page in GRID_PAGES.values():
