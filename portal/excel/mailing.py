@@ -76,7 +76,7 @@ def write_list(stream, addressees: Iterable[Addressee], channel: str, *, sheet_n
     return write_table(
         stream, fmt="xlsx", sheet_name=sheet_name,
         columns=[ExportColumn(label=str(c.label), type=c.type, width=c.width) for c in columns],
-        rows=([c.value(a) for c in columns] for a in addressees),
+        rows=([c.value(a) or None for c in columns] for a in addressees),   # "" → an empty cell
     )
 
 

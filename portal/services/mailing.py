@@ -150,7 +150,8 @@ def address_key(province, city, district, street) -> str:
     spaces, punctuation, the district repeated in the street). The postcode is not part of
     it: it follows from the address, and a card that lacks it must not earn a second letter."""
     parts = region_parts(province, city, district)
-    return _normalised("".join(parts)) + "|" + _normalised(street_line(street, parts))
+    # One string: a district typed in its field or at the start of the street is the same.
+    return _normalised("".join(parts) + street_line(street, parts))
 
 
 def has_postal_address(postcode, province, city, district, street) -> bool:
