@@ -51,7 +51,7 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Files people rename to .xlsx by mistake; each is refused as "not a spreadsheet" at once.
 _OTHER_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b",
-                b"{\\rtf", b"BZh", b"\x00\x00\x00")
+                b"{\\rtf", b"BZh")
 # The name of the stream an encrypted .xlsx keeps inside its OLE container, as UTF-16.
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
@@ -205,7 +205,6 @@ class Workbook:
     sheets: list[SheetInfo]
     kind: str
     _source: Any = field(default=None, repr=False, compare=False)
-    _limits: Limits = field(default_factory=Limits, repr=False, compare=False)
 
     def first_with_data(self) -> str | None:
         """The name of the first visible sheet with a filled cell (else the first hidden one), or None."""
@@ -499,7 +498,7 @@ def _open_calamine(path, kind: str, declared: dict[str, tuple[int, int]], limits
         if size is None:
             size = source.measure(meta.name)
         sheets.append(SheetInfo(meta.name, size[0], size[1], hidden))
-    return Workbook(sheets, kind, source, limits)
+    return Workbook(sheets, kind, source)
 
 
 class _CalamineSource:
@@ -603,11 +602,11 @@ def _open_csv(path, file_name: str, head: bytes, size: int, limits: Limits) -> W
     if _looks_binary(text):
         raise ReadError(NOT_SPREADSHEET)
     delimiter = _delimiter(sample)
-    columns = max((len(r) for r in csv.reader(io.StringIO(sample), delimiter=delimiter)), default=0)
+    columns = max(map(len, _sample_rows(sample, delimiter, limit=10_000)), default=0)
     if not text.strip():
         lines = columns = 0
     name = PurePosixPath(file_name.replace("\\", "/")).stem or "Sheet1"
-    return Workbook([SheetInfo(name, lines, columns)], "csv", _CsvSource(path, encoding, delimiter, limits), limits)
+    return Workbook([SheetInfo(name, lines, columns)], "csv", _CsvSource(path, encoding, delimiter, limits))
 
 
 def _line_count(path, encoding: str) -> int | None:

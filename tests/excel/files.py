@@ -79,6 +79,23 @@ def messy_xlsx(path: Path) -> Path:
     return path
 
 
+def chinese_dates_xlsx(path: Path) -> Path:
+    """Dates in the formats Chinese Excel uses: built-in 31 (2026年3月2日), 14 (2026/3/2),
+    custom 'yyyy"年"m"月"d"日"' and '[DBNum1]' (二〇二六年三月二日), plus a chart sheet."""
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("日期")
+    formats = [31, 14, 'yyyy"年"m"月"d"日"', '[DBNum1][$-804]yyyy"年"m"月"d"日"', "m月d日"]
+    sheet.write_row(0, 0, ["格式", "日期"])
+    for row, number_format in enumerate(formats, 1):
+        sheet.write(row, 0, str(number_format))
+        sheet.write_datetime(row, 1, dt.datetime(2026, 3, 2), book.add_format({"num_format": number_format}))
+    chart = book.add_chart({"type": "column"})
+    chart.add_series({"values": ["日期", 1, 1, len(formats), 1]})
+    book.add_chartsheet("图表").set_chart(chart)
+    book.close()
+    return path
+
+
 def openpyxl_xlsx(path: Path, rows: Sequence[Sequence], *, sheet: str = "Sheet1") -> Path:
     """A workbook as openpyxl writes it (shared strings, no cached values for formulas)."""
     book = openpyxl.Workbook()

@@ -78,6 +78,12 @@ def test_xlsx_dates_datetimes_booleans_and_floats_come_typed(tmp_path):
     assert [cell_text(v) for v in rows[1]] == ["甲", "2026-03-02 14:30", "1985-03-02", "是", "0.125", "3"]
 
 
+def test_xlsx_dates_in_chinese_formats_are_dates_and_chart_sheets_are_left_out(tmp_path):
+    book, rows = read_all(files.chinese_dates_xlsx(tmp_path / "日期.xlsx"))
+    assert [s.name for s in book.sheets] == ["日期"]
+    assert [row[1] for row in rows[1:]] == [dt.date(2026, 3, 2)] * 5
+
+
 def test_xlsx_written_by_openpyxl_and_one_without_dimension_read_the_same(tmp_path):
     rows = [["名称", "手机"], ["甲", "13812345678"], ["乙", 13987654321]]
     plain = files.openpyxl_xlsx(tmp_path / "o.xlsx", rows)
@@ -138,6 +144,15 @@ def test_csv_delimiter_detected(tmp_path, delimiter):
     rows = [["客户名称", "地址", "手机"], ["甲", "杭州市, 西湖区; 文三路|1号", "13812345678"], ["乙", "宁波", "13987654321"]]
     book, got = read_all(files.csv_file(tmp_path / "d.csv", rows, delimiter=delimiter))
     assert got == rows and book.sheets[0].columns == 3
+
+
+def test_csv_with_a_title_line_and_semicolons_and_a_one_column_csv(tmp_path):
+    rows = [["2026 年客户名单"], ["客户名称", "手机", "备注"], ["甲", "13812345678", "a,b"], ["乙", "13987654321", None]]
+    book, got = read_all(files.csv_file(tmp_path / "t.csv", rows, delimiter=";", encoding="gb18030"))
+    assert got[1:3] == [["客户名称", "手机", "备注"], ["甲", "13812345678", "a,b"]]
+    assert find_header(got, lambda text: False) == 1
+    _, single = read_all(files.csv_file(tmp_path / "one.csv", [["手机"], ["13812345678"], ["13987654321"]]))
+    assert single == [["手机"], ["13812345678"], ["13987654321"]]
 
 
 def test_csv_quoted_line_breaks_keep_row_numbers_of_records(tmp_path):
