@@ -69,6 +69,13 @@ def test_xlsx_cells_keep_excel_row_and_column_positions_when_data_starts_at_b3(t
     assert rows == [[None, None, None], [None, None, None], [None, "名称", "手机"], [None, "甲", 13812345678]]
 
 
+@pytest.mark.parametrize("write", [files.xls, files.ods], ids=["xls", "ods"])
+def test_xls_and_ods_cells_keep_their_excel_positions(tmp_path, write):
+    path = write(tmp_path / f"pos.{write.__name__}", [[None, None], [None, "名称", "手机"], [None, "甲", 1]])
+    _, rows = read_all(path)
+    assert rows == [[None, None, None], [None, "名称", "手机"], [None, "甲", 1]]
+
+
 def test_xlsx_dates_datetimes_booleans_and_floats_come_typed(tmp_path):
     path = files.xlsx(tmp_path / "t.xlsx", [["名称", "时间", "日期", "是否", "比率", "数量"],
                                              ["甲", dt.datetime(2026, 3, 2, 14, 30), dt.date(1985, 3, 2), True, 0.125, 3.0]])
