@@ -123,7 +123,8 @@
     holder.dataset.batch = b.id;
     var td = make("td");
     td.colSpan = 7;
-    td.appendChild(make("p", "", text + " " + fmt(T.undo_blocked, { n: number(blocked.length) })));
+    td.appendChild(make("strong", "", text));
+    td.appendChild(make("p", "", fmt(T.undo_blocked, { n: number(blocked.length) })));
     var table = make("table", "table table-condensed");
     var tbody = make("tbody");
     table.appendChild(tbody);

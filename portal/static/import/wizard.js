@@ -98,6 +98,7 @@
       return;
     }
     var freshRows = !previous || previous.status !== batch.status || previous.id !== batch.id;
+    if (freshRows && previous && previous.id === batch.id) { state.tab = ""; state.page = 1; }  // a new step shows all rows
     if (batch.status === "uploaded") renderMapping(batch);
     else if (batch.status === "previewed") renderPreview(batch, freshRows);
     else renderResult(batch, freshRows);
@@ -589,7 +590,8 @@
     step("result"); setState("result");
     show(el("import-commit-bar"), false);
     show(el("import-blocked"), false);
-    message("");
+    // A failed undo leaves the batch committed, with the reason in ``error``.
+    message(batch.status === "failed" ? "" : batch.error || "", "warning");
     var summary = el("import-result-summary"), c = batch.counts || {};
     if (batch.status === "committed") {
       summary.className = "alert alert-success";
@@ -625,7 +627,10 @@
       el("import-undo-rest").disabled = false;
       var blocked = error.data && error.data.blocked;
       if (error.status === 409 && blocked && blocked.length) {
-        el("import-blocked-message").textContent = error.message + " " + fmt(T.undo_blocked, { n: number(blocked.length) });
+        var head = el("import-blocked-message");
+        P.clear(head);
+        head.appendChild(make("strong", "", error.message));
+        head.appendChild(make("div", "", fmt(T.undo_blocked, { n: number(blocked.length) })));
         P.fillBlocked(el("import-blocked-table").tBodies[0], blocked, resourceInfo().card);
         show(el("import-blocked"), true);
         el("import-blocked").scrollIntoView({ block: "nearest" });
