@@ -33,9 +33,12 @@ def importable_resources(user=None) -> list[str]:
 
 
 def resource_info() -> dict[str, dict]:
-    """What the scripts need to know of each resource: its name, list and card addresses."""
+    """What the scripts need to know of each resource: its name, list and card addresses, and
+    whether its records keep custom fields (the JSON column a column "kept into a custom field"
+    goes to; only those records offer that choice)."""
     return {name: {"label": str(RESOURCES[name].plural), "grid": f"/grid/{name}/", "card": RESOURCES[name].card_url,
-                   "wizard": url_for("ImportView.wizard", resource=name)} for name in IMPORTABLE}
+                   "wizard": url_for("ImportView.wizard", resource=name),
+                   "custom": "custom_fields" in RESOURCES[name].model.__table__.c} for name in IMPORTABLE}
 
 
 def _switcher(allowed: list[str]) -> list[dict]:

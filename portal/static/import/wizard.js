@@ -217,9 +217,11 @@
     });
     select.appendChild(own);
     if (contact.children.length) select.appendChild(contact);
-    var custom = add(select, "custom:" + (header || fmt(T.column_n, { n: index + 1 })), T.custom_field);
-    custom.className = "import-custom-option";
-    if (chosen && chosen.indexOf("custom:") === 0 && chosen !== custom.value) add(select, chosen, T.custom_field + ": " + chosen.slice(7));
+    if (resourceInfo().custom) {
+      var custom = add(select, "custom:" + (header || fmt(T.column_n, { n: index + 1 })), T.custom_field);
+      custom.className = "import-custom-option";
+      if (chosen && chosen.indexOf("custom:") === 0 && chosen !== custom.value) add(select, chosen, T.custom_field + ": " + chosen.slice(7));
+    }
     if (chosen && !select.querySelector('option[value="' + CSS.escape(chosen) + '"]')) add(select, chosen, chosen);
     select.value = chosen || "";
     return select;
@@ -305,8 +307,14 @@
       if ((key.fields || []).join("+") === wanted || key.key === wanted) o.selected = true;
       match.appendChild(o);
     });
-    var mode = options.mode || "upsert";
-    Array.prototype.forEach.call(root.querySelectorAll('input[name="import-mode"]'), function (r) { r.checked = r.value === mode; });
+    // Records with no match key (visits) can only be created.
+    var keys = state.schema.match_keys || [];
+    show(match.parentNode, keys.length > 0);
+    var mode = keys.length ? options.mode || "upsert" : "create";
+    Array.prototype.forEach.call(root.querySelectorAll('input[name="import-mode"]'), function (r) {
+      r.checked = r.value === mode;
+      r.disabled = !keys.length && r.value !== "create";
+    });
     el("import-all-or-nothing").checked = !!options.all_or_nothing;
     checkMapping();
   }
