@@ -19,7 +19,6 @@ ACTIVITY_MENU = (
     (archive.VisitView, "Visits and calls", _l("Visits and calls"), "fa-phone"),
     (archive.PromotionView, "Promotions", _l("Promotions"), "fa-bullhorn"),
     (archive.PromotionTargetView, "Promotion targets", _l("Promotion targets"), "fa-crosshairs"),
-    (campaigns.CampaignView, "Campaign lists", _l("Campaign lists"), "fa-envelope"),
 )
 CATALOG_MENU = (
     (catalog.ProductView, "Products", _l("Products"), "fa-cube"),
@@ -57,6 +56,7 @@ def register_views(appbuilder) -> None:
             appbuilder.add_view(view, name, href=href, label=label, icon=icon, category=category,
                                 category_label=category_label, category_icon=category_icon)
     imports.register(appbuilder, category="Archive")
+    campaigns.register(appbuilder, category="Activity")
     for view in NO_MENU:
         appbuilder.add_view_no_menu(view)
     for page in GRID_PAGES.values():

@@ -79,9 +79,6 @@ def _content_disposition(name: str, fallback: str) -> str:
 
 
 class CampaignView(BaseView):
-    # What the pages show: promotions made as campaigns. The menu's readers (the change
-    # log's object names) expect every menu view to name its model and noun.
-    model, noun = Promotion, None
     route_base = "/campaign"
     default_view = "new"
     base_permissions = ["can_list", "can_add", "can_download"]
@@ -229,3 +226,10 @@ def criteria_text(criteria: dict) -> list[tuple[str, str]]:
             rows = db.session.scalars(sa.select(model).where(model.id.in_(criteria[key])).order_by(model.sort_order))
             shown.append((specs[name].label, "、".join(label_of(r) for r in rows)))
     return shown
+
+
+def register(appbuilder, category: str) -> None:
+    """The menu entry under ``category`` (sales activity, next to the promotions); a role
+    sees it when it holds can_list on CampaignView."""
+    appbuilder.add_view(CampaignView, "Campaign lists", label=_l("Campaign lists"), icon="fa-envelope",
+                        category=category)
