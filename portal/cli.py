@@ -104,3 +104,70 @@ def prune_access_log_command() -> None:
 
     removed = access_log.prune()
     click.echo(f"access log: {removed} entries older than {access_log.retention_days()} days removed")
+
+
+@portal_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", "resource", required=True, type=click.Choice(["customer", "contact", "transaction", "visit"]),
+              help="The records the sheet holds.")
+@click.option("--mapping", "mapping_name", default=None, help="A mapping saved by name (else the suggested one).")
+@click.option("--sheet", default=None, help="The sheet to read (else the first with data).")
+@click.option("--header-row", type=int, default=None, help="The header's row number (else found).")
+@click.option("--match", default=None, help="Match key, e.g. number or name+mobile (else the first one mapped).")
+@click.option("--mode", type=click.Choice(["create", "update", "upsert"]), default=None,
+              help="create only, update only, or both (default: both when there is a match key).")
+@click.option("--all-or-nothing", is_flag=True, help="Import nothing when any row is invalid or a duplicate.")
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing to the archive.")
+@click.option("--user", "username", default=None, help="Act as this user (row scope, history); else as the system.")
+@with_appcontext
+def import_command(file, resource, mapping_name, sheet, header_row, match, mode, all_or_nothing, dry_run,
+                   username) -> None:
+    """Import FILE (.xlsx, .xls, .ods, .csv) as a batch: check it, then (unless --dry-run) commit it."""
+    import sqlalchemy as sa
+
+    from portal.excel import importer, reader, steps
+    from portal.excel.importer import ImportRefused, Who
+    from portal.models import ImportMapping
+
+    who = Who()
+    if username:
+        user = current_app.appbuilder.sm.find_user(username=username)
+        if user is None:
+            raise click.ClickException(f"no user {username}")
+        from portal.security import masking
+
+        who = Who(user=user, sees_sensitive=masking.can_see_sensitive(user))
+    try:
+        saved = None
+        if mapping_name:
+            saved = db.session.scalars(sa.select(ImportMapping).filter_by(resource=resource, name=mapping_name)).first()
+            if saved is None:
+                raise click.ClickException(f"no mapping named {mapping_name} for {resource}")
+        batch = importer.upload(db.session, file, file, resource, who, mapping_id=saved.id if saved else None)
+        if sheet or header_row:
+            importer.choose_sheet(db.session, batch, sheet or batch.sheet, header_row=header_row, who=who,
+                                  saved=saved.by_header if saved else None)
+        db.session.commit()
+        options = dict(batch.options or {})
+        if match:
+            options["match"] = match.split("+")
+        if mode:
+            options["mode"] = mode
+        if all_or_nothing:
+            options["all_or_nothing"] = True
+        steps.run("prepare", batch, who, background=False, options=options)
+        click.echo(f"batch {batch.id}: {batch.file_name}, sheet {batch.sheet}, header on row {batch.header_row}")
+        click.echo("mapping: " + ", ".join(f"{batch.headers[int(i)]} → {k}" for i, k in batch.mapping.items() if k))
+        counts = batch.counts
+        click.echo("checked: " + ", ".join(f"{k} {counts.get(k, 0)}" for k in
+                                           ("new", "update", "unchanged", "invalid", "duplicate", "total")))
+        if dry_run:
+            click.echo("dry run: nothing written")
+            return
+        steps.run("commit", batch, who, background=False)
+        click.echo(f"imported: created {batch.counts['created']}, updated {batch.counts['updated']}, "
+                   f"skipped {batch.counts['skipped']}")
+    except ImportRefused as exc:
+        raise click.ClickException(str(exc.message))
+    except reader.ReadError as exc:
+        raise click.ClickException(str(exc.message))

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from .archive import ContactApi, CustomerApi
 from .grid import GridApi
+from .imports import ImportApi
 
-APIS = (CustomerApi, ContactApi, GridApi)
+APIS = (CustomerApi, ContactApi, GridApi, ImportApi)
 
 
 def register_apis(appbuilder) -> None:

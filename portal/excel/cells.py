@@ -1,0 +1,217 @@
+"""What a cell of an uploaded sheet becomes in a field: the registry's clean() for plain
+fields (identifiers read as text first), the id of the row a relation names, and for choice
+and code-table columns what the clerk chose to do with values not in the list (reject them,
+leave the field empty, or add them to the code table).
+
+Relations are resolved in bulk: small code tables and users are read once; customers and
+other big tables are looked up for the distinct texts of the file, in chunks, within the
+user's row scope — never one query per cell.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
+from portal.models import Contact, Customer, Transaction
+from portal.models.base import CodeTable
+from portal.security import scope
+
+from .mapping import Target, normalise
+from .reader import IdentifierRounded, cell_text, identifier_text
+
+REJECT, EMPTY, ADD = "reject", "empty", "add"
+POLICIES = (REJECT, EMPTY, ADD)
+NEW_CODE = "new:"          # the staged value of a code-table row the commit will add
+BIG_TABLES = (Customer, Contact, Transaction)
+CHUNK = 500
+_MEMO_LIMIT = 20_000
+# What a spreadsheet leaves off a province's or a region's name.
+_SHORT = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")       # distinct values remembered per column (dates, provinces, grades …)
+
+
+def related_model(model, spec: FieldSpec) -> type:
+    return getattr(model, spec.relation).property.mapper.class_
+
+
+def can_add(model, spec: FieldSpec) -> bool:
+    """Values not in the list may be added for code tables a name alone describes."""
+    if spec.type != FieldType.RELATION:
+        return False
+    related = related_model(model, spec)
+    if not issubclass(related, CodeTable):
+        return False
+    required = [c for c in related.__table__.c
+                if not c.nullable and not c.primary_key and c.default is None and c.server_default is None
+                and c.name not in ("code", "name")]
+    return not required
+
+
+def policies(model, spec: FieldSpec) -> tuple[str, ...] | None:
+    if spec.type == FieldType.CHOICE:
+        return (REJECT, EMPTY)
+    if spec.type == FieldType.RELATION:
+        return POLICIES if can_add(model, spec) else (REJECT, EMPTY)
+    return None
+
+
+def _label(row) -> str:
+    return row.get_full_name() if hasattr(row, "get_full_name") else str(row)
+
+
+def _names(row) -> set[str]:
+    """Every text that names ``row``: its label, name, English name, code, number, username,
+    a user's full name in either order."""
+    names = {_label(row), str(row)}
+    for column in ("name", "name_en", "code", "number", "username"):
+        value = getattr(row, column, None)
+        if value:
+            names.add(str(value))
+    if hasattr(row, "first_name"):
+        names.add(f"{row.last_name or ''}{row.first_name or ''}")
+        names.add(f"{row.first_name or ''} {row.last_name or ''}".strip())
+    return {n.strip().casefold() for n in names if n and n.strip()}
+
+
+class Relation:
+    """Text → id of the rows one relation column may point at."""
+
+    def __init__(self, session: Session, model, spec: FieldSpec, user):
+        self.session, self.spec, self.user = session, spec, user
+        self.related = related_model(model, spec)
+        self.ids: dict[str, set[int]] = defaultdict(set)
+        self.labels: dict[int, str] = {}
+        self.big = self.related in BIG_TABLES
+        if not self.big:
+            self._add_rows(self.session.scalars(self._candidates()).all())
+
+    def _candidates(self):
+        query = scope.scoped(sa.select(self.related), self.related, scope.ALL if self.user is None else self.user)
+        if hasattr(self.related, "active"):
+            query = query.where(self.related.active.is_(True))
+        return query
+
+    def _add_rows(self, rows) -> None:
+        for row in rows:
+            self.labels[row.id] = _label(row)
+            for name in _names(row):
+                self.ids[name].add(row.id)
+
+    def prime(self, texts: Iterable[str]) -> None:
+        """Look up the rows the texts of a big table name (number, or name; a "number name"
+        label by its number)."""
+        if not self.big:
+            return
+        words = sorted({w for t in texts if t for w in (t.strip(), t.strip().split(" ", 1)[0])})
+        columns = [getattr(self.related, c) for c in ("number", "name") if hasattr(self.related, c)]
+        for start in range(0, len(words), CHUNK):
+            part = words[start:start + CHUNK]
+            query = self._candidates().where(sa.or_(*(c.in_(part) for c in columns)))
+            self._add_rows(self.session.scalars(query).all())
+
+    def find(self, text: str) -> int | None:
+        """The one row ``text`` names, or None (no row, or several)."""
+        folded = text.strip().casefold()
+        found = self.ids.get(folded) or self.ids.get(folded.split(" ", 1)[0]) or set()
+        return next(iter(found)) if len(found) == 1 else None
+
+    def label(self, pk) -> str:
+        return self.labels.get(pk, "")
+
+
+class Converter:
+    """Turns the cells of one mapped column into the field's value (plain Python), raising
+    FieldInvalid with the field's message. ``policy`` applies to values not in the list."""
+
+    def __init__(self, session: Session, target: Target, policy: str = REJECT, user=None):
+        self.target, self.spec, self.policy = target, target.spec, policy or REJECT
+        self.memo: dict[Any, Any] = {}
+        self.relation = None
+        if self.spec is not None and self.spec.type == FieldType.RELATION:
+            self.relation = Relation(session, target.model, self.spec, user)
+        self.identifier = self.spec is not None and self.spec.type in (
+            FieldType.MOBILE, FieldType.PHONE, FieldType.POSTCODE, FieldType.ID_NUMBER, FieldType.CARD_NUMBER)
+        if self.spec is not None and self.spec.type == FieldType.CHOICE:
+            self.choices = {}
+            for choice in self.spec.choices:
+                for text in (choice.code, choice.zh, choice.en):
+                    self.choices.setdefault(text.casefold(), choice.code)
+                    self.choices.setdefault(normalise(text), choice.code)
+                short = _SHORT.sub("", choice.zh)
+                if len(short) >= 2:  # 浙江 for 浙江省, 广西 for 广西壮族自治区
+                    self.choices.setdefault(short, choice.code)
+
+    def prime(self, raws: Iterable) -> None:
+        if self.relation is not None:
+            self.relation.prime(cell_text(r) for r in raws if r not in (None, ""))
+
+    def __call__(self, raw):
+        try:
+            return self.memo[raw]
+        except (KeyError, TypeError):
+            pass
+        value = self._convert(raw)
+        if len(self.memo) < _MEMO_LIMIT:
+            try:
+                self.memo[raw] = value
+            except TypeError:
+                pass
+        return value
+
+    def _convert(self, raw):
+        spec = self.spec
+        if spec is None:  # a custom field: the cell's text
+            text = cell_text(raw)
+            if len(text) > 1000:
+                raise FieldInvalid(_l("At most %(n)d characters.", n=1000))
+            return text or None
+        if self.relation is not None:
+            return self._related(raw)
+        if self.identifier and raw not in (None, ""):
+            try:
+                raw = identifier_text(raw)
+            except IdentifierRounded as exc:
+                raise FieldInvalid(exc.message)
+        elif isinstance(raw, (int, float)) and spec.type in (FieldType.TEXT, FieldType.LONGTEXT, FieldType.CHOICE):
+            raw = cell_text(raw)
+        if spec.type == FieldType.CHOICE and isinstance(raw, str) and raw.strip():
+            code = self.choices.get(raw.strip().casefold()) or self.choices.get(normalise(raw))
+            if code is not None:
+                return code
+            if self.policy == EMPTY:
+                return None
+        return clean(spec, raw)
+
+    def _related(self, raw):
+        text = cell_text(raw)
+        if not text:
+            if self.spec.required:
+                raise FieldInvalid(_l("This field is required."))
+            return None
+        pk = self.relation.find(text)
+        if pk is not None:
+            return pk
+        if self.policy == EMPTY and not self.spec.required:
+            return None
+        if self.policy == ADD:
+            return NEW_CODE + text[:100]
+        raise FieldInvalid(_l("%(label)s: no entry named %(text)s in the list.", label=self.spec.label, text=text))
+
+    def display(self, value) -> str:
+        """How a value converted here is shown in the preview."""
+        if value is None:
+            return ""
+        if self.relation is not None:
+            if isinstance(value, str) and value.startswith(NEW_CODE):
+                return str(_l("%(name)s (new)", name=value[len(NEW_CODE):]))
+            return self.relation.label(value)
+        if self.spec is not None and self.spec.type == FieldType.CHOICE:
+            return self.spec.choice_label(value)
+        if isinstance(value, bool):
+            return str(_l("Yes")) if value else str(_l("No"))
+        return cell_text(value)

@@ -1,0 +1,370 @@
+"""Committing a previewed batch: the staged rows (not the file again) written in one
+transaction — all of them, or nothing if anything fails or the process dies — with the change
+history of every record naming the batch (``import:<id>``).
+
+Records someone changed after the preview make the commit stop and write nothing (their
+version moved on: the preview no longer says what would happen); the clerk checks again.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from portal.context import acting_as, changes_from
+from portal.fields import FieldType, fields_of
+from portal.models import Contact, Customer, ImportBatch, ImportRow
+from portal.models import imports as status
+
+from . import bulk
+from .cells import NEW_CODE, related_model
+from .importer import ImportRefused, Who, _require, model_of
+from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
+
+CHUNK = 1000
+ORM_FLUSH = 200
+
+
+def to_python(spec, value):
+    """A staged (JSON) value as the column takes it."""
+    if value is None or spec is None:
+        return value
+    if spec.type == FieldType.DATE:
+        return dt.date.fromisoformat(value)
+    if spec.type == FieldType.DATETIME:
+        return dt.datetime.fromisoformat(value)
+    if spec.type in (FieldType.DECIMAL, FieldType.MONEY):
+        return Decimal(str(value))
+    return value
+
+
+class Labels:
+    """The text of a related row for the change history (old_text / new_text), cached."""
+
+    def __init__(self, session: Session, model):
+        self.session, self.model, self.cache = session, model, {}
+
+    def __call__(self, spec, pk):
+        key = (spec.name, pk)
+        if key not in self.cache:
+            related = related_model(self.model if spec.name in fields_of(self.model) else Contact, spec)
+            with self.session.no_autoflush:
+                row = self.session.get(related, pk)
+            self.cache[key] = (row.get_full_name() if hasattr(row, "get_full_name") else str(row)) if row else None
+        return self.cache[key]
+
+
+class Codes:
+    """Code-table rows a column's "add to the list" asks for, created once each."""
+
+    def __init__(self, session: Session, batch: ImportBatch):
+        self.session, self.batch, self.ids = session, batch, {}
+        self.added: dict[str, list[int]] = {}
+
+    def id_for(self, model, spec, name: str) -> int:
+        related = related_model(model, spec)
+        key = (related.__tablename__, name)
+        if key not in self.ids:
+            table = related.__table__
+            found = self.session.execute(sa.select(table.c.id).where(table.c.name == name)).scalar()
+            if found is None:
+                code, n = name[:32], 1
+                while self.session.execute(sa.select(table.c.id).where(table.c.code == code)).first():
+                    n += 1
+                    code = f"{name[:28]}-{n}"
+                found = self.session.execute(sa.insert(table).values(code=code, name=name).returning(table.c.id)).scalar()
+                self.added.setdefault(related.__tablename__, []).append(found)
+            self.ids[key] = found
+        return self.ids[key]
+
+
+def _staged(session: Session, batch_id: int, state: str):
+    """The staged rows of one status, in file order, chunk by chunk."""
+    table = ImportRow.__table__
+    last = 0
+    while True:
+        rows = session.execute(
+            sa.select(table.c.id, table.c.row_no, table.c["values"], table.c.diff, table.c.target_id,
+                      table.c.target_version, table.c.contact_id)
+            .where(table.c.batch_id == batch_id, table.c.status == state, table.c.id > last)
+            .order_by(table.c.id).limit(CHUNK)).mappings().all()
+        if not rows:
+            return
+        last = rows[-1]["id"]
+        yield rows
+
+
+class Writer:
+    """Turns staged values into column values for the sheet's model and its contacts."""
+
+    def __init__(self, session: Session, batch: ImportBatch, model, who: Who):
+        self.session, self.batch, self.model, self.who = session, batch, model, who
+        self.specs, self.contact_specs = fields_of(model), fields_of(Contact)
+        self.codes = Codes(session, batch)
+        self.labels = Labels(session, model)
+
+    def split(self, values: dict) -> tuple[dict, dict, dict]:
+        """(own columns, contact columns, custom fields) of a staged row, as Python values."""
+        own, contact, custom = {}, {}, {}
+        for key, value in values.items():
+            if key.startswith("_"):
+                continue
+            if key.startswith(CUSTOM):
+                custom[key[len(CUSTOM):]] = value
+            elif key.startswith(CONTACT):
+                name = key[len(CONTACT):]
+                contact[name] = self._value(Contact, self.contact_specs[name], value)
+            else:
+                own[key] = self._value(self.model, self.specs[key], value)
+        return own, contact, custom
+
+    def _value(self, model, spec, value):
+        if isinstance(value, str) and value.startswith(NEW_CODE) and spec.type == FieldType.RELATION:
+            return self.codes.id_for(model, spec, value[len(NEW_CODE):])
+        return to_python(spec, value)
+
+
+def commit(session: Session, batch: ImportBatch, who: Who = Who(), progress=None) -> ImportBatch:
+    """Write the batch's new and updated rows, in the caller's transaction (the caller commits)."""
+    _require(batch, status.PREVIEWED, status.COMMITTING)
+    counts = batch.counts or {}
+    if (batch.options or {}).get("all_or_nothing") and (counts.get("invalid") or counts.get("duplicate")):
+        raise ImportRefused(_l("All or nothing: %(n)s rows have errors or are duplicates; fix them first.",
+                               n=counts.get("invalid", 0) + counts.get("duplicate", 0)), 409)
+    if not (counts.get("new") or counts.get("update")):
+        raise ImportRefused(_l("There is nothing to import: no new or changed rows."), 409)
+    model = model_of(batch.resource)
+    total = counts.get("new", 0) + counts.get("update", 0)
+    with changes_from(f"import:{batch.id}"), acting_as(who.user_id):
+        writer = Writer(session, batch, model, who)
+        step = _FastCommit(writer) if model in bulk.FAST_MODELS else _OrmCommit(writer)
+        try:
+            created, updated = step.run(progress, total)
+        except bulk.RecordsChanged:
+            raise ImportRefused(_l("Records were changed by someone else since this import was checked. "
+                                   "Nothing was imported; check the file again."), 409)
+    batch.added_codes = writer.codes.added or None
+    batch.counts = {**counts, "created": created, "updated": updated,
+                    "skipped": counts.get("invalid", 0) + counts.get("duplicate", 0)}
+    batch.status, batch.error = status.COMMITTED, None
+    batch.committed_at = dt.datetime.now().replace(microsecond=0)
+    return batch
+
+
+class _FastCommit:
+    """Customers (with their first contact), contacts and visits: bulk statements."""
+
+    def __init__(self, writer: Writer):
+        self.w = writer
+        self.session, self.model = writer.session, writer.model
+        self.history = bulk.History(self.session, writer.who.user_id, writer.who.username,
+                                    f"import:{writer.batch.id}")
+
+    def run(self, progress, total: int) -> tuple[int, int]:
+        done = created = updated = 0
+        taken = self._file_numbers() if self.model is Customer else set()
+        for rows in _staged(self.session, self.w.batch.id, status.NEW):
+            created += self._create(rows, taken)
+            done += len(rows)
+            if progress:
+                progress(done, total)
+        for rows in _staged(self.session, self.w.batch.id, status.UPDATE):
+            updated += self._update(rows)
+            done += len(rows)
+            if progress:
+                progress(done, total)
+        self.history.flush()
+        return created, updated
+
+    def _file_numbers(self) -> set[str]:
+        numbers = set()
+        for rows in _staged(self.session, self.w.batch.id, status.NEW):
+            numbers.update(r["values"]["number"] for r in rows if r["values"].get("number"))
+        return numbers
+
+    def _fill(self, model, rows: list[dict]) -> list[dict]:
+        """The same columns in every row (executemany): a missing one is None, or the
+        column's default where it cannot be empty."""
+        table = model.__table__
+        names = sorted({k for r in rows for k in r})
+        filled = []
+        for values in rows:
+            row = {}
+            for name in names:
+                value = values.get(name)
+                column = table.c[name]
+                if value is None and not column.nullable and column.default is not None and column.default.is_scalar:
+                    value = column.default.arg
+                row[name] = value
+            filled.append(row)
+        return filled
+
+    def _create(self, rows, taken: set[str]) -> int:
+        model, w = self.model, self.w
+        parts = [w.split(r["values"]) for r in rows]
+        own = [dict(p[0]) for p in parts]
+        if CUSTOM_FIELD_COLUMN in model.__table__.c:
+            for values, (_, _, custom) in zip(own, parts):
+                values[CUSTOM_FIELD_COLUMN] = custom or None
+        if model is Customer:
+            numbers = iter(bulk.reserve_numbers(self.session, Customer, sum(1 for v in own if not v.get("number")),
+                                                taken))
+            today = dt.date.today()
+            for values in own:
+                if not values.get("number"):
+                    values["number"] = next(numbers)
+                values["stage_since"] = values.get("acquired_on") or today
+        if model is Customer and w.who.user is not None and _scope_own(w.who.user):
+            for values in own:
+                values["owner_id"] = w.who.user_id  # a salesperson's new customer is theirs
+        for values in own:
+            values.setdefault("created_by_id", w.who.user_id)
+            values.setdefault("changed_by_id", w.who.user_id)
+        filled = self._fill(model, own)
+        ids = bulk.insert(self.session, model, filled)
+        for pk, values in zip(ids, filled):
+            given = {k: v for k, v in values.items() if k not in ("created_by_id", "changed_by_id")}
+            self.history.add(model, pk, "create", bulk.creation_changes(model, given, w.labels),
+                             bulk.customer_of(model, pk, values))
+        if model is Customer:
+            bulk.card_created_events(self.session, list(zip(ids, filled)), w.who.user_id)
+        contacts = self._create_contacts([(pk, p[1]) for pk, p in zip(ids, parts) if p[1]])
+        table = ImportRow.__table__
+        self.session.execute(
+            sa.update(table).where(table.c.id == sa.bindparam("_row"))
+            .values(written_id=sa.bindparam("_written"), written_version=1,
+                    contact_id=sa.bindparam("_contact"), contact_created=sa.bindparam("_created")),
+            [{"_row": r["id"], "_written": pk, "_contact": contacts.get(pk), "_created": pk in contacts}
+             for r, pk in zip(rows, ids)])
+        return len(ids)
+
+    def _create_contacts(self, pairs: list[tuple[int, dict]]) -> dict[int, int]:
+        """customer id → the id of the first contact created for it."""
+        if not pairs:
+            return {}
+        rows = [{**values, "customer_id": customer_id, "is_primary": True,
+                 "created_by_id": self.w.who.user_id, "changed_by_id": self.w.who.user_id}
+                for customer_id, values in pairs]
+        filled = self._fill(Contact, rows)
+        ids = bulk.insert(self.session, Contact, filled)
+        for pk, values in zip(ids, filled):
+            given = {k: v for k, v in values.items() if k not in ("created_by_id", "changed_by_id")}
+            self.history.add(Contact, pk, "create", bulk.creation_changes(Contact, given, self.w.labels),
+                             values["customer_id"])
+        return {values["customer_id"]: pk for pk, values in zip(ids, filled)}
+
+    def _update(self, rows) -> int:
+        model, w = self.model, self.w
+        customs = {}
+        if CUSTOM_FIELD_COLUMN in model.__table__.c and any(
+                any(k.startswith(CUSTOM) for k in r["values"]) for r in rows):
+            current = bulk.current(self.session, model, [r["target_id"] for r in rows], [CUSTOM_FIELD_COLUMN])
+            customs = {pk: dict(c.get(CUSTOM_FIELD_COLUMN) or {}) for pk, c in current.items()}
+        items, contact_items, new_contacts = [], [], []
+        for r in rows:
+            own, contact, custom = w.split(r["values"])
+            if custom:
+                own[CUSTOM_FIELD_COLUMN] = {**customs.get(r["target_id"], {}), **custom}
+            if own:
+                items.append((r["target_id"], r["target_version"], own))
+            diff = r["diff"] or {}
+            changes = {k: _history_change(v) for k, v in diff.items() if not k.startswith(CONTACT)}
+            self.history.add(model, r["target_id"], "update", changes,
+                             bulk.customer_of(model, r["target_id"], own) or _customer_from(self.session, model, r))
+            if contact:
+                contact_changes = {k[len(CONTACT):]: _history_change(v) for k, v in diff.items()
+                                   if k.startswith(CONTACT)}
+                if r["contact_id"]:
+                    contact_items.append((r["contact_id"], r["values"].get("_contact_version"), contact))
+                    self.history.add(Contact, r["contact_id"], "update", contact_changes, r["target_id"])
+                else:
+                    new_contacts.append((r, contact))
+        if items:
+            bulk.update(self.session, model, items, w.who.user_id)
+        if contact_items:
+            bulk.update(self.session, Contact, contact_items, w.who.user_id)
+        if new_contacts:
+            created = self._create_contacts([(r["target_id"], c) for r, c in new_contacts])
+            table = ImportRow.__table__
+            self.session.execute(
+                sa.update(table).where(table.c.id == sa.bindparam("_row"))
+                .values(contact_id=sa.bindparam("_contact"), contact_created=True),
+                [{"_row": r["id"], "_contact": created[r["target_id"]]} for r, _ in new_contacts])
+        return len(rows)
+
+
+def _history_change(entry: dict) -> dict:
+    """The change history's {old, new} (and a relation's texts) from a preview's diff entry."""
+    change = {"old": entry.get("old"), "new": entry.get("new")}
+    if entry.get("relation"):
+        change["old_text"], change["new_text"] = entry.get("old_text"), entry.get("new_text")
+    return change
+
+
+def _customer_from(session: Session, model, row) -> int | None:
+    if model is Customer or "customer_id" not in model.__table__.c:
+        return None
+    return session.execute(sa.select(model.__table__.c.customer_id)
+                           .where(model.__table__.c.id == row["target_id"])).scalar()
+
+
+def _scope_own(user) -> bool:
+    from portal.security import scope
+
+    return scope.kind(user) == "own"
+
+
+class _OrmCommit:
+    """Transactions: through the ORM, so their flush hooks move the customers' lifecycle and
+    write the history (labelled with the batch by changes_from)."""
+
+    def __init__(self, writer: Writer):
+        self.w = writer
+        self.session, self.model = writer.session, writer.model
+
+    def run(self, progress, total: int) -> tuple[int, int]:
+        done = created = updated = 0
+        pending = []
+        for rows in _staged(self.session, self.w.batch.id, status.NEW):
+            for r in rows:
+                own, _, _ = self.w.split(r["values"])
+                item = self.model()
+                for name, value in own.items():
+                    setattr(item, name, value)
+                self.session.add(item)
+                pending.append((r["id"], item))
+                created += 1
+                if len(pending) >= ORM_FLUSH:
+                    self._flush(pending)
+                    pending = []
+            done += len(rows)
+            if progress:
+                progress(done, total)
+        self._flush(pending)
+        for rows in _staged(self.session, self.w.batch.id, status.UPDATE):
+            for r in rows:
+                item = self.session.get(self.model, r["target_id"])
+                if item is None or item.version != r["target_version"]:
+                    raise bulk.RecordsChanged()
+                own, _, _ = self.w.split(r["values"])
+                for name, value in own.items():
+                    setattr(item, name, value)
+                updated += 1
+            self.session.flush()
+            done += len(rows)
+            if progress:
+                progress(done, total)
+        return created, updated
+
+    def _flush(self, pending) -> None:
+        if not pending:
+            return
+        self.session.flush()
+        table = ImportRow.__table__
+        self.session.execute(
+            sa.update(table).where(table.c.id == sa.bindparam("_row"))
+            .values(written_id=sa.bindparam("_written"), written_version=sa.bindparam("_version")),
+            [{"_row": row_id, "_written": item.id, "_version": item.version} for row_id, item in pending])

@@ -1,0 +1,560 @@
+"""Importing a sheet as a batch: upload (sheet list, header row, suggested mapping), prepare
+(the dry run: every row judged and staged, nothing in the archive written), commit (in
+portal/excel/commit.py) and undo (portal/excel/undo.py).
+
+The dry run reads the chosen sheet once, in chunks of rows: each cell goes through the
+field's converter (the registry's clean()), the match key finds the existing record within
+the user's row scope, and the row is staged in import_row as new, update (with old → new per
+field), unchanged, invalid (a message per cell, in the user's language) or duplicate (its key
+appears earlier in the file, or exists already in create-only mode).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from portal.fields import FieldInvalid, FieldType, fields_of
+from portal.fields.plain import plain
+from portal.grid.resources import resource_named
+from portal.models import Contact, Customer, ImportBatch, ImportMapping, ImportRow
+from portal.models import imports as status
+from portal.security import scope
+
+from . import jobs, reader
+from .cells import NEW_CODE, POLICIES, REJECT, Converter, policies
+from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN, MatchKey, Target, match_key, recognises, resolve, suggest
+
+CHUNK = 2000
+SAMPLE_ROWS = 5
+MODES = ("create", "update", "upsert")
+
+
+class ImportRefused(Exception):
+    """A step that cannot be done as asked; ``message`` is for the user, ``status`` the HTTP code."""
+
+    def __init__(self, message, status_code: int = 422, **extra):
+        super().__init__(str(message))
+        self.message, self.status_code, self.extra = message, status_code, extra
+
+
+@dataclass
+class Who:
+    """On whose behalf an import runs: the row scope's user (None outside a request: all),
+    whether they see sensitive fields, and the names the history records."""
+
+    user: object = None
+    sees_sensitive: bool = True
+
+    @property
+    def scope_user(self):
+        """The user the row scope limits to; none given means the request's user, and
+        outside a request (commands, benchmarks) every record."""
+        return scope.ALL if self.user is None else self.user
+
+    @property
+    def user_id(self):
+        return getattr(self.user, "id", None)
+
+    @property
+    def username(self):
+        return getattr(self.user, "username", None)
+
+
+def limits() -> reader.Limits:
+    if not has_app_context():
+        return reader.Limits()
+    config = current_app.config
+    return reader.Limits(max_bytes=int(config.get("IMPORT_MAX_BYTES", config.get("MAX_CONTENT_LENGTH") or 50 << 20)),
+                         max_rows=int(config.get("IMPORT_MAX_ROWS", 1_000_000)))
+
+
+def storage_dir(batch_id: int) -> Path:
+    base = Path(current_app.instance_path) if has_app_context() else Path("instance")
+    return base / "imports" / str(batch_id)
+
+
+def model_of(resource: str):
+    found = resource_named(resource)
+    if found is None:
+        raise ImportRefused(_l("There is no import for %(name)s.", name=resource), 404)
+    return found.model
+
+
+# -- upload ---------------------------------------------------------------------------------
+
+def upload(session: Session, path, file_name: str, resource: str, who: Who = Who(), *,
+           mapping_id: int | None = None) -> ImportBatch:
+    """Keep the file, read its sheets and the first rows of the first sheet with data, find
+    the header row and suggest a mapping. Raises reader.ReadError for a file that cannot be read."""
+    model = model_of(resource)
+    file_name = os.path.basename(str(file_name or "upload")).strip() or "upload"
+    size = os.path.getsize(path)
+    with reader.open_workbook(path, file_name, limits=limits()) as workbook:
+        sheet = workbook.first_with_data()
+        if sheet is None:
+            raise reader.ReadError(_l("The file holds no data."))
+        sheets = [{"name": s.name, "rows": s.rows, "columns": s.columns} for s in workbook.sheets]
+    batch = ImportBatch(resource=resource, file_name=file_name[:255], file_size=size, user_id=who.user_id,
+                        username=who.username, status=status.UPLOADED, sheets=sheets)
+    session.add(batch)
+    session.flush()
+    target = storage_dir(batch.id)
+    target.mkdir(parents=True, exist_ok=True)
+    stored = target / f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()[:10]}"
+    shutil.copyfile(path, stored)
+    batch.stored_as = str(stored)
+    saved = session.get(ImportMapping, mapping_id) if mapping_id else None
+    if saved is not None and saved.resource == resource:
+        batch.options = dict(saved.options or {})
+    choose_sheet(session, batch, sheet, who=who, saved=saved.by_header if saved is not None else None)
+    return batch
+
+
+def _workbook(batch: ImportBatch) -> reader.Workbook:
+    if not batch.stored_as or not os.path.exists(batch.stored_as):
+        raise ImportRefused(_l("The uploaded file is no longer kept; upload it again."), 409)
+    return reader.open_workbook(batch.stored_as, batch.file_name, limits=limits())
+
+
+def choose_sheet(session: Session, batch: ImportBatch, sheet: str, *, header_row: int | None = None,
+                 who: Who = Who(), saved: dict | None = None) -> ImportBatch:
+    """Use ``sheet`` (its header at Excel row ``header_row``, else found): headers, a sample
+    and the suggested mapping."""
+    _require(batch, status.UPLOADED, status.PREVIEWED)
+    model = model_of(batch.resource)
+    with _workbook(batch) as workbook:
+        if sheet not in [s.name for s in workbook.sheets]:
+            raise ImportRefused(_l("There is no sheet named %(name)s.", name=sheet), 400)
+        head = []
+        for row in workbook.rows(sheet):
+            head.append(row)
+            if len(head) >= 40:
+                break
+    if header_row is not None:
+        if not 1 <= int(header_row) <= len(head):
+            raise ImportRefused(_l("Row %(n)s is not among the first rows of the sheet.", n=header_row), 400)
+        index = int(header_row) - 1
+    else:
+        index = reader.find_header(head, recognises(model, sees_sensitive=who.sees_sensitive))
+    headers = [reader.cell_text(c) for c in head[index]]
+    while headers and not headers[-1]:
+        headers.pop()
+    if not any(headers):
+        raise ImportRefused(_l("Row %(n)s holds no column headers.", n=index + 1), 400)
+    sample = [[reader.cell_text(c) for c in cells]
+              for _, cells in _take(reader.data_rows(iter(head), index, len(headers)), SAMPLE_ROWS)]
+    batch.sheet, batch.header_row, batch.headers, batch.sample = sheet, index + 1, headers, sample
+    batch.mapping = suggest(model, headers, sees_sensitive=who.sees_sensitive, saved=saved)
+    if batch.options is None:
+        batch.options = default_options(model, batch.mapping, who)
+    batch.status = status.UPLOADED
+    return batch
+
+
+def _take(iterator, n):
+    for i, item in enumerate(iterator):
+        if i >= n:
+            return
+        yield item
+
+
+def default_options(model, mapping: dict, who: Who) -> dict:
+    """Match on the first key whose columns are all mapped; create and update."""
+    from .mapping import match_keys
+
+    mapped = {k for k in mapping.values() if k}
+    keys = [k for k in match_keys(model, sees_sensitive=who.sees_sensitive) if set(k.fields) <= mapped]
+    return {"match": list(keys[0].fields) if keys else [], "mode": "upsert" if keys else "create",
+            "choices": {}, "all_or_nothing": False}
+
+
+def _require(batch: ImportBatch, *allowed: str) -> None:
+    jobs.settle(batch)
+    if batch.status not in allowed:
+        raise ImportRefused(_l("This import is %(status)s; that cannot be done now.",
+                               status=status_label(batch.status)), 409)
+
+
+def status_label(value: str) -> str:
+    labels = {
+        status.UPLOADED: _l("uploaded"), status.PREPARING: _l("being checked"), status.PREVIEWED: _l("checked"),
+        status.COMMITTING: _l("being imported"), status.COMMITTED: _l("imported"),
+        status.UNDOING: _l("being undone"), status.UNDONE: _l("undone"), status.FAILED: _l("failed"),
+    }
+    return str(labels.get(value, value))
+
+
+# -- the plan: what the mapping and options mean ---------------------------------------------
+
+@dataclass
+class Column:
+    index: int
+    header: str
+    target: Target
+    convert: Converter
+
+
+@dataclass
+class Plan:
+    model: type
+    columns: list[Column]
+    key: MatchKey | None
+    mode: str
+    all_or_nothing: bool
+    who: Who
+    own: list[Column] = field(default_factory=list)       # the sheet's model's own fields
+    contact: list[Column] = field(default_factory=list)   # contact.* on a customer sheet
+    custom: list[Column] = field(default_factory=list)
+
+    @property
+    def creates(self) -> bool:
+        return self.mode in ("create", "upsert")
+
+    @property
+    def updates(self) -> bool:
+        return self.mode in ("update", "upsert")
+
+
+def required_fields(model) -> list:
+    """Fields a new record cannot do without (no column default to fall back on)."""
+    found = []
+    for spec in fields_of(model).values():
+        column = model.__table__.c.get(spec.name)
+        if spec.required and not spec.readonly and column is not None and column.default is None \
+                and column.server_default is None:
+            found.append(spec)
+    return found
+
+
+def make_plan(session: Session, batch: ImportBatch, mapping: dict, options: dict, who: Who) -> Plan:
+    model = model_of(batch.resource)
+    headers = batch.headers or []
+    options = options or {}
+    mode = options.get("mode") or "upsert"
+    if mode not in MODES:
+        raise ImportRefused(_l("Choose create only, update only, or create and update."))
+    choices = options.get("choices") or {}
+    columns, used = [], {}
+    for index_text, key in sorted((mapping or {}).items(), key=lambda kv: int(kv[0])):
+        if not key:
+            continue
+        index = int(index_text)
+        if not 0 <= index < len(headers):
+            raise ImportRefused(_l("Column %(n)s is not in the sheet.", n=index + 1))
+        header = headers[index]
+        target = resolve(model, key, sees_sensitive=who.sees_sensitive, header=header)
+        if target is None:
+            raise ImportRefused(_l("You may not import the field %(key)s.", key=key))
+        if target.key in used:
+            raise ImportRefused(_l("%(label)s is mapped to more than one column (%(a)s and %(b)s).",
+                                   label=target.label, a=used[target.key], b=header))
+        used[target.key] = header
+        policy = choices.get(target.key) or REJECT
+        allowed = policies(target.model, target.spec) if target.spec is not None else None
+        if policy not in POLICIES or (allowed and policy not in allowed):
+            raise ImportRefused(_l("%(label)s: values not in the list cannot be added.", label=target.label))
+        columns.append(Column(index, header, target, Converter(session, target, policy, who.user)))
+    if not columns:
+        raise ImportRefused(_l("Map at least one column to a field."))
+    key = None
+    if options.get("match"):
+        key = match_key(model, options["match"], sees_sensitive=who.sees_sensitive)
+        if key is None:
+            raise ImportRefused(_l("Records cannot be matched on %(key)s.", key="+".join(options["match"])))
+        missing = [f for f in key.fields if f not in used]
+        if missing:
+            raise ImportRefused(_l("Map a column to each field of the match key (%(key)s).", key=key.label))
+    elif mode != "create":
+        raise ImportRefused(_l("Choose how rows find their record (the match key) to update records."))
+    plan = Plan(model, columns, key, mode, bool(options.get("all_or_nothing")), who)
+    plan.own = [c for c in columns if not c.target.is_contact and not c.target.is_custom]
+    plan.contact = [c for c in columns if c.target.is_contact]
+    plan.custom = [c for c in columns if c.target.is_custom]
+    if plan.creates:
+        absent = [s.label for s in required_fields(model) if s.name not in used]
+        if absent:
+            raise ImportRefused(_l("Map a column to %(labels)s: new records need it.", labels="、".join(absent)))
+    return plan
+
+
+# -- the dry run ------------------------------------------------------------------------------
+
+def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None, options: dict | None = None,
+            who: Who = Who(), save_as: str | None = None, progress: Callable[[int, int], None] | None = None
+            ) -> ImportBatch:
+    """Judge every row of the sheet and stage the result; nothing of the archive is written."""
+    _require(batch, status.UPLOADED, status.PREVIEWED, status.PREPARING)
+    mapping = {str(k): v for k, v in (mapping if mapping is not None else batch.mapping or {}).items()}
+    options = {**(batch.options or {}), **(options or {})}
+    plan = make_plan(session, batch, mapping, options, who)
+    batch.mapping, batch.options = mapping, options
+    if save_as:
+        save_mapping(session, batch, save_as, who)
+    session.execute(sa.delete(ImportRow.__table__).where(ImportRow.__table__.c.batch_id == batch.id))
+    total = next((s["rows"] for s in batch.sheets or [] if s["name"] == batch.sheet), 0)
+    judge = Judge(session, plan)
+    done = 0
+    with _workbook(batch) as workbook:
+        rows = reader.data_rows(workbook.rows(batch.sheet), batch.header_row - 1, len(batch.headers))
+        chunk = []
+        for item in rows:
+            chunk.append(item)
+            if len(chunk) >= CHUNK:
+                done += judge.stage(batch.id, chunk)
+                chunk = []
+                if progress:
+                    progress(done, max(total - batch.header_row, done))
+        if chunk:
+            done += judge.stage(batch.id, chunk)
+    if done == 0:
+        raise ImportRefused(_l("The sheet has no data rows under its header."), 400)
+    batch.counts = {**judge.counts, "total": done}
+    batch.status, batch.error, batch.prepared_at = status.PREVIEWED, None, dt.datetime.now().replace(microsecond=0)
+    return batch
+
+
+def save_mapping(session: Session, batch: ImportBatch, name: str, who: Who) -> ImportMapping:
+    name = name.strip()[:100]
+    if not name:
+        raise ImportRefused(_l("Give the mapping a name."))
+    by_header = {batch.headers[int(i)]: key for i, key in batch.mapping.items() if key and batch.headers[int(i)]}
+    saved = session.scalars(sa.select(ImportMapping).filter_by(resource=batch.resource, name=name)).first()
+    if saved is None:
+        saved = ImportMapping(resource=batch.resource, name=name, owner_id=who.user_id, by_header={})
+        session.add(saved)
+    saved.by_header = by_header
+    saved.options = {k: v for k, v in (batch.options or {}).items()}
+    session.flush()
+    return saved
+
+
+def _folded(value):
+    return value.strip().casefold() if isinstance(value, str) else value
+
+
+class Judge:
+    """Judges chunks of rows against the archive and stages them, remembering what earlier
+    chunks held (keys and unique values seen in the file)."""
+
+    def __init__(self, session: Session, plan: Plan):
+        self.session, self.plan = session, plan
+        self.model = plan.model
+        self.table = self.model.__table__
+        self.seen_keys: dict[tuple, int] = {}
+        self.unique_columns = [c for c in plan.own if self.table.c[c.target.name].unique]
+        self.seen_unique: dict[str, dict] = {c.target.key: {} for c in self.unique_columns}
+        self.counts = {s: 0 for s in status.ROW_STATUSES}
+        self.labels = {c.target.key: c.target.label for c in plan.columns}
+        self.required_new = [s.name for s in required_fields(self.model)]
+        self.contact_required = [s.name for s in required_fields(Contact) if s.name != "customer_id"]
+
+    # one chunk ---------------------------------------------------------------------------
+    def stage(self, batch_id: int, chunk: list[tuple[int, list]]) -> int:
+        plan = self.plan
+        for column in plan.columns:
+            column.convert.prime(cells[column.index] for _, cells in chunk)
+        judged = [self._convert(row_no, cells) for row_no, cells in chunk]
+        existing = self._existing([j for j in judged if not j["errors"]])
+        taken = self._taken_uniques(judged, existing)
+        contacts = self._contacts(existing)
+        out = []
+        for item in judged:
+            out.append(self._decide(batch_id, item, existing, taken, contacts))
+        self.session.execute(sa.insert(ImportRow.__table__), out)
+        return len(out)
+
+    def _convert(self, row_no: int, cells: list) -> dict:
+        values, errors = {}, {}
+        for column in self.plan.columns:
+            raw = cells[column.index] if column.index < len(cells) else None
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            try:
+                value = column.convert(raw)
+            except FieldInvalid as exc:
+                errors[column.target.key] = str(exc.message)
+                continue
+            if value is not None:
+                values[column.target.key] = value
+        key = lookup = None
+        if self.plan.key is not None:
+            lookup = tuple(values.get(f) for f in self.plan.key.fields)
+            key = tuple(_folded(p) for p in lookup) if all(p is not None for p in lookup) else None
+        return {"row": row_no, "cells": cells, "values": values, "errors": errors, "key": key, "lookup": lookup}
+
+    def _existing(self, judged: list[dict]) -> dict[tuple, dict]:
+        """Match key → the existing record's columns, within the user's row scope."""
+        key = self.plan.key
+        if key is None:
+            return {}
+        wanted = {j["key"] for j in judged if j["key"] is not None}
+        if not wanted:
+            return {}
+        lead = key.fields[-1]  # name+mobile: the mobile finds the candidates, the name decides
+        names = ["id", "version", *dict.fromkeys(c.target.name for c in self.plan.own)]
+        if CUSTOM_FIELD_COLUMN in self.table.c:
+            names.append(CUSTOM_FIELD_COLUMN)
+        for extra in ("number", "name", *key.fields):
+            if extra in self.table.c:
+                names.append(extra)
+        columns = [self.table.c[n] for n in dict.fromkeys(names)]
+        lead_values = sorted({j["lookup"][-1] for j in judged if j["key"] is not None}, key=str)
+        found: dict[tuple, dict] = {}
+        lead_column = self.table.c[lead]
+        for start in range(0, len(lead_values), 500):
+            part = lead_values[start:start + 500]
+            # Exact values (as cleaned), so the column's index serves the lookup.
+            query = scope.scoped(sa.select(*columns).where(lead_column.in_(part)), self.model, self.plan.who.scope_user)
+            for row in self.session.execute(query).mappings():
+                record = dict(row)
+                record_key = tuple(_folded(record.get(f)) for f in key.fields)
+                if record_key in wanted:
+                    found.setdefault(record_key, record)
+        return found
+
+    def _taken_uniques(self, judged: list[dict], existing: dict) -> dict[tuple[str, object], int]:
+        """(key, value) → id of the record holding a unique value somewhere in the archive
+        (any scope: a unique value is unique for everyone)."""
+        taken = {}
+        for column in self.unique_columns:
+            values = sorted({j["values"][column.target.key] for j in judged if column.target.key in j["values"]},
+                            key=str)
+            table_column = self.table.c[column.target.name]
+            for start in range(0, len(values), 500):
+                part = values[start:start + 500]
+                for pk, value in self.session.execute(sa.select(self.table.c.id, table_column)
+                                                      .where(table_column.in_(part))):
+                    taken[(column.target.key, value)] = pk
+        return taken
+
+    def _contacts(self, existing: dict) -> dict[int, dict]:
+        """Customer id → its first contact (the primary one, else the oldest), for the
+        contact columns of a customer sheet."""
+        if not self.plan.contact or not existing:
+            return {}
+        table = Contact.__table__
+        ids = sorted(r["id"] for r in existing.values())
+        names = ["id", "version", "customer_id", *dict.fromkeys(c.target.name for c in self.plan.contact)]
+        found = {}
+        for start in range(0, len(ids), 500):
+            query = (sa.select(*(table.c[n] for n in dict.fromkeys(names)))
+                     .where(table.c.customer_id.in_(ids[start:start + 500]))
+                     .order_by(table.c.customer_id, table.c.is_primary.desc(), table.c.id))
+            for row in self.session.execute(query).mappings():
+                found.setdefault(row["customer_id"], dict(row))
+        return found
+
+    # one row -----------------------------------------------------------------------------
+    def _decide(self, batch_id: int, item: dict, existing: dict, taken: dict, contacts: dict) -> dict:
+        plan, values, errors = self.plan, item["values"], dict(item["errors"])
+        record = existing.get(item["key"]) if item["key"] is not None else None
+        row = {"batch_id": batch_id, "row_no": item["row"], "status": None, "target_id": None,
+               "target_version": None, "target_label": None, "values": None, "diff": None, "errors": None,
+               "raw": [reader.cell_text(c) for c in item["cells"]], "written_id": None, "written_version": None,
+               "contact_id": None, "contact_created": None}
+        if record is not None:
+            row["target_id"], row["target_version"] = record["id"], record["version"]
+            row["target_label"] = " ".join(str(record[c]) for c in ("number", "name") if record.get(c))[:300] or None
+        # unique values: in the file, and in the archive
+        for column in self.unique_columns:
+            value = values.get(column.target.key)
+            if value is None:
+                continue
+            holder = taken.get((column.target.key, value))
+            if holder is not None and (record is None or holder != record["id"]) and \
+                    not (plan.key and column.target.key in plan.key.fields):
+                errors[column.target.key] = str(_l("%(label)s %(value)s is already used by another record.",
+                                                   label=column.target.label, value=value))
+            earlier = self.seen_unique[column.target.key].setdefault(value, item["row"])
+            if earlier != item["row"] and not (plan.key and column.target.key in plan.key.fields):
+                errors[column.target.key] = str(_l("Same %(label)s as row %(row)s.", label=column.target.label,
+                                                   row=earlier))
+        if item["key"] is not None:
+            earlier = self.seen_keys.setdefault(item["key"], item["row"])
+            if earlier != item["row"]:
+                return self._count(row, status.DUPLICATE, {
+                    **errors, "_row": str(_l("Same %(key)s as row %(row)s.", key=plan.key.label, row=earlier))})
+        if errors:
+            return self._count(row, status.INVALID, errors)
+        if record is None:
+            return self._new(row, values)
+        if not plan.updates:
+            return self._count(row, status.DUPLICATE, {"_row": str(_l(
+                "A record with this %(key)s exists already: %(label)s.", key=plan.key.label,
+                label=row["target_label"] or record["id"]))})
+        return self._update(row, values, record, contacts.get(record["id"]))
+
+    def _count(self, row: dict, state: str, errors: dict | None = None) -> dict:
+        row["status"] = state
+        row["errors"] = errors or None
+        self.counts[state] += 1
+        return row
+
+    def _new(self, row: dict, values: dict) -> dict:
+        plan = self.plan
+        if not plan.creates:
+            return self._count(row, status.INVALID, {"_row": str(_l(
+                "No record with this %(key)s (update only).", key=plan.key.label if plan.key else ""))})
+        missing = {name: str(_l("This field is required.")) for name in self.required_new if name not in values}
+        contact_given = [k for k in values if k.startswith(CONTACT)]
+        if contact_given:
+            missing.update({CONTACT + n: str(_l("This field is required."))
+                            for n in self.contact_required if CONTACT + n not in values})
+        if missing:
+            return self._count(row, status.INVALID, missing)
+        row["values"] = {k: plain(v) for k, v in values.items()}
+        return self._count(row, status.NEW)
+
+    def _update(self, row: dict, values: dict, record: dict, contact: dict | None) -> dict:
+        diff, changed = {}, {}
+        custom = dict(record.get(CUSTOM_FIELD_COLUMN) or {})
+        for column in self.plan.columns:
+            key = column.target.key
+            if key not in values:
+                continue  # an empty cell leaves the field as it is
+            new = values[key]
+            if column.target.is_custom:
+                old = custom.get(key[len(CUSTOM):])
+            elif column.target.is_contact:
+                old = contact.get(column.target.name) if contact else None
+            else:
+                old = record.get(column.target.name)
+            if plain(old) == plain(new) and not (isinstance(new, str) and new.startswith(NEW_CODE)):
+                continue
+            changed[key] = plain(new)
+            diff[key] = {"old": plain(old), "new": plain(new), "old_text": _shown(column, old),
+                         "new_text": column.convert.display(new)}
+            if column.convert.relation is not None:
+                diff[key]["relation"] = True
+        if contact is None and any(k.startswith(CONTACT) for k in changed):
+            absent = [n for n in self.contact_required if CONTACT + n not in values]
+            if absent:
+                return self._count(row, status.INVALID, {CONTACT + n: str(_l("This field is required."))
+                                                         for n in absent})
+        if not changed:
+            return self._count(row, status.UNCHANGED)
+        row["values"], row["diff"] = changed, diff
+        if contact is not None:
+            row["contact_id"] = contact["id"]
+            row["values"]["_contact_version"] = contact["version"]
+        return self._count(row, status.UPDATE)
+
+
+def _shown(column: Column, old) -> str:
+    if old is None:
+        return ""
+    spec = column.target.spec
+    if spec is not None and spec.type == FieldType.RELATION:
+        label = column.convert.relation.label(old)
+        return label or str(old)
+    return column.convert.display(old)

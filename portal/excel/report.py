@@ -1,0 +1,49 @@
+"""The error report of an import: the rows that were not imported (invalid or duplicate), as
+they were in the file under the file's own headers, with the Excel row number and what is
+wrong with them — ready to be fixed and imported again (the two extra columns are ignored)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from portal.fields import FieldType
+from portal.models import ImportBatch, ImportRow
+from portal.models import imports as status
+
+from .export import ExportColumn, write_table
+from .importer import model_of
+from .mapping import resolve
+
+
+def error_text(batch: ImportBatch, errors: dict | None) -> str:
+    """"label: message" per cell, the row's own message first."""
+    if not errors:
+        return ""
+    model = model_of(batch.resource)
+    lines = [errors["_row"]] if "_row" in errors else []
+    for key, message in errors.items():
+        if key == "_row":
+            continue
+        target = resolve(model, key, sees_sensitive=True)
+        lines.append(f"{target.label if target else key}: {message}")
+    return "；".join(lines)
+
+
+def write_errors(stream, session: Session, batch: ImportBatch) -> int:
+    headers = list(batch.headers or [])
+    columns = [ExportColumn(label=h or f"({i + 1})", type=FieldType.TEXT) for i, h in enumerate(headers)]
+    columns += [ExportColumn(label=str(_l("Row in the file")), type=FieldType.INT, width=10),
+                ExportColumn(label=str(_l("What is wrong")), type=FieldType.LONGTEXT, width=60)]
+    table = ImportRow.__table__
+    query = (sa.select(table.c.row_no, table.c.raw, table.c.errors)
+             .where(table.c.batch_id == batch.id, table.c.status.in_((status.INVALID, status.DUPLICATE)))
+             .order_by(table.c.row_no))
+
+    def rows():
+        for row in session.execute(query.execution_options(yield_per=1000)):
+            cells = list(row.raw or [])[:len(headers)]
+            cells += [None] * (len(headers) - len(cells))
+            yield [*(c if c != "" else None for c in cells), row.row_no, error_text(batch, row.errors)]
+
+    return write_table(stream, fmt="xlsx", sheet_name=str(_l("Rows not imported")), columns=columns, rows=rows())
