@@ -471,8 +471,8 @@ class Judge:
             if value is None:
                 continue
             holder = taken.get((column.target.key, value))
-            if holder is not None and (record is None or holder != record["id"]) and \
-                    not (plan.key and column.target.key in plan.key.fields):
+            # A key column's value held by a record out of reach is taken too: no second record.
+            if holder is not None and (record is None or holder != record["id"]):
                 errors[column.target.key] = str(_l("%(label)s %(value)s is already used by another record.",
                                                    label=column.target.label, value=value))
             earlier = self.seen_unique[column.target.key].setdefault(value, item["row"])
