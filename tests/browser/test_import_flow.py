@@ -8,6 +8,7 @@ tests/browser/test_import_flow.py -k whole_flow (1400×900, written to that fold
 from __future__ import annotations
 
 import base64
+import io
 import os
 import re
 from pathlib import Path
@@ -25,6 +26,9 @@ from .conftest import open_session
 from .gridpage import count, fresh
 
 SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS")
+# The wizard's root (null-safe: a wait may start while the previous page is still shown).
+PAGE = "(document.getElementById('import-page') || {dataset: {}})"
+HISTORY_READY = "() => (document.getElementById('import-history-page') || {dataset: {}}).dataset.state === 'ready'"
 HEADERS = ["客户编号", "客户名称", "客户类型", "手机", "城市", "备注"]
 
 
@@ -68,14 +72,19 @@ class ImportPage:
 
     def wait_state(self, state: str, timeout: int = 30000):
         self.page.wait_for_function(
-            f"() => document.getElementById('import-page').dataset.state === '{state}'", timeout=timeout)
+            f"() => {PAGE}.dataset.state === '{state}'", timeout=timeout)
 
     def rows_loads(self) -> int:
-        return int(self.page.evaluate("document.getElementById('import-page').dataset.rowsLoads || 0"))
+        return int(self.page.evaluate(f"{PAGE}.dataset.rowsLoads || 0"))
 
     def wait_rows(self, after: int = 0):
         self.page.wait_for_function(
-            f"() => Number(document.getElementById('import-page').dataset.rowsLoads || 0) > {after}")
+            f"() => Number({PAGE}.dataset.rowsLoads || 0) > {after}")
+
+    def wait_status(self, status: str):
+        self.page.wait_for_function(
+            f"() => window.portalImportWizard && (window.portalImportWizard.state.batch || {{}}).status === '{status}'",
+            timeout=30000)
 
     def batch(self) -> dict:
         return self.page.evaluate("window.portalImportWizard.state.batch")
@@ -115,14 +124,15 @@ class ImportPage:
 
     def commit(self):
         self.page.click("#import-commit")
-        self.page.wait_for_function("() => window.portalImportWizard.state.batch.status === 'committed'", timeout=30000)
+        self.wait_status("committed")
         self.wait_state("result")
 
 
 def read_download(download) -> openpyxl.Workbook:
-    path = download.path()
-    assert path and Path(path).read_bytes()[:2] == b"PK", "not an xlsx (zip) file"
-    return openpyxl.load_workbook(path, read_only=True)
+    data = Path(download.path()).read_bytes()
+    assert data[:2] == b"PK", "not an xlsx (zip) file"
+    assert download.suggested_filename.endswith(".xlsx"), download.suggested_filename
+    return openpyxl.load_workbook(io.BytesIO(data), read_only=True)
 
 
 def all_values(workbook) -> list[list]:
@@ -184,7 +194,8 @@ def test_whole_flow_upload_map_preview_reload_commit_downloads_undo(clerk, live,
     statuses = clerk.eval_on_selector_all("#import-rows tbody tr", "trs => trs.map(t => t.dataset.status)")
     assert statuses[0] == "invalid"  # errors first
     message = ui.cell(5, "mobile").locator(".import-cell-message")
-    assert message.is_visible() and message.inner_text().strip()
+    mobile_message = message.inner_text().strip()
+    assert message.is_visible() and mobile_message
     assert "import-cell-error" in ui.cell(5, "mobile").get_attribute("class")
     assert ui.cell(6, "mobile").locator("del.import-old").inner_text() == old_mobile
     assert ui.cell(6, "mobile").locator("ins.import-new").inner_text() == new_mobile
@@ -207,9 +218,11 @@ def test_whole_flow_upload_map_preview_reload_commit_downloads_undo(clerk, live,
     with clerk.expect_download() as report:
         clerk.click("#import-errors")
     values = all_values(read_download(report.value))
-    flat = [str(v) for row in values for v in row if v is not None]
-    assert "宁波错号电器有限公司" in flat
-    assert any("错误" in v for v in flat) and any("行" in v for v in flat)
+    assert values[0][:len(HEADERS)] == tuple(HEADERS) or list(values[0][:len(HEADERS)]) == HEADERS  # re-importable
+    assert len(values[0]) == len(HEADERS) + 2  # the row number in the file and what is wrong
+    invalid = next(row for row in values if "宁波错号电器有限公司" in row)
+    assert invalid[len(HEADERS)] == 5 and mobile_message in str(invalid[len(HEADERS) + 1])
+    assert any("IMP2026001" in row and row[len(HEADERS)] == 7 for row in values[1:])  # the duplicate
 
     assert clerk.is_enabled("#import-commit")
     ui.commit()
@@ -222,7 +235,7 @@ def test_whole_flow_upload_map_preview_reload_commit_downloads_undo(clerk, live,
 
     # The history lists the batch with its undo button.
     clerk.goto(f"{live.url}/import/history/")
-    clerk.wait_for_function("() => document.getElementById('import-history-page').dataset.state === 'ready'")
+    clerk.wait_for_function(HISTORY_READY)
     row = clerk.locator(f"#import-history tr.import-history-row[data-batch='{batch_id}']")
     assert "展会名单.xlsx" in row.inner_text() and "clerk" in row.inner_text()
     assert row.locator(".import-history-undo").is_visible()
@@ -230,7 +243,7 @@ def test_whole_flow_upload_map_preview_reload_commit_downloads_undo(clerk, live,
     ui.wait_state("result")
 
     clerk.click("#import-undo")
-    clerk.wait_for_function("() => window.portalImportWizard.state.batch.status === 'undone'", timeout=30000)
+    ui.wait_status("undone")
     assert count(Customer, Customer.number.like("IMP2026%")) == 0
     assert fresh(Customer, old_id).mobile == old_mobile
     assert clerk.locator("#import-undo").is_hidden()
@@ -258,7 +271,7 @@ def test_undo_refused_for_a_record_changed_since_then_the_rest_is_undone(clerk, 
     assert count(Customer, Customer.number.like("IMP20261%")) == 2  # nothing undone yet
 
     clerk.click("#import-undo-rest")
-    clerk.wait_for_function("() => window.portalImportWizard.state.batch.status === 'undone'", timeout=30000)
+    ui.wait_status("undone")
     assert count(Customer, Customer.number == "IMP2026101") == 0
     assert count(Customer, Customer.number == "IMP2026102") == 1
 
@@ -301,7 +314,7 @@ def test_a_file_that_is_not_a_spreadsheet_gets_a_message_and_no_batch(clerk, liv
     clerk.wait_for_selector("#import-message:not([hidden])")
     assert clerk.locator("#import-message").inner_text().strip()
     assert clerk.url.endswith("/import/customer/")
-    assert clerk.evaluate("document.getElementById('import-page').dataset.state") == "upload"
+    assert clerk.evaluate(f"{PAGE}.dataset.state") == "upload"
 
 
 def test_marketing_imports_customers_and_contacts_only_and_the_auditor_reads_the_history(browser, live):
@@ -316,7 +329,7 @@ def test_marketing_imports_customers_and_contacts_only_and_the_auditor_reads_the
     response = auditor.goto(f"{live.url}/import/customer/")
     assert response.status == 403 or "/login" in auditor.url
     auditor.goto(f"{live.url}/import/history/")
-    auditor.wait_for_function("() => document.getElementById('import-history-page').dataset.state !== 'loading'")
+    auditor.wait_for_function(HISTORY_READY)
     assert auditor.locator("#import-new").count() == 0
     assert auditor.locator(".import-history-undo").count() == 0
     assert not auditor.js_errors, auditor.js_errors

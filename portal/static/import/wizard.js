@@ -548,7 +548,8 @@
   function commitState(batch) {
     var c = batch.counts || {}, writes = (c.new || 0) + (c.update || 0), reason = "";
     var allOrNothing = batch.options && batch.options.all_or_nothing;
-    if (allOrNothing && (c.invalid || 0) > 0) reason = fmt(T.commit_all_or_nothing, { n: number(c.invalid) });
+    var bad = (c.invalid || 0) + (c.duplicate || 0);  // a duplicate row is not imported either
+    if (allOrNothing && bad > 0) reason = fmt(T.commit_all_or_nothing, { n: number(bad) });
     else if (!writes) reason = T.commit_nothing;
     else if (batch.can_commit === false) reason = T.commit_refused;
     return { writes: writes, reason: reason };
