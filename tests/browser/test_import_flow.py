@@ -20,9 +20,9 @@ import xlsxwriter
 
 from portal.extensions import db
 from portal.models import Customer
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, _app_on_copy
 
-from .conftest import open_session
+from .conftest import LiveServer, open_session
 from .gridpage import count, fresh
 
 SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS")
@@ -334,3 +334,47 @@ def test_marketing_imports_customers_and_contacts_only_and_the_auditor_reads_the
     assert auditor.locator(".import-history-undo").count() == 0
     assert not auditor.js_errors, auditor.js_errors
     auditor.context.close()
+
+
+@pytest.fixture
+def background_live(database, demo_template):
+    """A portal that runs every import step of more than 10 rows in the background."""
+    for app in _app_on_copy(database, demo_template, IMPORT_BACKGROUND_ROWS=10):
+        server = LiveServer(app)
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def test_a_background_check_and_import_show_progress_and_survive_a_reload(browser, background_live, tmp_path):
+    live = background_live
+    page = open_session(browser, live, "clerk", PASSWORD)
+    page.set_viewport_size({"width": 1400, "height": 900})
+    rows = [[f"IMP2026{5000 + i}", f"后台导入测试{i:04d}有限公司", "企业", f"1370000{i:04d}", "金华", ""] for i in range(1500)]
+    ui = ImportPage(page, live).open()
+    ui.upload(messy_workbook(tmp_path / "大名单.xlsx", rows))
+    batch_id = ui.batch()["id"]
+    # Record every step the page shows (the progress may be short).
+    page.evaluate("""() => { window.seenStates = [];
+        new MutationObserver(() => window.seenStates.push(document.getElementById('import-page').dataset.state))
+            .observe(document.getElementById('import-page'), {attributes: true, attributeFilter: ['data-state']}); }""")
+    page.click("#import-prepare")
+    page.wait_for_function("() => window.seenStates.includes('progress')")
+    page.reload()  # the batch is in the address: the page finds its step again
+    assert page.url.endswith(f"/import/batches/{batch_id}")
+    ui.wait_state("preview", timeout=120000)
+    ui.wait_rows()
+    assert ui.badge("new") == 1500
+    assert page.locator("#import-rows tbody tr").count() == 50  # a page of the preview, not the file
+    assert count(Customer, Customer.number.like("IMP20265%")) == 0
+
+    page.evaluate("""() => { window.seenStates = [];
+        new MutationObserver(() => window.seenStates.push(document.getElementById('import-page').dataset.state))
+            .observe(document.getElementById('import-page'), {attributes: true, attributeFilter: ['data-state']}); }""")
+    page.click("#import-commit")
+    page.wait_for_function("() => window.seenStates.includes('progress')")
+    ui.wait_status("committed")
+    assert count(Customer, Customer.number.like("IMP2026%")) == 1500
+    assert not page.js_errors, page.js_errors
+    page.context.close()
