@@ -328,6 +328,52 @@ def batch_json(batch: ImportBatch) -> dict:
     }
 
 
+class _Display:
+    """The text of staged (JSON) values for one page of the preview: choices by their label,
+    related rows by theirs (looked up once for the page), yes/no, numbers and dates as text."""
+
+    def __init__(self, model, rows):
+        from portal.excel.cells import NEW_CODE, related_model
+
+        self.model, self.new_code = model, NEW_CODE
+        self.targets = {}
+        self.labels: dict[str, dict] = {}
+        wanted: dict[str, set] = {}
+        for row in rows:
+            for key, value in (row["values"] or {}).items():
+                target = self._target(key)
+                if target is not None and target.spec is not None and target.spec.type.value == "relation" \
+                        and isinstance(value, int):
+                    wanted.setdefault(key, set()).add(value)
+        for key, ids in wanted.items():
+            target = self.targets[key]
+            related = related_model(target.model, target.spec)
+            found = db.session.scalars(sa.select(related).where(related.id.in_(sorted(ids)))).all()
+            self.labels[key] = {r.id: (r.get_full_name() if hasattr(r, "get_full_name") else str(r)) for r in found}
+
+    def _target(self, key):
+        if key not in self.targets:
+            self.targets[key] = importer.resolve(self.model, key, sees_sensitive=True)
+        return self.targets[key]
+
+    def __call__(self, key, value) -> str:
+        if value is None:
+            return ""
+        target = self._target(key)
+        spec = target.spec if target is not None else None
+        if spec is None:
+            return str(value)
+        if spec.type.value == "relation":
+            if isinstance(value, str) and value.startswith(self.new_code):
+                return str(_l("%(name)s (new)", name=value[len(self.new_code):]))
+            return self.labels.get(key, {}).get(value, str(value))
+        if spec.type.value == "choice":
+            return spec.choice_label(value)
+        if isinstance(value, bool):
+            return str(_l("Yes")) if value else str(_l("No"))
+        return str(value)
+
+
 def rows_page(batch: ImportBatch, state: str | None, page: int, size: int) -> dict:
     """One page of the dry run's rows: errors first unless a status is asked for."""
     table = ImportRow.__table__
@@ -346,10 +392,15 @@ def rows_page(batch: ImportBatch, state: str | None, page: int, size: int) -> di
         labels[key] = target.label if target is not None else key
         if target is not None and target.spec is not None and target.spec.sensitive and not sees:
             hidden.add(key)  # e.g. the auditor reading a custodian's batch
+    found = list(found)
+    shown = _Display(model, found)
     rows = []
     for row in found:
-        raw = row["raw"] or []
-        values = {key: (raw[i] if i < len(raw) else "") for i, key in mapped.items()}
+        if row["raw"] is not None:
+            raw = row["raw"]
+            values = {key: (raw[i] if i < len(raw) else "") for i, key in mapped.items()}
+        else:
+            values = {key: shown(key, (row["values"] or {}).get(key)) for key in mapped.values()}
         diff = {key: {"label": labels.get(key, key), "old": entry.get("old_text") if entry.get("old_text") is not None
                       else entry.get("old"), "new": entry.get("new_text") if entry.get("new_text") is not None
                       else entry.get("new")} for key, entry in (row["diff"] or {}).items()}

@@ -37,8 +37,15 @@ def now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
+_tracked: dict[type, dict] = {}
+
+
 def tracked(model) -> dict:
-    return {name: spec for name, spec in fields_of(model).items() if spec.section not in IGNORED_SECTIONS}
+    found = _tracked.get(model)
+    if found is None:
+        found = _tracked[model] = {name: spec for name, spec in fields_of(model).items()
+                                   if spec.section not in IGNORED_SECTIONS}
+    return found
 
 
 def customer_of(model, record_id, values: dict):
@@ -83,14 +90,18 @@ def change(spec, old, new, labels=None) -> dict | None:
 
 
 def creation_changes(model, values: dict, labels=None) -> dict:
+    """The history's changes of a new record: every tracked field given a value."""
     specs, changes = tracked(model), {}
     for name, value in values.items():
+        if value is None or value == "":
+            continue
         spec = specs.get(name)
         if spec is None:
             continue
-        entry = change(spec, None, value, labels)
-        if entry is not None:
-            changes[name] = entry
+        entry = {"old": None, "new": plain(value)}
+        if spec.type == FieldType.RELATION and labels is not None:
+            entry["old_text"], entry["new_text"] = None, labels(spec, value)
+        changes[name] = entry
     return changes
 
 
@@ -137,8 +148,18 @@ def insert(session: Session, model, rows: list[dict]) -> list[int]:
     table = model.__table__
     for values in rows:
         _with_keys(model, values)
-    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
     ids: list[int] = []
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite: RETURNING in parameter order makes SQLAlchemy insert row by row. A plain
+        # executemany is one statement; this transaction holds the only write lock from its
+        # first INSERT to its commit, so its rows are the last ones, in order.
+        for start in range(0, len(rows), CHUNK):
+            part = rows[start:start + CHUNK]
+            session.execute(sa.insert(table), part)
+            last = session.execute(sa.select(table.c.id).order_by(table.c.id.desc()).limit(len(part))).scalars().all()
+            ids.extend(reversed(last))
+        return ids
+    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
     for start in range(0, len(rows), CHUNK):
         ids.extend(session.execute(statement, rows[start:start + CHUNK]).scalars().all())
     return ids

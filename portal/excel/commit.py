@@ -105,26 +105,49 @@ class Writer:
         self.specs, self.contact_specs = fields_of(model), fields_of(Contact)
         self.codes = Codes(session, batch)
         self.labels = Labels(session, model)
+        self._plans: dict[str, tuple] = {}
 
     def split(self, values: dict) -> tuple[dict, dict, dict]:
         """(own columns, contact columns, custom fields) of a staged row, as Python values."""
         own, contact, custom = {}, {}, {}
+        plans = self._plans
         for key, value in values.items():
-            if key.startswith("_"):
+            plan = plans.get(key)
+            if plan is None:
+                plan = plans[key] = self._plan(key)
+            where, name, convert = plan
+            if where is None:
                 continue
-            if key.startswith(CUSTOM):
-                custom[key[len(CUSTOM):]] = value
-            elif key.startswith(CONTACT):
-                name = key[len(CONTACT):]
-                contact[name] = self._value(Contact, self.contact_specs[name], value)
-            else:
-                own[key] = self._value(self.model, self.specs[key], value)
+            if convert is not None and value is not None:
+                value = convert(value)
+            (own if where == "own" else contact if where == "contact" else custom)[name] = value
         return own, contact, custom
 
-    def _value(self, model, spec, value):
-        if isinstance(value, str) and value.startswith(NEW_CODE) and spec.type == FieldType.RELATION:
-            return self.codes.id_for(model, spec, value[len(NEW_CODE):])
-        return to_python(spec, value)
+    def _plan(self, key: str):
+        """Where a staged key goes and what turns its JSON value into the column's (once per key)."""
+        if key.startswith("_"):
+            return None, None, None
+        if key.startswith(CUSTOM):
+            return "custom", key[len(CUSTOM):], None
+        if key.startswith(CONTACT):
+            name = key[len(CONTACT):]
+            return "contact", name, self._converter(Contact, self.contact_specs[name])
+        return "own", key, self._converter(self.model, self.specs[key])
+
+    def _converter(self, model, spec):
+        if spec.type == FieldType.RELATION:
+            def related(value, model=model, spec=spec):
+                if isinstance(value, str) and value.startswith(NEW_CODE):
+                    return self.codes.id_for(model, spec, value[len(NEW_CODE):])
+                return value
+            return related
+        if spec.type == FieldType.DATE:
+            return dt.date.fromisoformat
+        if spec.type == FieldType.DATETIME:
+            return dt.datetime.fromisoformat
+        if spec.type in (FieldType.DECIMAL, FieldType.MONEY):
+            return lambda value: Decimal(str(value))
+        return None
 
 
 def commit(session: Session, batch: ImportBatch, who: Who = Who(), progress=None) -> ImportBatch:
@@ -190,15 +213,15 @@ class _FastCommit:
         column's default where it cannot be empty."""
         table = model.__table__
         names = sorted({k for r in rows for k in r})
+        defaults = {name: table.c[name].default.arg for name in names
+                    if not table.c[name].nullable and table.c[name].default is not None
+                    and table.c[name].default.is_scalar}
         filled = []
         for values in rows:
-            row = {}
-            for name in names:
-                value = values.get(name)
-                column = table.c[name]
-                if value is None and not column.nullable and column.default is not None and column.default.is_scalar:
-                    value = column.default.arg
-                row[name] = value
+            row = {name: values.get(name) for name in names}
+            for name, default in defaults.items():
+                if row[name] is None:
+                    row[name] = default
             filled.append(row)
         return filled
 

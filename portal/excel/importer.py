@@ -369,7 +369,12 @@ class Judge:
         contacts = self._contacts(existing)
         out = []
         for item in judged:
-            out.append(self._decide(batch_id, item, existing, taken, contacts))
+            row = self._decide(batch_id, item, existing, taken, contacts)
+            # The file's own cells are kept for the rows that are not written (the error
+            # report gives them back); the preview shows the others from their values.
+            row["raw"] = [reader.cell_text(c) for c in row["raw"]] \
+                if row["status"] in (status.INVALID, status.DUPLICATE) else None
+            out.append(row)
         self.session.execute(sa.insert(ImportRow.__table__), out)
         return len(out)
 
@@ -460,7 +465,7 @@ class Judge:
         record = existing.get(item["key"]) if item["key"] is not None else None
         row = {"batch_id": batch_id, "row_no": item["row"], "status": None, "target_id": None,
                "target_version": None, "target_label": None, "values": None, "diff": None, "errors": None,
-               "raw": [reader.cell_text(c) for c in item["cells"]], "written_id": None, "written_version": None,
+               "raw": item["cells"], "written_id": None, "written_version": None,
                "contact_id": None, "contact_created": None}
         if record is not None:
             row["target_id"], row["target_version"] = record["id"], record["version"]

@@ -109,17 +109,28 @@ def _mobile_prefix_valid(prefix: str) -> bool:
     return _parsed_cn_number(prefix + "000000", mobile=True) is not None
 
 
+_T = phonenumbers.PhoneNumberType
+_MOBILE_KINDS = (_T.MOBILE, _T.FIXED_LINE_OR_MOBILE)
+_FIXED_KINDS = (_T.FIXED_LINE, _T.FIXED_LINE_OR_MOBILE)
+
+
 def _parsed_cn_number(digits: str, *, mobile: bool):
-    """The parsed number when it is a valid Chinese number (a mobile one if ``mobile``)."""
-    try:
-        number = phonenumbers.parse(digits, "CN")
-    except phonenumbers.NumberParseException:
+    """(number, kind) when ``digits`` is a valid Chinese number (a mobile one if ``mobile``)."""
+    if digits.isdigit() and digits.startswith("0") and not digits.startswith("00") and 8 <= len(digits) <= 13:
+        # A national number with its trunk 0 (what spreadsheets hold): built directly, which
+        # skips parse()'s normalising — a third of the cost of checking a landline.
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits[1:]))
+    else:
+        try:
+            number = phonenumbers.parse(digits, "CN")
+        except phonenumbers.NumberParseException:
+            return None
+        if number.country_code != 86:
+            return None
+    kind = phonenumbers.number_type(number)  # UNKNOWN for an invalid number
+    if kind == _T.UNKNOWN or (mobile and kind not in _MOBILE_KINDS):
         return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    kind = phonenumbers.number_type(number)
-    mobile_kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-    return number if (kind in mobile_kinds if mobile else True) else None
+    return number, kind
 
 
 def _clean_phone(spec: FieldSpec, value: Any, today: dt.date) -> str:
@@ -136,11 +147,15 @@ def _clean_phone(spec: FieldSpec, value: Any, today: dt.date) -> str:
         digits = digits[4:]
     if _MOBILE.match(digits):
         return _clean_mobile(spec, digits, today)
-    number = _parsed_cn_number(digits, mobile=False) if digits.isdigit() else None
-    if number is None:
+    found = _parsed_cn_number(digits, mobile=False) if digits.isdigit() else None
+    if found is None:
         raise FieldInvalid(_l("Not a valid phone number: area code and number, e.g. 010-12345678."))
+    number, kind = found
     national = phonenumbers.national_significant_number(number)
-    area = phonenumbers.length_of_geographical_area_code(number)
+    if kind in _FIXED_KINDS:
+        area = 2 if national[:1] in "12" else 3  # 010, 02x; every other area code has four digits
+    else:
+        area = phonenumbers.length_of_geographical_area_code(number)
     formatted = f"0{national[:area]}-{national[area:]}" if area else national
     return f"{formatted}转{extension}" if extension else formatted
 
