@@ -26,8 +26,9 @@ Steps:
    so ``ru_maxrss`` is that run's peak, the all-new file and then the update file through
    ``portal.excel.importer``: ``upload`` (sheet list, header, suggested mapping), ``prepare``
    (the dry run: parse, clean, match on the customer number, stage; the preview's counts)
-   and ``commit``, inside an app context of ``create_app`` on that database, as the
-   Custodian ``bench``. The process's start-up (imports, ``create_app``) is not timed;
+   and ``portal.excel.commit.commit``, each followed by the session's commit as the API's
+   request does, inside an app context of ``create_app`` on that database, as the Custodian
+   ``bench``. The process's start-up (imports, ``create_app``) is not timed;
    its RSS is reported as the baseline.
 
 Every figure is printed, and all of them, with the machine (cores, load average before and
@@ -149,32 +150,43 @@ def portal_run(url: str, path: Path, variant: str, profile: Path | None) -> dict
     baseline = peak_mb()
     with app.app_context():
         from portal.excel import importer
+        from portal.excel.commit import commit
 
         session = db.session
-        user = app.appbuilder.sm.find_user(username=BENCH_USER)
+        who = importer.Who(user=app.appbuilder.sm.find_user(username=BENCH_USER))
         before = session.scalar(sa.select(sa.func.count()).select_from(Customer))
         session.commit()
+
+        def step(call):
+            # Each phase as a request does it: the step, then the caller's commit.
+            def run():
+                batch = call()
+                session.commit()
+                return batch
+            return run
+
         steps = (
-            ("upload", lambda: importer.upload(session, str(path), path.name, resource="customer", user=user)),
-            ("prepare", lambda: importer.prepare(session, state["batch"], mapping=None, options=dict(MATCH_OPTIONS))),
-            ("commit", lambda: importer.commit(session, state["batch"])),
+            ("upload", step(lambda: importer.upload(session, str(path), path.name, "customer", who))),
+            ("prepare", step(lambda: importer.prepare(session, state["batch"], mapping=None,
+                                                      options=dict(MATCH_OPTIONS), who=who))),
+            ("commit", step(lambda: commit(session, state["batch"], who))),
         )
         state: dict = {}
-        seconds, rss, counts = {}, {"start": baseline}, {}
+        seconds, cpu, rss, counts = {}, {}, {"start": baseline}, {}
         profiles = []
-        for phase, step in steps:
+        for phase, run_step in steps:
             profiler = _profiler() if profile else None
-            started = time.perf_counter()
-            value = profiler.runcall(step) if profiler else step()
+            started, cpu_started = time.perf_counter(), time.process_time()
+            value = profiler.runcall(run_step) if profiler else run_step()
             seconds[phase] = round(time.perf_counter() - started, 2)
+            cpu[phase] = round(time.process_time() - cpu_started, 2)
             rss[phase] = peak_mb()
-            if phase == "upload":
-                state["batch"] = value if value is not None else state.get("batch")
-            batch = state["batch"]
-            counts[phase] = dict(batch.counts or {})
+            state["batch"] = value
+            counts[phase] = dict(value.counts or {})
             if profiler:
                 profiles.append((phase, profiler))
         seconds["total"] = round(seconds["upload"] + seconds["prepare"] + seconds["commit"], 2)
+        cpu["total"] = round(cpu["upload"] + cpu["prepare"] + cpu["commit"], 2)
         session.rollback()
         after = session.scalar(sa.select(sa.func.count()).select_from(Customer))
         status = getattr(state["batch"], "status", None)
@@ -182,7 +194,7 @@ def portal_run(url: str, path: Path, variant: str, profile: Path | None) -> dict
             "select sqlite_version()" if url.startswith("sqlite") else "show server_version")).scalar()
     if profile:
         _write_profiles(profile, profiles)
-    return {"side": "portal", "variant": variant, "file": path.name, "seconds": seconds, "peak_rss_mb": peak_mb(),
+    return {"side": "portal", "variant": variant, "file": path.name, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak_mb(),
             "rss_mb_after": rss, "baseline_rss_mb": baseline, "counts": counts, "status": status,
             "table_rows_before": before, "table_rows_after": after, "database_version": database_version}
 
@@ -235,8 +247,8 @@ def _child(args: list[str]) -> str:
 # Side by side
 # ---------------------------------------------------------------------------------------
 
-def median_of(records: list[dict], key: str) -> float | None:
-    values = [r["seconds"][key] for r in records if key in r["seconds"]]
+def median_of(records: list[dict], key: str, kind: str = "seconds") -> float | None:
+    values = [r[kind][key] for r in records if key in r.get(kind, {})]
     return round(statistics.median(values), 2) if values else None
 
 
@@ -253,6 +265,7 @@ def summarise(kind: str, dje: list[dict], portal: list[dict]) -> dict:
                                                             + r["seconds"]["import"], 2))
         return {"runs": len(runs), **{k: median_of(runs, k) for k in
                                       ("load", "dry_run", "load_again", "import", "total", "total_one_load")},
+                "cpu_total_one_load": median_of(runs, "total_one_load", "cpu_seconds"),
                 "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs),
                 "rows_per_s_import": statistics.median(r["rows_per_s_import"] for r in runs),
                 "errors": sum(r["error_count"] for r in runs), "options": runs[0]["options"]}
@@ -264,6 +277,7 @@ def summarise(kind: str, dje: list[dict], portal: list[dict]) -> dict:
         if not runs:
             continue
         p = {"runs": len(runs), **{k: median_of(runs, k) for k in ("upload", "prepare", "commit", "total")},
+             "cpu_total": median_of(runs, "total", "cpu_seconds"),
              "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
              "baseline_rss_mb": statistics.median(r["baseline_rss_mb"] for r in runs),
              "counts": runs[0]["counts"]}
@@ -273,6 +287,8 @@ def summarise(kind: str, dje: list[dict], portal: list[dict]) -> dict:
             d = summary["dje"].get(config)
             if d and p["total"]:
                 summary["ratios"][f"{variant}_{label}"] = round(d["total_one_load"] / p["total"], 1)
+                if d.get("cpu_total_one_load") and p.get("cpu_total"):
+                    summary["ratios"][f"{variant}_{label}_cpu"] = round(d["cpu_total_one_load"] / p["cpu_total"], 1)
         # For updates the docs' fastest settings are slower than the defaults (bulk_update):
         # also against whichever of DJE's runs was quicker.
         measured = [summary["dje"][c]["total_one_load"] for c in (default, fast) if summary["dje"].get(c)]
@@ -289,19 +305,24 @@ def summarise(kind: str, dje: list[dict], portal: list[dict]) -> dict:
 
 def table(summary: dict) -> str:
     """Markdown rows for RESULTS.md."""
-    lines = ["| run | load / upload | dry run / prepare | import / commit | total | peak RSS | runs |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| run | load / upload | dry run / prepare | import / commit | total | CPU (process) | peak RSS | runs |",
+             "|---|---|---|---|---|---|---|---|"]
     labels = {"default": "DJE default, all new", "fast": "DJE fastest, all new",
               "default-update": "DJE default, all update", "fast-update": "DJE fastest, all update"}
     for config, label in labels.items():
         d = summary["dje"].get(config)
         if d:
             lines.append(f"| {label} | {d['load']:.1f} s | {d['dry_run']:.1f} s | {d['import']:.1f} s | "
-                         f"{d['total_one_load']:.1f} s | {d['peak_rss_mb']:.0f} MB | {d['runs']} |")
+                         f"{d['total_one_load']:.1f} s | {_s(d.get('cpu_total_one_load'))} | {d['peak_rss_mb']:.0f} MB | "
+                         f"{d['runs']} |")
     for variant, p in summary["portal"].items():
         lines.append(f"| **portal, all {variant}** | {p['upload']:.1f} s | {p['prepare']:.1f} s | {p['commit']:.1f} s | "
-                     f"**{p['total']:.1f} s** | {p['peak_rss_mb']:.0f} MB | {p['runs']} |")
+                     f"**{p['total']:.1f} s** | {_s(p.get('cpu_total'))} | {p['peak_rss_mb']:.0f} MB | {p['runs']} |")
     return "\n".join(lines)
+
+
+def _s(value) -> str:
+    return "–" if value is None else f"{value:.1f} s"
 
 
 def machine() -> dict:

@@ -75,11 +75,11 @@ def run_one(config: str, url: str, path: Path, update_loader: str) -> dict:
         if config == "fast-update" and update_loader == "model":
             resource_class._meta.instance_loader_class = ModelInstanceLoader
     before = Customer.objects.count()
-    seconds, rss, totals = {}, {"start": peak_mb()}, {}
+    seconds, cpu, rss, totals = {}, {}, {"start": peak_mb()}, {}
     errors: list[str] = []
     fmt = XLSX()
     for phase, dry_run in (("load", None), ("dry_run", True), ("load_again", None), ("import", False)):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if dry_run is None:
             dataset = fmt.create_dataset(path.read_bytes())
             if dataset.headers != headers():
@@ -91,13 +91,15 @@ def run_one(config: str, url: str, path: Path, update_loader: str) -> dict:
                 errors.extend(_errors(result))
             del result
         seconds[phase] = round(time.perf_counter() - started, 2)
+        cpu[phase] = round(time.process_time() - cpu_started, 2)
         rss[phase] = peak_mb()
     seconds["total"] = round(sum(seconds.values()), 2)
     seconds["total_one_load"] = round(seconds["load"] + seconds["dry_run"] + seconds["import"], 2)
+    cpu["total_one_load"] = round(cpu["load"] + cpu["dry_run"] + cpu["import"], 2)
     rows = len(dataset)
     return {
         "side": "dje", "config": config, "db": connection.vendor, "rows": rows, "file": path.name,
-        "seconds": seconds, "peak_rss_mb": peak_mb(), "rss_mb_after": rss, "totals": totals,
+        "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak_mb(), "rss_mb_after": rss, "totals": totals,
         "rows_per_s_import": round(rows / seconds["import"]) if seconds["import"] else None,
         "table_rows_before": before, "table_rows_after": Customer.objects.count(),
         "errors": errors[:5], "error_count": len(errors),
