@@ -213,3 +213,55 @@ def test_a_salespersons_new_customers_are_their_own(app, tmp_path):
     sales = user(app, "sales")
     committed(tmp_path, [["客户名称"], ["我的新客户"]], who=Who(user=sales, sees_sensitive=False), mode="create")
     assert db.session.scalars(sa.select(Customer)).one().owner_id == sales.id
+
+
+@pytest.mark.slow
+def test_killing_the_process_in_the_middle_of_a_commit_leaves_all_or_none(app, tmp_path):
+    """A real `flask portal import` is killed (SIGKILL) while it writes: nothing of the batch
+    is in the database, and the batch is put back to be committed again."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from portal.excel import jobs
+
+    rows = [["客户名称", "手机", "城市"]] + [[f"客户{i:05d}", f"139{i:08d}", "杭州"] for i in range(40_000)]
+    path = sheet_file(tmp_path, rows)
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    db.session.remove()
+    imports = Path(app.instance_path) / "imports"
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "portal", "import", str(path),
+                                "--model", "customer", "--mode", "create"],
+                               cwd=Path(__file__).resolve().parents[2], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    writing = None
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None and writing is None:
+        for beat in imports.glob("*/progress.json"):
+            try:
+                progress = json.loads(beat.read_text())
+            except (OSError, ValueError):
+                continue
+            folder = beat.parent
+            if progress["pid"] == process.pid and progress["phase"] == "writing" and progress["done"] > 0:
+                writing = int(folder.name), progress
+        time.sleep(0.05)
+    assert writing is not None, process.communicate()[0].decode()[-2000:]
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    batch_id, progress = writing
+    assert 0 < progress["done"] < 40_000
+    assert count(Customer) == 0  # not one row of the batch
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ChangeLog)) == 0
+    batch = db.session.get(ImportBatch, batch_id)
+    assert batch.status == "previewed"  # the commit's own status change never committed either
+    jobs.progress_path(batch_id).write_text(json.dumps({**progress, "at": 0}))  # its last beat, long ago
+    from portal.excel import steps
+
+    steps.run("commit", batch, Who(), background=False)  # and it can be committed again
+    assert count(Customer) == 40_000

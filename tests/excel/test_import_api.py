@@ -1,0 +1,178 @@
+"""The import through its JSON API, as the wizard uses it: upload → map → preview → commit →
+undo, in the background for a large file, and every kind of bad input answered with a clear
+message that changes nothing."""
+from __future__ import annotations
+
+import io
+import time
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from portal.excel import jobs
+from portal.extensions import db
+from portal.models import AccessLog, Customer, ImportBatch, ImportRow
+
+from . import files
+from .importing import upload
+from tests.conftest import login
+
+ROWS = [["客户资料导入"], ["客户名称", "手机", "城市"], ["甲公司", "13800000001", "杭州"],
+        ["乙公司", "123", "宁波"], ["丙公司", "13800000003", "温州"]]
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def wait_until(client, batch_id: int, *states, timeout: float = 60) -> dict:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        answer = client.get(f"/api/v1/import/batches/{batch_id}").get_json()
+        if answer["status"] in states:
+            return answer
+        time.sleep(0.2)
+    raise AssertionError(f"batch {batch_id} stayed {answer['status']}")
+
+
+def test_upload_map_preview_commit_and_undo_through_the_api(client, tmp_path):
+    login(client, "clerk")
+    answer = upload(client, ROWS, tmp_path=tmp_path)
+    assert answer.status_code == 201, answer.get_json()
+    batch = answer.get_json()
+    assert batch["header_row"] == 2 and batch["headers"] == ["客户名称", "手机", "城市"]
+    assert batch["mapping"] == {"0": "name", "1": "mobile", "2": "city"}
+    assert batch["sample"][0] == ["甲公司", "13800000001", "杭州"]
+    fields = client.get("/api/v1/import/customer/fields").get_json()
+    assert {"name": "name", "label": "客户名称"}.items() <= next(f for f in fields["fields"]
+                                                              if f["name"] == "name").items()
+    assert any(k["key"] == "name+mobile" for k in fields["match_keys"])
+    answer = client.post(f"/api/v1/import/batches/{batch['id']}/prepare",
+                         json={"mapping": batch["mapping"], "options": {"match": ["name", "mobile"], "mode": "upsert"},
+                               "save_mapping_as": "客户名单"})
+    assert answer.status_code == 202, answer.get_json()
+    batch = answer.get_json()
+    assert batch["status"] == "previewed" and batch["counts"]["new"] == 2 and batch["counts"]["invalid"] == 1
+    page = client.get(f"/api/v1/import/batches/{batch['id']}/rows?size=2").get_json()
+    assert page["total"] == 3 and [r["status"] for r in page["rows"]] == ["invalid", "new"]  # errors first
+    assert page["rows"][0]["row"] == 4 and "mobile" in page["rows"][0]["errors"]
+    assert page["rows"][1]["values"]["name"] == "甲公司"
+    assert client.get(f"/api/v1/import/batches/{batch['id']}/rows?status=invalid").get_json()["total"] == 1
+    assert count(Customer) == 0
+    answer = client.post(f"/api/v1/import/batches/{batch['id']}/commit")
+    assert answer.status_code == 202 and answer.get_json()["status"] == "committed"
+    assert count(Customer) == 2
+    report = client.get(f"/api/v1/import/batches/{batch['id']}/errors.xlsx")
+    assert report.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(report.data)).active
+    assert [c.value for c in sheet[2]][:3] == ["乙公司", "123", "宁波"]
+    history = client.get("/api/v1/import/batches").get_json()
+    assert history["batches"][0]["id"] == batch["id"] and history["batches"][0]["can_undo"]
+    answer = client.post(f"/api/v1/import/batches/{batch['id']}/undo", json={})
+    assert answer.status_code == 200 and answer.get_json()["status"] == "undone"
+    assert count(Customer) == 0
+    steps = [e.detail for e in db.session.scalars(sa.select(AccessLog).filter_by(action="import"))]
+    assert any('"step": "commit"' in d for d in steps) and any('"step": "undo"' in d for d in steps)
+
+
+def test_a_large_file_is_checked_and_committed_in_the_background_with_progress(database, template, tmp_path):
+    from tests.conftest import _app_on_copy
+
+    gen = _app_on_copy(database, template, IMPORT_BACKGROUND_ROWS=50)
+    app = next(gen)
+    try:
+        client = login(app.test_client(), "clerk")
+        rows = [["客户名称", "手机"]] + [[f"客户{i:04d}", f"138{i:08d}"] for i in range(400)]
+        batch = upload(client, rows, tmp_path=tmp_path).get_json()
+        answer = client.post(f"/api/v1/import/batches/{batch['id']}/prepare",
+                             json={"mapping": batch["mapping"], "options": {"mode": "create", "match": []}})
+        assert answer.status_code == 202 and answer.get_json()["status"] in ("preparing", "previewed")
+        done = wait_until(client, batch["id"], "previewed", "uploaded")
+        assert done["status"] == "previewed" and done["counts"]["new"] == 400, done
+        answer = client.post(f"/api/v1/import/batches/{batch['id']}/commit")
+        assert answer.get_json()["status"] in ("committing", "committed")
+        done = wait_until(client, batch["id"], "committed", "previewed")
+        assert done["status"] == "committed" and done["counts"]["created"] == 400, done
+        db.session.expire_all()
+        assert count(Customer) == 400
+        assert not jobs.progress_path(batch["id"]).exists()
+    finally:
+        next(gen, None)
+
+
+def test_a_step_whose_process_died_is_put_back_with_a_message(client, tmp_path):
+    login(client, "clerk")
+    batch = upload(client, ROWS, tmp_path=tmp_path).get_json()
+    record = db.session.get(ImportBatch, batch["id"])
+    record.status = "preparing"  # as a killed worker leaves it: running, with no progress beating
+    db.session.commit()
+    answer = client.get(f"/api/v1/import/batches/{batch['id']}").get_json()
+    assert answer["status"] == "uploaded" and answer["error"]
+
+
+@pytest.mark.parametrize("build, status_code", [
+    (lambda tmp: _write(tmp / "empty.xlsx", b""), 400),
+    (lambda tmp: _write(tmp / "picture.xlsx", b"\x89PNG\r\n\x1a\n" + b"\0" * 64), 400),
+    (lambda tmp: files.truncated(tmp / "cut.xlsx", files.xlsx(tmp / "whole.xlsx", ROWS * 200)), 400),
+    (lambda tmp: files.encrypted_xlsx(tmp / "secret.xlsx", files.xlsx(tmp / "plain.xlsx", ROWS)), 400),
+    (lambda tmp: files.zip_bomb_xlsx(tmp / "bomb.xlsx", files.xlsx(tmp / "small.xlsx", ROWS),
+                                     unpacked=2_000_000_000), 400),
+    (lambda tmp: files.xlsx(tmp / "wide.xlsx", [[f"列{i}" for i in range(10_000)], ["x"] * 10_000],
+                            constant_memory=True), 400),
+    (lambda tmp: files.xlsx(tmp / "blank.xlsx", [[None], [None]]), 400),
+])
+def test_bad_files_get_a_clear_message_and_change_nothing(client, tmp_path, build, status_code):
+    login(client, "clerk")
+    path = build(tmp_path)
+    answer = client.post("/api/v1/import/customer/upload",
+                         data={"file": (io.BytesIO(path.read_bytes()), path.name)}, content_type="multipart/form-data")
+    assert answer.status_code == status_code, answer.get_json()
+    message = answer.get_json()["message"]
+    assert message and any("\u4e00" <= ch <= "\u9fff" for ch in message)  # in the user's language
+    assert count(ImportBatch) == 0 and count(ImportRow) == 0 and count(Customer) == 0
+
+
+def test_a_file_over_the_upload_limit_is_refused(database, template, tmp_path):
+    from tests.conftest import _app_on_copy
+
+    gen = _app_on_copy(database, template, IMPORT_MAX_BYTES=2000)
+    app = next(gen)
+    try:
+        client = login(app.test_client(), "clerk")
+        answer = upload(client, [["客户名称"]] + [[f"客户{i}" * 5] for i in range(2000)], tmp_path=tmp_path)
+        assert answer.status_code == 413 and answer.get_json()["message"]
+        assert count(ImportBatch) == 0
+    finally:
+        next(gen, None)
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+def test_who_may_import_what(client, tmp_path):
+    login(client, "auditor")
+    assert upload(client, ROWS, tmp_path=tmp_path).status_code == 403
+    client.get("/logout/")
+    login(client, "marketing")
+    assert upload(client, ROWS, "transaction", tmp_path=tmp_path).status_code == 403
+    batch = upload(client, ROWS, tmp_path=tmp_path).get_json()
+    client.get("/logout/")
+    login(client, "sales")  # another user's batch is not theirs to see
+    assert client.get(f"/api/v1/import/batches/{batch['id']}").status_code == 404
+    assert client.post(f"/api/v1/import/batches/{batch['id']}/commit").status_code == 404
+    assert all(b["id"] != batch["id"] for b in client.get("/api/v1/import/batches").get_json()["batches"])
+    client.get("/logout/")
+    login(client, "custodian")  # the custodian sees every import
+    assert client.get(f"/api/v1/import/batches/{batch['id']}").status_code == 200
+
+
+def test_the_import_template_downloads(client):
+    login(client, "clerk")
+    answer = client.get("/api/v1/import/customer/template.xlsx")
+    assert answer.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).active
+    headers = [c.value for c in sheet[1] if c.value]
+    assert any(str(h).startswith("客户名称") for h in headers)
