@@ -31,6 +31,7 @@ NEW_CODE = "new:"          # the staged value of a code-table row the commit wil
 BIG_TABLES = (Customer, Contact, Transaction)
 CHUNK = 500
 _MEMO_LIMIT = 20_000
+_MISSING = object()
 # What a spreadsheet leaves off a province's or a region's name.
 _SHORT = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")       # distinct values remembered per column (dates, provinces, grades …)
 
@@ -151,16 +152,14 @@ class Converter:
             self.relation.prime(cell_text(r) for r in raws if r not in (None, ""))
 
     def __call__(self, raw):
-        try:
-            return self.memo[raw]
-        except (KeyError, TypeError):
-            pass
+        # Cells of one column repeat (provinces, grades, dates, cities): each distinct one is
+        # converted once. Errors are not remembered: each row gets its own exception.
+        value = self.memo.get(raw, _MISSING)
+        if value is not _MISSING:
+            return value
         value = self._convert(raw)
         if len(self.memo) < _MEMO_LIMIT:
-            try:
-                self.memo[raw] = value
-            except TypeError:
-                pass
+            self.memo[raw] = value
         return value
 
     def _convert(self, raw):
