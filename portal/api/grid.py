@@ -12,11 +12,12 @@ from __future__ import annotations
 import functools
 import tempfile
 
-from flask import g, request, send_file
+from flask import flash, g, redirect, request, send_file
 from flask_appbuilder.api import BaseApi, expose
 from flask_appbuilder.security.decorators import permission_name, protect
 
 from portal.context import changes_from
+from portal.excel import limits
 from portal.extensions import db
 from portal.grid import batches, layouts, undo
 from portal.grid import rows as grid_rows
@@ -140,19 +141,29 @@ class GridApi(BaseApi):
     @permission_name("export")
     @_with_resource
     def export(self, res):
-        """?format=xlsx|csv&columns=a,b,c&sort=&f.<field>=&q= → the current view as a file."""
+        """?format=xlsx|csv&columns=a,b,c&sort=&f.<field>=&q= → the current view as a file, within
+        the user's export limits (portal.excel.limits); a refusal is a 403 with its message — or,
+        for a browser that navigated here, the grid page again with the message shown."""
         fmt = request.args.get("format", "xlsx")
         stream = tempfile.TemporaryFile()
         try:
             grid_request = GridRequest.parse(request.args)
-            written, specs = grid_export.export(db.session, res, grid_request, request.args.get("columns"), fmt,
-                                                stream)
+            exported = grid_export.export(db.session, res, grid_request, request.args.get("columns"), fmt, stream)
         except GridRequestError as exc:
             stream.close()
             return self.response_400(message=str(exc.message))
-        access_log.record("export", res.model.__name__, row_count=written, detail={
-            "via": "grid", "format": fmt, "filters": grid_request.filters, "q": grid_request.q,
-            "sort": request.args.get("sort"), "columns": [s.form_name for s in specs]})
+        except limits.ExportRefused as refused:
+            stream.close()
+            limits.log_refusal("grid", res.model.__name__, refused, filters=grid_request.filters, q=grid_request.q,
+                               format=fmt)
+            if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+                flash(str(refused.message), "warning")
+                return redirect(f"/grid/{res.name}/")
+            return self.response(403, message=str(refused.message))
+        limits.log_export("grid", res.model.__name__, exported.rows, filters=grid_request.filters,
+                          columns=[s.form_name for s in exported.columns],
+                          withheld=[s.form_name for s in exported.withheld],
+                          format=fmt, q=grid_request.q, sort=request.args.get("sort"))
         stream.seek(0)
         response = send_file(stream, mimetype=grid_export.MIMETYPES[fmt], as_attachment=True,
                              download_name=f"{res.name}.{fmt}")

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Sequence
 
 import xlsxwriter
 
-from portal.fields.spec import IDENTIFIER_TYPES, FieldType
+from portal.fields.spec import IDENTIFIER_TYPES, NUMBER_TYPES, FieldType
 
 FORMATS = ("xlsx", "csv")
 
@@ -142,18 +142,26 @@ def write_table(stream, *, fmt: str, sheet_name: str, columns: list[ExportColumn
     (``2025-03-01``, ``2025-03-01 14:30:00``), Decimals as plain digits, text neither typed nor
     cut. CSV carries no types: a person opening it in Excel gets long digit strings turned into
     numbers by Excel itself, which is why the portal offers xlsx to people and csv to programs.
+
+    If ``rows`` raises, the error propagates and nothing of the xlsx reaches ``stream`` (the
+    csv may have been written in part: callers write to a temporary file and discard it).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    columns = _checked_columns(columns)
+    if fmt == "xlsx":
+        with XlsxBook(stream, yes_no=yes_no) as book:
+            return book.add_table(sheet_name, columns, rows)
+    return _write_csv(stream, columns, rows, tuple(yes_no))
+
+
+def _checked_columns(columns) -> list[ExportColumn]:
     columns = list(columns)
     if not columns:
         raise ValueError("an export needs at least one column")
     if len(columns) > MAX_COLUMNS:
         raise ValueError(f"{len(columns)} columns exceed Excel's {MAX_COLUMNS}")
-    yes, no = yes_no
-    if fmt == "xlsx":
-        return _write_xlsx(stream, sheet_name, columns, rows, (yes, no))
-    return _write_csv(stream, columns, rows, (yes, no))
+    return columns
 
 
 # --- what a value becomes ------------------------------------------------------------------
@@ -219,26 +227,201 @@ def _numbered(base: str, number: int) -> str:
 
 # --- xlsx ----------------------------------------------------------------------------------
 
-def _write_xlsx(stream, sheet_name: str, columns: list[ExportColumn], rows: Iterable[Sequence],
-                yes_no: tuple[str, str]) -> int:
-    # With constant_memory and in_memory off, xlsxwriter writes each sheet's rows to a temp
-    # file as they come and, on close(), zips those files into ``stream`` (zipfile copes with
-    # a stream that cannot seek by writing data descriptors). The temp files go to a private
-    # folder under the system's temp dir (TMPDIR), so that an export cut short — the database
-    # failing mid-way, the client going away — leaves nothing behind.
-    with tempfile.TemporaryDirectory(prefix="portal-export-", ignore_cleanup_errors=True) as tmpdir:
-        workbook = xlsxwriter.Workbook(_CountingWriter(stream), {
+# Excel's serial day numbers count from 1899-12-30 for every date from 1900-03-01 on (before
+# that, its 1900 leap-year bug shifts them by one: those rare dates go through xlsxwriter).
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_EXCEL_EPOCH_ORDINAL = _EXCEL_EPOCH.toordinal()
+_FIRST_PLAIN_DAY = dt.date(1900, 3, 1)
+_FIRST_PLAIN_MOMENT = dt.datetime(1900, 3, 1)
+
+
+class XlsxBook:
+    """An .xlsx of one or more tables, each on its own sheet(s), written in the order added.
+
+    ``with XlsxBook(stream) as book: book.add_table(name, columns, rows); …`` — the workbook
+    goes to ``stream`` when the block ends normally; when it ends with an error, nothing is
+    written and the row files are removed. With ``constant_memory`` a sheet's rows go to a temp
+    file as they come, so a table must be complete before the next is added (which is how
+    :meth:`add_table` works: it consumes its rows before returning).
+    """
+
+    def __init__(self, stream, *, yes_no: tuple[str, str] = ("是", "否")):
+        # With constant_memory and in_memory off, xlsxwriter writes each sheet's rows to a temp
+        # file as they come and, on close(), zips those files into ``stream`` (zipfile copes with
+        # a stream that cannot seek by writing data descriptors). The temp files go to a private
+        # folder under the system's temp dir (TMPDIR), so that an export cut short — the database
+        # failing mid-way, the client going away — leaves nothing behind.
+        self._tmp = tempfile.TemporaryDirectory(prefix="portal-export-", ignore_cleanup_errors=True)
+        self.workbook = xlsxwriter.Workbook(_CountingWriter(stream), {
             "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-            "strings_to_numbers": False, "in_memory": False, "tmpdir": tmpdir,
+            "strings_to_numbers": False, "in_memory": False, "tmpdir": self._tmp.name,
         })
+        self.yes_no = tuple(yes_no)
+        self._names: set[str] = set()
+        self._formats = _Formats(self.workbook)
+
+    def __enter__(self) -> "XlsxBook":
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
         try:
-            written = _fill_workbook(workbook, sanitise_sheet_name(sheet_name), columns, rows, yes_no)
-        except BaseException:
-            for sheet in workbook.worksheets():   # close the row files; nothing is written to stream
-                sheet._opt_close()
-            raise
-        workbook.close()
+            if kind is None:
+                self.workbook.close()
+            else:
+                for sheet in self.workbook.worksheets():   # close the row files; nothing reaches stream
+                    sheet._opt_close()
+        finally:
+            self._tmp.cleanup()
+
+    def add_table(self, sheet_name: str, columns: list[ExportColumn], rows: Iterable[Sequence]) -> int:
+        """Writes ``rows`` as a new sheet (more, past Excel's row limit); the number written.
+        A name already used in this workbook gets " (2)", " (3)" …"""
+        columns = _checked_columns(columns)
+        return _fill(self, self._unique(sanitise_sheet_name(sheet_name)), columns, rows)
+
+    def _unique(self, base: str) -> str:
+        name, number = base, 1
+        while name.lower() in self._names:
+            number += 1
+            name = _numbered(base, number)
+        return name
+
+    def _open_sheet(self, name: str, columns: list[ExportColumn]):
+        self._names.add(name.lower())
+        sheet = self.workbook.add_worksheet(name)
+        formats = self._formats
+        for index, column in enumerate(columns):
+            sheet.set_column(index, index, column_width(column), formats.column(column.type))
+        for index, column in enumerate(columns):
+            sheet.write_string(0, index, neutralise(column.label)[:MAX_CELL_CHARS], formats.header)
+        sheet.freeze_panes(1, 0)
+        return sheet
+
+
+class _Formats:
+    """The workbook's cell formats, made once and shared by its sheets."""
+
+    def __init__(self, workbook):
+        self.header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter"})
+        self.text = workbook.add_format({"num_format": TEXT_FORMAT})
+        self.date = workbook.add_format({"num_format": DATE_FORMAT})
+        self.datetime = workbook.add_format({"num_format": DATETIME_FORMAT})
+        self.numbers = {
+            FieldType.INT: workbook.add_format({"num_format": INT_FORMAT}),
+            FieldType.MONEY: workbook.add_format({"num_format": MONEY_FORMAT}),
+            FieldType.DECIMAL: None,   # General: as many decimals as the value has
+        }
+
+    def column(self, type_: FieldType):
+        """The format a whole column carries (what a cell typed into it later becomes)."""
+        if type_ in IDENTIFIER_TYPES:
+            return self.text
+        if type_ is FieldType.DATE:
+            return self.date
+        if type_ is FieldType.DATETIME:
+            return self.datetime
+        return self.numbers.get(type_)
+
+
+def _fill(book: XlsxBook, base_name: str, columns: list[ExportColumn], rows: Iterable[Sequence]) -> int:
+    last_column = len(columns) - 1
+    rows_per_sheet = MAX_ROWS - 1
+    count = len(columns)
+    sheet_number = 1
+    sheet = book._open_sheet(base_name, columns)
+    writers = _cell_writers(sheet, columns, book._formats, book.yes_no)
+    on_sheet = 0
+    written = 0
+    for row in rows:
+        if len(row) != count:
+            _check_length(row, count, written + 1)
+        if on_sheet == rows_per_sheet:
+            sheet.autofilter(0, 0, on_sheet, last_column)
+            sheet_number += 1
+            sheet = book._open_sheet(book._unique(_numbered(base_name, sheet_number)), columns)
+            writers = _cell_writers(sheet, columns, book._formats, book.yes_no)
+            on_sheet = 0
+        on_sheet += 1
+        written += 1
+        for write, value in zip(writers, row):
+            if value is not None:
+                write(on_sheet, value)
+    sheet.autofilter(0, 0, on_sheet, last_column)
     return written
+
+
+def _cell_writers(sheet, columns: list[ExportColumn], formats: _Formats, yes_no: tuple[str, str]) -> list:
+    """One function per column, ``write(row, value)`` for a value that is not None.
+
+    Each handles the value its column's type expects on a short path (a ``str`` in a text
+    column, a Decimal in a money column, a date in a date column …) and hands anything else to
+    the general rules of :func:`_classify`, so every cell ends as :func:`_classify` says. This
+    is the export's inner loop — millions of calls — which is why the type is looked at once
+    per column and not once per cell (bench/export_speed.py).
+    """
+    return [_writer(sheet, index, column.type, formats, yes_no) for index, column in enumerate(columns)]
+
+
+def _writer(sheet, col: int, type_: FieldType, formats: _Formats, yes_no: tuple[str, str]):
+    write_string, write_number = sheet.write_string, sheet.write_number
+    text_format = formats.text if type_ in IDENTIFIER_TYPES else None
+    value_format = formats.numbers.get(type_)
+    date_format, datetime_format = formats.date, formats.datetime
+    triggers = _FORMULA_TRIGGERS
+
+    def general(row: int, value) -> None:
+        kind, out = _classify(value, type_, yes_no)
+        if kind == _TEXT:
+            write_string(row, col, out[:MAX_CELL_CHARS], text_format)
+        elif kind == _NUMBER:
+            write_number(row, col, float(out), value_format)
+        elif kind != _BLANK:
+            if getattr(out, "tzinfo", None) is not None:   # Excel has no time zones: keep the wall time shown
+                out = out.replace(tzinfo=None)
+            if out.year < 1900:         # before Excel's first day: keep the date as text
+                write_string(row, col, _iso(out), text_format)
+            else:
+                sheet.write_datetime(row, col, out, date_format if kind == _DATE else datetime_format)
+
+    if type_ in NUMBER_TYPES:
+        def write(row: int, value) -> None:
+            kind = value.__class__
+            if kind is Decimal:
+                if value.is_finite():
+                    return write_number(row, col, float(value), value_format)
+            elif kind is int:
+                if -MAX_EXACT_INTEGER < value < MAX_EXACT_INTEGER:
+                    return write_number(row, col, value, value_format)
+            general(row, value)
+    elif type_ is FieldType.DATE:
+        def write(row: int, value) -> None:
+            if value.__class__ is dt.date and value >= _FIRST_PLAIN_DAY:
+                return write_number(row, col, value.toordinal() - _EXCEL_EPOCH_ORDINAL, date_format)
+            general(row, value)
+    elif type_ is FieldType.DATETIME:
+        def write(row: int, value) -> None:
+            if value.__class__ is dt.datetime and value.tzinfo is None and value >= _FIRST_PLAIN_MOMENT:
+                delta = value - _EXCEL_EPOCH
+                return write_number(row, col, delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400,
+                                    datetime_format)
+            general(row, value)
+    elif type_ is FieldType.BOOL:
+        yes, no = neutralise(yes_no[0]), neutralise(yes_no[1])
+
+        def write(row: int, value) -> None:
+            if value is True:
+                return write_string(row, col, yes)
+            if value is False:
+                return write_string(row, col, no)
+            general(row, value)
+    else:   # text of any kind, identifiers included (their cells carry the text format)
+        def write(row: int, value) -> None:
+            if value.__class__ is str:
+                if value.startswith(triggers):
+                    value = "'" + value
+                return write_string(row, col, value[:MAX_CELL_CHARS], text_format)
+            general(row, value)
+    return write
 
 
 class _CountingWriter:
@@ -264,73 +447,6 @@ class _CountingWriter:
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
-
-
-def _fill_workbook(workbook, base_name: str, columns: list[ExportColumn], rows: Iterable[Sequence],
-                   yes_no: tuple[str, str]) -> int:
-    header_format = workbook.add_format({
-        "bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter",
-    })
-    text_format = workbook.add_format({"num_format": TEXT_FORMAT})
-    date_format = workbook.add_format({"num_format": DATE_FORMAT})
-    datetime_format = workbook.add_format({"num_format": DATETIME_FORMAT})
-    number_formats = {
-        FieldType.INT: workbook.add_format({"num_format": INT_FORMAT}),
-        FieldType.MONEY: workbook.add_format({"num_format": MONEY_FORMAT}),
-        FieldType.DECIMAL: None,   # General: as many decimals as the value has
-    }
-    types = [column.type for column in columns]
-    text_formats = [text_format if t in IDENTIFIER_TYPES else None for t in types]
-    value_formats = [number_formats.get(t) for t in types]
-    column_formats = [
-        text_format if t in IDENTIFIER_TYPES
-        else date_format if t is FieldType.DATE
-        else datetime_format if t is FieldType.DATETIME
-        else number_formats.get(t)
-        for t in types
-    ]
-    widths = [column_width(column) for column in columns]
-    labels = [neutralise(column.label) for column in columns]
-    last_column = len(columns) - 1
-    rows_per_sheet = MAX_ROWS - 1
-
-    def open_sheet(number: int):
-        sheet = workbook.add_worksheet(_numbered(base_name, number))
-        for index, (width, fmt) in enumerate(zip(widths, column_formats)):
-            sheet.set_column(index, index, width, fmt)
-        for index, label in enumerate(labels):
-            sheet.write_string(0, index, label[:MAX_CELL_CHARS], header_format)
-        sheet.freeze_panes(1, 0)
-        return sheet
-
-    sheets = 1
-    sheet = open_sheet(sheets)
-    on_sheet = 0
-    written = 0
-    for row in rows:
-        _check_length(row, len(columns), written + 1)
-        if on_sheet == rows_per_sheet:
-            sheet.autofilter(0, 0, on_sheet, last_column)
-            sheets += 1
-            sheet = open_sheet(sheets)
-            on_sheet = 0
-        on_sheet += 1
-        written += 1
-        for index, value in enumerate(row):
-            kind, out = _classify(value, types[index], yes_no)
-            if kind == _TEXT:
-                sheet.write_string(on_sheet, index, out[:MAX_CELL_CHARS], text_formats[index])
-            elif kind == _NUMBER:
-                sheet.write_number(on_sheet, index, float(out), value_formats[index])
-            elif kind != _BLANK:
-                if getattr(out, "tzinfo", None) is not None:   # Excel has no time zones: keep the wall time shown
-                    out = out.replace(tzinfo=None)
-                if out.year < 1900:         # before Excel's first day: keep the date as text
-                    sheet.write_string(on_sheet, index, _iso(out), text_formats[index])
-                else:
-                    sheet.write_datetime(on_sheet, index, out, date_format if kind == _DATE else datetime_format)
-    sheet.autofilter(0, 0, on_sheet, last_column)
-    return written
 
 
 def _check_length(row: Sequence, expected: int, number: int) -> None:
@@ -373,16 +489,61 @@ def _csv_text(kind: int, value: Any) -> str:
     return _iso(value)
 
 
+def _csv_converters(columns: list[ExportColumn], yes_no: tuple[str, str]) -> list:
+    """One function per column turning a value that is not None into its csv text: the
+    column's usual value on a short path, anything else by :func:`_classify` (as for xlsx)."""
+    converters = []
+    triggers = _FORMULA_TRIGGERS
+    for column in columns:
+        type_ = column.type
+
+        def general(value, type_=type_) -> str:
+            return _csv_text(*_classify(value, type_, yes_no))
+
+        if type_ in NUMBER_TYPES:
+            def convert(value, general=general) -> str:
+                kind = value.__class__
+                if kind is Decimal and value.is_finite():
+                    return format(value, "f")
+                if kind is int and -MAX_EXACT_INTEGER < value < MAX_EXACT_INTEGER:
+                    return str(value)
+                return general(value)
+        elif type_ in (FieldType.DATE, FieldType.DATETIME):
+            wanted = dt.date if type_ is FieldType.DATE else dt.datetime
+
+            def convert(value, general=general, wanted=wanted) -> str:
+                if value.__class__ is wanted and (wanted is dt.date or value.tzinfo is None):
+                    return value.isoformat(" ") if wanted is dt.datetime else value.isoformat()
+                return general(value)
+        elif type_ is FieldType.BOOL:
+            def convert(value, general=general, yes=neutralise(yes_no[0]), no=neutralise(yes_no[1])) -> str:
+                if value is True:
+                    return yes
+                if value is False:
+                    return no
+                return general(value)
+        else:
+            def convert(value, general=general) -> str:
+                if value.__class__ is str:
+                    return "'" + value if value.startswith(triggers) else value
+                return general(value)
+        converters.append(convert)
+    return converters
+
+
 def _write_csv(stream, columns: list[ExportColumn], rows: Iterable[Sequence], yes_no: tuple[str, str]) -> int:
     sink = _Utf8Sink(stream)
     sink.write("\ufeff")   # the BOM: without it Excel reads UTF-8 as the local code page (GBK)
     writer = csv.writer(sink, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow([neutralise(column.label) for column in columns])
-    types = [column.type for column in columns]
+    converters = _csv_converters(columns, yes_no)
+    count = len(columns)
+    writerow = writer.writerow
     written = 0
     for row in rows:
-        _check_length(row, len(types), written + 1)
-        writer.writerow([_csv_text(*_classify(value, types[index], yes_no)) for index, value in enumerate(row)])
+        if len(row) != count:
+            _check_length(row, count, written + 1)
+        writerow(["" if value is None else convert(value) for convert, value in zip(converters, row)])
         written += 1
     sink.flush()
     return written

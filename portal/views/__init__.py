@@ -56,6 +56,7 @@ def register_views(appbuilder) -> None:
             appbuilder.add_view(view, name, href=href, label=label, icon=icon, category=category,
                                 category_label=category_label, category_icon=category_icon)
     imports.register(appbuilder, category="Archive")
+    archive.register_archive_export(appbuilder, category="Archive")
     campaigns.register(appbuilder, category="Activity")
     for view in NO_MENU:
         appbuilder.add_view_no_menu(view)

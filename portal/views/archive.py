@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 
-from flask import abort, flash, redirect, request, url_for
-from flask_appbuilder import expose, has_access
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.forms import DynamicForm
 from flask_babel import lazy_gettext as _l
@@ -20,6 +21,8 @@ from portal.models import (
     Transaction, TransactionLine, Visit,
 )
 from portal.context import changes_from
+from portal.excel import archive as archive_export
+from portal.excel.limits import ExportRefused, log_refusal
 from portal.security import access_log, scope
 from portal.services import archive, assignment, lifecycle, referrals, verification
 
@@ -236,3 +239,48 @@ class CustomerView(ArchiveModelView):
 
 _STOP_DATE = FieldSpec(zh="中断日期", en="Stopped on", type=FieldType.DATE, section="lifecycle", name="stopped_on",
                        not_future=True)
+
+
+class ArchiveExportView(BaseView):
+    """The whole archive as one workbook, a sheet per kind of record (the custodian's second
+    copy): the page says what it holds, its button downloads it. Rights (roles.json):
+    ``can_list`` opens the page (and its menu entry), ``can_download`` takes the file."""
+
+    route_base = "/archive-export"
+    default_view = "page"
+    base_permissions = ["can_list", "can_download"]
+    method_permission_name = {"page": "list", "download": "download"}
+
+    @expose("/")
+    @has_access
+    def page(self):
+        labels = archive_export.model_labels()
+        sheets = [(labels.get(model, model.__name__), count) for model, count in archive_export.counts(db.session)]
+        may_download = self.appbuilder.sm.has_access("can_download", self.class_permission_name)
+        return self.render_template("portal/archive_export.html", sheets=sheets, total=sum(c for _, c in sheets),
+                                    may_download=may_download, title=_l("Export the whole archive"))
+
+    @expose("/download")
+    @has_access
+    def download(self):
+        from portal.grid.export import MIMETYPES, attachment
+
+        stream = tempfile.TemporaryFile()
+        try:
+            sheets = archive_export.write_archive(stream, db.session)
+        except ExportRefused as refused:
+            stream.close()
+            log_refusal("archive", "Archive", refused)
+            flash(str(refused.message), "warning")
+            return redirect(url_for("ArchiveExportView.page"))
+        archive_export.log_archive(sheets, format="xlsx")
+        stream.seek(0)
+        response = send_file(stream, mimetype=MIMETYPES["xlsx"], as_attachment=True, download_name="archive.xlsx")
+        response.headers["Content-Disposition"] = attachment(str(_l("Customer archive")), "archive", "xlsx")
+        return response
+
+
+def register_archive_export(appbuilder, category: str) -> None:
+    """The archive export's menu entry under ``category`` (shown to who may open its page)."""
+    appbuilder.add_view(ArchiveExportView, "Archive export", label=_l("Export whole archive"),
+                        icon="fa-download", category=category)

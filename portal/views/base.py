@@ -6,13 +6,22 @@ may still set any of them explicitly; what it sets wins.
 """
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal
 
-from flask import g, request
-from flask_appbuilder import ModelView
+from flask import flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder.security.decorators import permission_name
+from flask_appbuilder.urltools import get_filter_args, get_order_args
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import LazyString, format_decimal, gettext as _, lazy_gettext as _l
 
+from portal.excel import limits
+from portal.excel.export import FORMATS, ExportColumn, write_table
+from portal.excel.records import export_type, plain_rows
 from portal.fields import FieldSpec, FieldType, fields_of, sections_of
+from portal.fields.registry import field_by_form_name
+from portal.grid.export import attachment
 from portal.models.base import Versioned
 from portal.security import access_log, locking, masking
 from portal.security.interface import ScopedInterface
@@ -67,10 +76,27 @@ def _plain_formatter(spec: FieldSpec):
     return _format_plain
 
 
+EXPORT_MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "csv": "text/csv; charset=utf-8"}
+
+
+class ExportListWidget(ListWidget):
+    """FAB's list with "Export to Excel / CSV" beside its header, when the page passes
+    ``export_links`` (the list page does; the related tabs of a card do not)."""
+
+    template = "portal/widgets/list_export.html"
+
+
 class ArchiveModelView(ModelView):
-    """A ModelView whose declaration comes from the field registry (``model = Customer``)."""
+    """A ModelView whose declaration comes from the field registry (``model = Customer``).
+
+    Its list can be exported (``/export/?format=xlsx|csv`` with the list's own query string,
+    right ``can_download``): exactly the rows the list shows — its filters, order, the row
+    scope — with its columns, labelled and masked as on screen, within the user's export limits.
+    """
 
     model: type | None = None
+    list_widget = ExportListWidget
     list_page_size = 25
     #: what one record is called and what the list is called (lazy, translated)
     noun = None
@@ -146,12 +172,82 @@ class ArchiveModelView(ModelView):
         return [s for s in fields_of(self.model).values() if s.sensitive]
 
     def _list(self, **kwargs):
+        if self._may_export():
+            args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "format"}
+            kwargs.setdefault("export_links", {fmt: url_for(f"{self.endpoint}.export", format=fmt, **args)
+                                               for fmt in FORMATS})
         widgets = super()._list(**kwargs)
         list_widget = widgets.get("list")
         count = list_widget.template_args.get("count") if list_widget is not None else None
         filters = {k: v for k, v in request.args.items(multi=True)} if request else {}
         access_log.record("list", self.model.__name__, row_count=count, detail={"filters": filters} if filters else None)
         return widgets
+
+    # -- export of the list ---------------------------------------------------------------
+
+    def _may_export(self) -> bool:
+        return "can_download" in (self.base_permissions or ()) and self.appbuilder.sm.has_access(
+            "can_download", self.class_permission_name)
+
+    def _export_specs(self) -> list[FieldSpec]:
+        """The list's columns that are fields (a computed column, e.g. the rendered changes of
+        the history, has no value to write and is left out)."""
+        return [spec for name in self.list_columns if (spec := field_by_form_name(self.model, name)) is not None]
+
+    def _export_query(self):
+        """The list's filters (FAB's ``_flt_`` arguments, with the view's base filters), its
+        order (``_oc_``/``_od_``, a column the list may be sorted by; else the default) and the
+        row scope (ScopedInterface), as FAB's list page applies them, but all pages."""
+        filters = self._filters.copy()
+        get_filter_args(filters)
+        joined = filters.get_joined_filters(self._base_filters)
+        order_column, order_direction = get_order_args().get(self.__class__.__name__, ("", ""))
+        if order_column not in self.order_columns:
+            order_column, order_direction = self.base_order or ("", "")
+        query = self.datamodel.session.query(self.datamodel.obj)
+        count = self.datamodel.query_count(query, joined)
+        return filters, count, self.datamodel.apply_all(query, joined, order_column, order_direction)
+
+    @expose("/export/")
+    @has_access
+    @permission_name("download")
+    def export(self):
+        """The list as .xlsx or .csv (?format=), or back to the list with the reason."""
+        fmt = request.args.get("format", "xlsx")
+        back_args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "format"}
+        name = self.model.__name__
+        if fmt not in FORMATS:
+            flash(_("Export as xlsx or csv."), "warning")
+            return redirect(url_for(f"{self.endpoint}.list", **back_args))
+        rules = limits.rules_for()
+        filters, count, query = self._export_query()
+        shown = filters.get_filters_values_tojson()
+        stream = tempfile.TemporaryFile()
+        try:
+            asked = self._export_specs()
+            specs = rules.fields(self.model, asked)
+            rules.check_count(count)
+            sees = masking.can_see_sensitive()
+            columns = [ExportColumn(label=str(self.label_columns.get(s.form_name, s.label)), type=export_type(s, sees))
+                       for s in specs]
+            rows = rules.capped(plain_rows(self.datamodel.session, query.limit(rules.cap + 1), self.model, specs,
+                                           sees_sensitive=sees))
+            written = write_table(stream, fmt=fmt, sheet_name=str(self.list_title or name), columns=columns, rows=rows,
+                                  yes_no=(_("Yes"), _("No")))
+        except limits.ExportRefused as refused:
+            stream.close()
+            limits.log_refusal("list", name, refused, filters=shown, view=self.__class__.__name__, format=fmt)
+            flash(str(refused.message), "warning")
+            return redirect(url_for(f"{self.endpoint}.list", **back_args))
+        limits.log_export("list", name, written, filters=shown, columns=[s.form_name for s in specs],
+                          withheld=[s.form_name for s in asked if s not in specs], view=self.__class__.__name__,
+                          format=fmt, order=list(get_order_args().get(self.__class__.__name__, ())) or None)
+        stream.seek(0)
+        response = send_file(stream, mimetype=EXPORT_MIMETYPES[fmt], as_attachment=True,
+                             download_name=f"{self.model.__tablename__}.{fmt}")
+        response.headers["Content-Disposition"] = attachment(str(self.list_title or name),
+                                                             self.model.__tablename__, fmt)
+        return response
 
     def _show(self, pk):
         widgets = super()._show(pk)
