@@ -157,7 +157,7 @@ class ImportApi(BaseApi):
         res = self._resource(resource)
         stream = tempfile.TemporaryFile()
         write_template(stream, res.model, sees_sensitive=masking.can_see_sensitive(),
-                       include_contact=res.name == "customer")
+                       include_contact=res.name == "customer", session=db.session)
         stream.seek(0)
         response = send_file(stream, mimetype=XLSX, as_attachment=True, download_name=f"{res.name}-template.xlsx")
         response.headers["Content-Disposition"] = attachment(f"{res.plural}-{_l('import template')}.xlsx",

@@ -183,3 +183,18 @@ def test_a_customer_sheet_with_its_first_contact_needs_the_contacts_name(app, tm
     row = next(iter(staged(batch).values()))
     assert row.status == "invalid" and set(row.errors) == {"contact.name"}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Contact)) == 0
+
+
+@pytest.mark.parametrize("resource", ["customer", "contact", "transaction", "visit"])
+def test_every_column_of_the_import_template_maps_back_to_its_field(app, tmp_path, resource):
+    from portal.excel.template import write_template
+    from portal.grid.resources import resource_named
+
+    path = tmp_path / f"{resource}.xlsx"
+    with open(path, "wb") as stream:
+        columns = write_template(stream, resource_named(resource).model, include_contact=resource == "customer",
+                                 session=db.session)
+    batch = importer.upload(db.session, path, path.name, resource)
+    assert batch.header_row == 1
+    assert None not in batch.mapping.values(), {batch.headers[int(i)]: k for i, k in batch.mapping.items()}
+    assert len(batch.mapping) == len(columns)
