@@ -198,7 +198,7 @@ class ArchiveModelView(ModelView):
         """The list's filters (FAB's ``_flt_`` arguments, with the view's base filters), its
         order (``_oc_``/``_od_``, a column the list may be sorted by; else the default) and the
         row scope (ScopedInterface), as FAB's list page applies them, but all pages."""
-        filters = self._filters.copy()
+        filters = self.datamodel.get_filters(self.search_columns)   # a fresh set: no state shared between requests
         get_filter_args(filters)
         joined = filters.get_joined_filters(self._base_filters)
         order_column, order_direction = get_order_args().get(self.__class__.__name__, ("", ""))
