@@ -77,10 +77,10 @@ def contact_header(spec: FieldSpec) -> str:
 
 
 def importable_specs(model, *, sees_sensitive: bool = True) -> list[FieldSpec]:
-    """The fields an import may fill: not set by the system, and not sensitive unless the user
-    may see (and so change) them."""
-    return [s for s in fields_of(model).values()
-            if not s.readonly and s.section != "system" and (sees_sensitive or not s.sensitive)]
+    """The fields an import may fill, as the import itself decides (portal/excel/mapping.py)."""
+    from .mapping import importable
+
+    return [s for s in fields_of(model).values() if importable(s, sees_sensitive)]
 
 
 def template_columns(model, *, sees_sensitive: bool = True, include_contact: bool = False) -> list[TemplateColumn]:
