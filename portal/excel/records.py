@@ -59,9 +59,14 @@ def plain_rows(session: Session, statement, model, specs: Sequence[FieldSpec], *
     else:
         statement = statement.with_only_columns(*columns, maintain_column_froms=True)
     plan = _Plan(session, model, specs, sees_sensitive)
-    result = session.execute(statement.execution_options(yield_per=chunk))
-    for partition in result.partitions():
-        yield from plan.rows(partition)
+    # Plain rows through the session's connection (its transaction, no ORM row loading: a
+    # third of the read's time at 100,000 rows); a server-side cursor where there is one.
+    result = session.connection().execute(statement.execution_options(stream_results=True, max_row_buffer=chunk))
+    try:
+        for partition in result.partitions(chunk):
+            yield from plan.rows(partition)
+    finally:
+        result.close()
 
 
 class _Plan:
