@@ -1,8 +1,16 @@
 """Extensions, created unbound and initialised in :func:`portal.create_app`."""
+import orjson
 from flask_appbuilder.models.sqla.base import SQLA
 from flask_migrate import Migrate
 
-db = SQLA()
+
+def _json_text(value) -> str:
+    # Imports write a JSON document per staged row and per history entry: orjson encodes
+    # and decodes them several times faster than the json module, with the same result.
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+db = SQLA(engine_options={"json_serializer": _json_text, "json_deserializer": orjson.loads})
 migrate = Migrate()
 
 

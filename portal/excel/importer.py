@@ -30,7 +30,7 @@ from portal.models import Contact, Customer, ImportBatch, ImportMapping, ImportR
 from portal.models import imports as status
 from portal.security import scope
 
-from . import jobs, reader
+from . import bulk, jobs, reader
 from .cells import NEW_CODE, POLICIES, REJECT, Converter, policies
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN, MatchKey, Target, match_key, recognises, resolve, suggest
 
@@ -375,7 +375,7 @@ class Judge:
             row["raw"] = [reader.cell_text(c) for c in row["raw"]] \
                 if row["status"] in (status.INVALID, status.DUPLICATE) else None
             out.append(row)
-        self.session.execute(sa.insert(ImportRow.__table__), out)
+        bulk.executemany(self.session, ImportRow.__table__, out)
         return len(out)
 
     def _convert(self, row_no: int, cells: list) -> dict:
