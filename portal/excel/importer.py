@@ -371,9 +371,10 @@ class Judge:
         for item in judged:
             row = self._decide(batch_id, item, existing, taken, contacts)
             # The file's own cells are kept for the rows that are not written (the error
-            # report gives them back); the preview shows the others from their values.
+            # report gives them back) and for updates (the preview shows the whole row);
+            # new rows are shown from their staged values.
             row["raw"] = [reader.cell_text(c) for c in row["raw"]] \
-                if row["status"] in (status.INVALID, status.DUPLICATE) else None
+                if row["status"] in (status.INVALID, status.DUPLICATE, status.UPDATE) else None
             out.append(row)
         bulk.executemany(self.session, ImportRow.__table__, out)
         return len(out)

@@ -156,8 +156,10 @@ def test_who_may_import_what(client, tmp_path):
     login(client, "auditor")
     assert upload(client, ROWS, tmp_path=tmp_path).status_code == 403
     client.get("/logout/")
-    login(client, "marketing")
-    assert upload(client, ROWS, "transaction", tmp_path=tmp_path).status_code == 403
+    login(client, "marketing")  # reads the archive, writes none of it
+    assert upload(client, ROWS, tmp_path=tmp_path).status_code == 403
+    client.get("/logout/")
+    login(client, "clerk")
     batch = upload(client, ROWS, tmp_path=tmp_path).get_json()
     client.get("/logout/")
     login(client, "sales")  # another user's batch is not theirs to see
@@ -176,3 +178,17 @@ def test_the_import_template_downloads(client):
     sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).active
     headers = [c.value for c in sheet[1] if c.value]
     assert any(str(h).startswith("客户名称") for h in headers)
+
+
+def test_an_update_row_in_the_preview_shows_the_whole_row_and_its_diff(client, tmp_path):
+    db.session.add(Customer(number="KH-V1", name="甲公司", mobile="13800000001", city="杭州"))
+    db.session.commit()
+    login(client, "clerk")
+    batch = upload(client, [["客户编号", "客户名称", "手机", "城市"], ["KH-V1", "甲公司", "13900000001", "杭州"]],
+                   tmp_path=tmp_path).get_json()
+    client.post(f"/api/v1/import/batches/{batch['id']}/prepare",
+                json={"mapping": batch["mapping"], "options": {"match": ["number"], "mode": "update"}})
+    row = client.get(f"/api/v1/import/batches/{batch['id']}/rows").get_json()["rows"][0]
+    assert row["status"] == "update" and row["target"]["label"] == "KH-V1 甲公司"
+    assert row["values"] == {"number": "KH-V1", "name": "甲公司", "mobile": "13900000001", "city": "杭州"}
+    assert row["diff"] == {"mobile": {"label": "手机", "old": "13800000001", "new": "13900000001"}}
