@@ -325,6 +325,14 @@ def _s(value) -> str:
     return "–" if value is None else f"{value:.1f} s"
 
 
+def _dje_records(path: Path) -> list[dict]:
+    """DJE runs kept earlier: an import_speed_<db>.json, or run_dje.py's JSON lines."""
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("{\"db\""):
+        return json.loads(text)["dje_runs"]
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
 def machine() -> dict:
     try:
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -348,7 +356,10 @@ def main() -> None:
     parser.add_argument("--dje-default-repeat", type=int, default=1, help="DJE default-settings runs")
     parser.add_argument("--skip-dje", action="store_true", help="the portal only (no ratios)")
     parser.add_argument("--skip-portal", action="store_true", help="django-import-export only")
-    parser.add_argument("--dje-results", type=Path, help="take DJE's figures from this earlier JSON instead")
+    parser.add_argument("--dje-results", type=Path,
+                        help="take DJE's figures from an earlier import_speed_<db>.json or run_dje.py output")
+    parser.add_argument("--portal-results", type=Path,
+                        help="take the portal's figures from an earlier import_speed_<db>.json (e.g. to add DJE's)")
     parser.add_argument("--profile", action="store_true", help="cProfile the portal's first run of each file")
     parser.add_argument("--pg-url", default=PG_URL)
     # internal: one step in a child process
@@ -373,18 +384,23 @@ def main() -> None:
     for kind in kinds:
         started = machine()
         if args.dje_results:
-            dje = [r for r in json.loads(args.dje_results.read_text())["dje_runs"] if r["db"] == kind]
+            dje = [r for r in _dje_records(args.dje_results) if r["db"] == kind]
         elif args.skip_dje:
             dje = []
         else:
             _say(f"django-import-export on {kind} ({args.rows:,} rows) …")
             dje = run_dje(kind, new, update, args)
         portal = []
-        if not args.skip_portal:
+        if args.portal_results:
+            portal = [r for r in json.loads(args.portal_results.read_text(encoding="utf-8"))["portal_runs"]
+                      if r["db"] == kind]
+        elif not args.skip_portal:
             _say(f"portal on {kind} ({args.rows:,} rows) …")
             portal = run_portal(kind, new, update, args)
         summary = summarise(kind, dje, portal)
         result = {"db": kind, "rows": args.rows, "machine": {"before": started, "after": machine()},
+                  "dje_source": str(args.dje_results) if args.dje_results else ("skipped" if args.skip_dje else "this run"),
+                  "portal_source": str(args.portal_results) if args.portal_results else "this run",
                   "files": [str(new), str(update)], "summary": summary, "dje_runs": dje, "portal_runs": portal}
         path = OUT / f"import_speed_{kind}.json"
         path.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
