@@ -27,6 +27,8 @@ user whose scope applies and decides how to show the result.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -47,6 +49,7 @@ OPTED_OUT, NO_ADDRESS, DUPLICATE = "opted_out", "no_address", "duplicate"
 REASONS = (OPTED_OUT, NO_ADDRESS, DUPLICATE)
 GRID_RESOURCE = "customer"   # saved views of the customer grid are the segments
 PREVIEW_SIZE = 20
+TARGET_CHUNK = 1000   # promotion targets written per flush
 MAX_NAME = 200
 
 # Provinces whose capital is the province: a city field repeating them adds nothing.
@@ -78,8 +81,14 @@ class CampaignError(ValueError):
 # --- the envelope -------------------------------------------------------------------------
 
 def _text(value) -> str:
-    """``value`` as tidy text: half-width forms, single spaces, no ends."""
-    return " ".join(halfwidth(str(value or "")).replace("\u3000", " ").split())
+    """``value`` as tidy text: half-width forms (NFKC: the ideographic space too), single
+    spaces, no ends."""
+    if not value:
+        return ""
+    text = str(value)
+    if not text.isascii():
+        text = halfwidth(text)
+    return " ".join(text.split())
 
 
 def _core(place: str) -> str:
@@ -90,7 +99,8 @@ def _core(place: str) -> str:
     return place
 
 
-def region_parts(province, city, district) -> list[str]:
+@functools.lru_cache(maxsize=4096)   # a list repeats a few thousand places at most
+def region_parts(province, city, district) -> tuple[str, ...]:
     """The province, city and district to write, without blanks, placeholders (市辖区) and
     repeats: a municipality is written once (北京市 北京市 海淀区 → 北京市, 海淀区), while
     吉林省 吉林市 — two places of one name — stays as it is."""
@@ -101,10 +111,10 @@ def region_parts(province, city, district) -> list[str]:
         if parts and _core(part) == _core(parts[0]) and _core(parts[0]) in MUNICIPALITIES:
             continue
         parts.append(part)
-    return parts
+    return tuple(parts)
 
 
-def street_line(street, parts: list[str]) -> str:
+def street_line(street, parts: tuple[str, ...]) -> str:
     """The street without the province / city / district a clerk also typed in front of it
     (浙江省杭州市西湖区文三路100号 with those in their fields → 文三路100号)."""
     text = _text(street)
@@ -131,8 +141,11 @@ def envelope_lines(*, postcode=None, province=None, city=None, district=None, st
     company line ends in 收 (杭州明远科技有限公司 收).
     """
     parts = region_parts(province, city, district)
-    lines = [_text(postcode), "".join(parts), street_line(street, parts)]
-    company, name, title = _text(company), _text(name), _text(title)
+    return _block(_text(postcode), parts, street_line(street, parts), _text(company), _text(name), _text(title))
+
+
+def _block(postcode: str, parts: tuple[str, ...], street: str, company: str, name: str, title: str) -> list[str]:
+    lines = [postcode, "".join(parts), street]
     if name:
         lines += [company, " ".join(p for p in (name, title, "收") if p)]
     elif company:
@@ -156,7 +169,7 @@ def address_key(province, city, district, street) -> str:
 
 def has_postal_address(postcode, province, city, district, street) -> bool:
     """A street, and a postcode or a province, city or district to find it by."""
-    return bool(_text(street)) and any(_text(v) for v in (postcode, province, city, district))
+    return bool((street or "").strip()) and any((v or "").strip() for v in (postcode, province, city, district))
 
 
 # --- one addressee ------------------------------------------------------------------------
@@ -182,16 +195,21 @@ class Addressee:
     primary: bool = False
     grade: str | None = None
 
-    @property
-    def lines(self) -> list[str]:
-        return envelope_lines(postcode=self.postcode, province=self.province, city=self.city,
-                              district=self.district, street=self.street, company=self.company,
-                              name=self.name, title=self.title)
+    # The fields hold tidy text already (see _addressee); what is derived from them is
+    # computed once, as a list of 100,000 is sorted, deduplicated and written out.
+    @functools.cached_property
+    def parts(self) -> tuple[str, ...]:
+        return region_parts(self.province, self.city, self.district)
 
-    @property
+    @functools.cached_property
     def street_only(self) -> str:
         """The street without the province, city or district typed in front of it."""
-        return street_line(self.street, region_parts(self.province, self.city, self.district))
+        return street_line(self.street, self.parts)
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        """The envelope's address block (see :func:`envelope_lines`)."""
+        return _block(self.postcode, self.parts, self.street_only, self.company, self.name, self.title)
 
     @property
     def address_block(self) -> str:
@@ -209,8 +227,11 @@ class Addressee:
         return (not self.name, not self.primary, _GRADE_RANK.get(self.grade or "", 9), self.customer_id)
 
 
+_OPT_OUT = {channel: operator.attrgetter(f"{channel}_opt_out") for channel in CHANNELS}
+
+
 def _opted_out(row, channel: str) -> bool:
-    return bool(getattr(row, f"{channel}_opt_out"))
+    return bool(_OPT_OUT[channel](row))
 
 
 def _reach(row, channel: str) -> str:
@@ -451,12 +472,30 @@ def create_promotion(session: Session, campaign: CampaignList, *, name: str, sta
                           variable_cost_per_target=per_target,
                           fixed_cost=_money(fixed_cost, specs["fixed_cost"].label), owner_id=owner_id,
                           audience=campaign.audience())
-    promotion.targets = [PromotionTarget(customer_id=a.customer_id, contact_id=a.contact_id, variable_cost=per_target)
-                         for a in campaign.targets]
     with changes_from("campaign"):
         session.add(promotion)
         session.flush()
+        for start in range(0, len(campaign.targets), TARGET_CHUNK):
+            _add_targets(session, promotion, campaign.targets[start:start + TARGET_CHUNK], per_target)
     return promotion
+
+
+def _add_targets(session: Session, promotion: Promotion, chunk: list[Addressee], cost) -> None:
+    """One flush of targets. The change history labels each new target by its customer and
+    contact, looking them up in the session: loading them here first takes two queries per
+    chunk instead of two per target. Nothing keeps them, nor the targets (not added to
+    ``promotion.targets``), so a list of 100,000 holds one chunk in memory at a time."""
+    customer_ids = [a.customer_id for a in chunk]
+    contact_ids = [a.contact_id for a in chunk if a.contact_id is not None]
+    labels_only = (sa.orm.lazyload("*"),)   # str() of either reads its number and name only
+    at_hand = [*session.scalars(sa.select(Customer).where(Customer.id.in_(customer_ids))
+                                .options(sa.orm.load_only(Customer.number, Customer.name), *labels_only)),
+               *(session.scalars(sa.select(Contact).where(Contact.id.in_(contact_ids))
+                                 .options(sa.orm.load_only(Contact.name), *labels_only)) if contact_ids else ())]
+    session.add_all([PromotionTarget(promotion_id=promotion.id, customer_id=a.customer_id, contact_id=a.contact_id,
+                                     variable_cost=cost) for a in chunk])
+    session.flush()
+    del at_hand
 
 
 def addressees_of(session: Session, promotion: Promotion, user) -> CampaignList:
