@@ -333,7 +333,8 @@ class _Display:
     related rows by theirs (looked up once for the page), yes/no, numbers and dates as text."""
 
     def __init__(self, model, rows):
-        from portal.excel.cells import NEW_CODE, related_model
+        from portal.excel.cells import NEW_CODE
+        from portal.grid.lookups import label_of, related_model
 
         self.model, self.new_code = model, NEW_CODE
         self.targets = {}
@@ -349,7 +350,7 @@ class _Display:
             target = self.targets[key]
             related = related_model(target.model, target.spec)
             found = db.session.scalars(sa.select(related).where(related.id.in_(sorted(ids)))).all()
-            self.labels[key] = {r.id: (r.get_full_name() if hasattr(r, "get_full_name") else str(r)) for r in found}
+            self.labels[key] = {r.id: label_of(r) for r in found}
 
     def _target(self, key):
         if key not in self.targets:

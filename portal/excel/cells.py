@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
 from portal.models import Contact, Customer, Transaction
 from portal.models.base import CodeTable
+from portal.grid.lookups import label_of, related_model
 from portal.security import scope
 
 from .mapping import Target, normalise
@@ -34,10 +35,6 @@ _MEMO_LIMIT = 20_000
 _MISSING = object()
 # What a spreadsheet leaves off a province's or a region's name.
 _SHORT = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")       # distinct values remembered per column (dates, provinces, grades …)
-
-
-def related_model(model, spec: FieldSpec) -> type:
-    return getattr(model, spec.relation).property.mapper.class_
 
 
 def can_add(model, spec: FieldSpec) -> bool:
@@ -61,14 +58,11 @@ def policies(model, spec: FieldSpec) -> tuple[str, ...] | None:
     return None
 
 
-def _label(row) -> str:
-    return row.get_full_name() if hasattr(row, "get_full_name") else str(row)
-
-
 def _names(row) -> set[str]:
-    """Every text that names ``row``: its label, name, English name, code, number, username,
-    a user's full name in either order."""
-    names = {_label(row), str(row)}
+    """Every text that names ``row``, case-folded: its label, name, English name, code, number,
+    username, a user's full name in either order (the grid's ids_labelled asks the database
+    the same one label at a time; a sheet has thousands)."""
+    names = {label_of(row), str(row)}
     for column in ("name", "name_en", "code", "number", "username"):
         value = getattr(row, column, None)
         if value:
@@ -99,7 +93,7 @@ class Relation:
 
     def _add_rows(self, rows) -> None:
         for row in rows:
-            self.labels[row.id] = _label(row)
+            self.labels[row.id] = label_of(row)
             for name in _names(row):
                 self.ids[name].add(row.id)
 

@@ -20,7 +20,9 @@ from portal.models import Contact, Customer, ImportBatch, ImportRow
 from portal.models import imports as status
 
 from . import bulk
-from .cells import NEW_CODE, related_model
+from portal.grid.lookups import label_of, related_model
+
+from .cells import NEW_CODE
 from .importer import ImportRefused, Who, _require, model_of
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
 
@@ -53,7 +55,7 @@ class Labels:
             related = related_model(self.model if spec.name in fields_of(self.model) else Contact, spec)
             with self.session.no_autoflush:
                 row = self.session.get(related, pk)
-            self.cache[key] = (row.get_full_name() if hasattr(row, "get_full_name") else str(row)) if row else None
+            self.cache[key] = label_of(row) if row else None
         return self.cache[key]
 
 

@@ -22,15 +22,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.fields import FieldSpec, FieldType
+from portal.grid.lookups import label_of  # noqa: F401  (a related record as people read it)
 from portal.security import masking
 
 CHUNK = 1000
 _LABEL_CACHE_LIMIT = 20_000   # related labels kept between chunks (users, code tables fit; customers may not)
-
-
-def label_of(row) -> str:
-    """A related record as people read it: a user by full name, anything else as ``str``."""
-    return row.get_full_name() if hasattr(row, "get_full_name") else str(row)
 
 
 def related_model(model, spec: FieldSpec) -> type:
