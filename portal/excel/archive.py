@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import os
 from pathlib import Path
 
 import click
@@ -91,7 +92,6 @@ def write_archive(stream, session: Session, *, rules: ExportRules | None = None,
     sees = masking.can_see_sensitive() if sees_sensitive is None else sees_sensitive
     labels = model_labels() if labels is None else labels
     yes_no = (str(_l("Yes")), str(_l("No")))
-    written: dict[str, int] = {}
     with XlsxBook(stream, yes_no=yes_no) as book:
         for model in archived_models():
             specs = sheet_specs(model, rules)
@@ -100,9 +100,8 @@ def write_archive(stream, session: Session, *, rules: ExportRules | None = None,
             if rules.capped_by_role:
                 rows = rules.capped(rows)
             columns = [ExportColumn(label=spec.label, type=export_type(spec, sees)) for spec in specs]
-            name = labels.get(model, model.__name__)
-            written[name] = book.add_table(name, columns, rows)
-    return written
+            book.add_table(labels.get(model, model.__name__), columns, rows)
+    return dict(book.tables)
 
 
 def log_archive(sheets: dict[str, int], **detail) -> None:
@@ -128,7 +127,11 @@ def archive_command(path: Path | None) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    access_log.record("export", "Archive", row_count=sum(sheets.values()), username=f"cli:{getpass.getuser()}",
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):   # no login name (a container without a passwd entry)
+        who = str(os.getuid())
+    access_log.record("export", "Archive", row_count=sum(sheets.values()), username=f"cli:{who}",
                       detail={"kind": "archive", "via": "cli", "sheets": sheets, "file": str(path)})
     for name, count in sheets.items():
         click.echo(f"{name}: {count:,}")

@@ -257,6 +257,7 @@ class XlsxBook:
             "strings_to_numbers": False, "in_memory": False, "tmpdir": self._tmp.name,
         })
         self.yes_no = tuple(yes_no)
+        self.tables: list[tuple[str, int]] = []   # (first sheet's name, rows) of each table added
         self._names: set[str] = set()
         self._formats = _Formats(self.workbook)
 
@@ -277,7 +278,10 @@ class XlsxBook:
         """Writes ``rows`` as a new sheet (more, past Excel's row limit); the number written.
         A name already used in this workbook gets " (2)", " (3)" …"""
         columns = _checked_columns(columns)
-        return _fill(self, self._unique(sanitise_sheet_name(sheet_name)), columns, rows)
+        name = self._unique(sanitise_sheet_name(sheet_name))
+        written = _fill(self, name, columns, rows)
+        self.tables.append((name, written))
+        return written
 
     def _unique(self, base: str) -> str:
         name, number = base, 1
