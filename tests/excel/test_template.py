@@ -188,3 +188,13 @@ def test_the_template_in_english_has_english_headers(app):
         write_template(stream, Customer, include_contact=True)
     values = headers(load_workbook(io.BytesIO(stream.getvalue())).worksheets[0])
     assert values[1] == "Name*" and "Contact Mobile" in values and "Contact Name" in values
+
+
+@pytest.mark.parametrize("model", [Customer, Contact, Transaction, Visit])
+def test_the_imports_mapper_reads_every_template_header_back_to_its_field(app, model):
+    from portal.excel.mapping import suggest
+
+    columns, _, sheet = template(app, model, include_contact=model is Customer)
+    with app.test_request_context():
+        mapping = suggest(model, headers(sheet), sees_sensitive=True)
+    assert [mapping[str(i)] for i in range(len(columns))] == [c.key for c in columns]
