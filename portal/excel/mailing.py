@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 from flask_babel import lazy_gettext as _l
 
 from portal.fields import FieldType, fields_of
-from portal.models import Customer
+from portal.models import Contact, Customer
 from portal.services.mailing import Addressee
 
 from .export import ExportColumn, write_table
@@ -36,18 +36,29 @@ class ListColumn:
     type: FieldType
     value: Callable[[Addressee], object]
     width: int | None = None
+    # The archive fields the column is made of, as (model, field name): a role's export
+    # limits (portal/excel/limits.py) withhold the column unless it may take all of them.
+    sources: tuple[tuple[type, str], ...] = ()
 
 
-def _field(name: str, value: Callable[[Addressee], object], width: int | None = None) -> ListColumn:
+_ADDRESS = tuple((Customer, n) for n in ("postcode", "province", "city", "district", "street"))
+_COMPANY = ((Customer, "name"),)
+_ADDRESSEE = ((Contact, "name"), (Customer, "name"))
+_TITLE = ((Contact, "position"), (Contact, "gender"), (Customer, "gender"))
+BLOCK = (*_ADDRESS, *_COMPANY, *_ADDRESSEE, *_TITLE)   # what an address block (and a label) shows
+
+
+def _field(name: str, value: Callable[[Addressee], object], width: int | None = None,
+           also: tuple[tuple[type, str], ...] = ()) -> ListColumn:
     spec = fields_of(Customer)[name]
-    return ListColumn(spec.label, spec.type, value, width)
+    return ListColumn(spec.label, spec.type, value, width, ((Customer, name), *also))
 
 
 def _common_tail() -> list[ListColumn]:
     return [
-        ListColumn(_l("Company"), FieldType.TEXT, lambda a: a.company, 30),
-        ListColumn(_l("Addressee"), FieldType.TEXT, lambda a: a.name, 12),
-        ListColumn(_l("Title"), FieldType.TEXT, lambda a: a.title, 10),
+        ListColumn(_l("Company"), FieldType.TEXT, lambda a: a.company, 30, _COMPANY),
+        ListColumn(_l("Addressee"), FieldType.TEXT, lambda a: a.name, 12, _ADDRESSEE),
+        ListColumn(_l("Title"), FieldType.TEXT, lambda a: a.title, 10, _TITLE),
     ]
 
 
@@ -55,9 +66,9 @@ def list_columns(channel: str) -> list[ListColumn]:
     """The columns of ``channel``'s list, in order."""
     customer = [_field("number", lambda a: a.customer_number), _field("name", lambda a: a.customer_name)]
     if channel == "sms":
-        return [_field("mobile", lambda a: a.mobile), *_common_tail(), *customer]
+        return [_field("mobile", lambda a: a.mobile, also=((Contact, "mobile"),)), *_common_tail(), *customer]
     if channel == "email":
-        return [_field("email", lambda a: a.email), *_common_tail(), *customer]
+        return [_field("email", lambda a: a.email, also=((Contact, "email"),)), *_common_tail(), *customer]
     return [
         _field("postcode", lambda a: a.postcode),
         _field("province", lambda a: a.province),
@@ -65,14 +76,33 @@ def list_columns(channel: str) -> list[ListColumn]:
         _field("district", lambda a: a.district),
         _field("street", lambda a: a.street_only, 36),
         *_common_tail(),
-        ListColumn(_l("Address block"), FieldType.LONGTEXT, lambda a: a.address_block, 44),
+        ListColumn(_l("Address block"), FieldType.LONGTEXT, lambda a: a.address_block, 44, BLOCK),
         *customer,
     ]
 
 
-def write_list(stream, addressees: Iterable[Addressee], channel: str, *, sheet_name: str) -> int:
-    """Write the list as .xlsx to the binary ``stream``; returns the number of rows."""
-    columns = list_columns(channel)
+def _allowed(rules, sources) -> bool:
+    return rules is None or all(rules.allows(model, fields_of(model)[name]) for model, name in sources)
+
+
+def allowed_columns(channel: str, rules=None) -> tuple[list[ListColumn], list[ListColumn]]:
+    """(the columns ``rules`` — a user's ExportRules — let go out, those withheld)."""
+    kept, withheld = [], []
+    for column in list_columns(channel):
+        (kept if _allowed(rules, column.sources) else withheld).append(column)
+    return kept, withheld
+
+
+def labels_allowed(rules=None) -> bool:
+    """Whether ``rules`` let the address blocks out, which is what a label prints."""
+    return _allowed(rules, BLOCK)
+
+
+def write_list(stream, addressees: Iterable[Addressee], channel: str, *, sheet_name: str,
+               columns: list[ListColumn] | None = None) -> int:
+    """Write the list as .xlsx to the binary ``stream`` (``columns``: the channel's, or those
+    the user may take); returns the number of rows."""
+    columns = list_columns(channel) if columns is None else columns
     return write_table(
         stream, fmt="xlsx", sheet_name=sheet_name,
         columns=[ExportColumn(label=str(c.label), type=c.type, width=c.width) for c in columns],

@@ -20,7 +20,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 
-from portal.excel import mailing as mailing_files
+from portal.excel import limits, mailing as mailing_files
 from portal.extensions import db
 from portal.fields import fields_of
 from portal.grid.lookups import label_of
@@ -169,19 +169,40 @@ class CampaignView(BaseView):
             promotion_labels={n: s.label for n, s in fields_of(Promotion).items()},
             labels_per_page=mailing_files.LABELS_PER_PAGE)
 
-    def _log(self, promotion, current, fmt: str) -> None:
+    def _log(self, promotion, current, fmt: str, columns=(), withheld=()) -> None:
         access_log.record("export", "Promotion", promotion.id, row_count=len(current.targets), detail={
-            "via": "campaign", "format": fmt, "channel": current.channel,
-            "audience": promotion.audience, "opted_out_since": current.excluded[mailing.OPTED_OUT]})
+            "kind": "campaign", "via": "campaign", "format": fmt, "channel": current.channel,
+            "audience": promotion.audience, "opted_out_since": current.excluded[mailing.OPTED_OUT],
+            "columns": [str(c.label) for c in columns], "withheld": [str(c.label) for c in withheld]})
+
+    def _refused(self, promotion, refused: limits.ExportRefused, fmt: str):
+        """Back to the campaign's page with the reason (logged as a denial)."""
+        limits.log_refusal("campaign", "Promotion", refused, promotion=promotion.id, format=fmt)
+        flash(str(refused.message), "danger")
+        return redirect(url_for("CampaignView.show", pk=promotion.id))
+
+    def _export(self, pk):
+        """The promotion, its addressees now and the user's export rules, checked against the
+        role's row cap (an export over it is refused, never cut short)."""
+        promotion = self._promotion(pk)
+        current = mailing.addressees_of(db.session, promotion, current_user())
+        rules = limits.rules_for()
+        rules.check_count(len(current.targets))
+        return promotion, current, rules
 
     @expose("/<int:pk>/xlsx", methods=["GET"])
     @has_access
     def xlsx(self, pk):
-        promotion = self._promotion(pk)
-        current = mailing.addressees_of(db.session, promotion, current_user())
+        try:
+            promotion, current, rules = self._export(pk)
+            columns, withheld = mailing_files.allowed_columns(current.channel, rules)
+            if not columns:
+                raise limits.ExportRefused(_l("Your role may not export any of these columns."), reason="no_columns")
+        except limits.ExportRefused as refused:
+            return self._refused(self._promotion(pk), refused, "xlsx")
         stream = tempfile.TemporaryFile()
-        mailing_files.write_list(stream, current.targets, current.channel, sheet_name=promotion.name)
-        self._log(promotion, current, "xlsx")
+        mailing_files.write_list(stream, current.targets, current.channel, sheet_name=promotion.name, columns=columns)
+        self._log(promotion, current, "xlsx", columns, withheld)
         stream.seek(0)
         stamp = f"{dt.datetime.now():%Y%m%d-%H%M}"
         response = send_file(stream, mimetype=mailing_files.MIMETYPE, as_attachment=True,
@@ -194,8 +215,13 @@ class CampaignView(BaseView):
     @has_access
     def labels(self, pk):
         """The label sheet to print; ``skip`` blank labels first on a used sheet."""
-        promotion = self._promotion(pk)
-        current = mailing.addressees_of(db.session, promotion, current_user())
+        try:
+            promotion, current, rules = self._export(pk)
+            if not mailing_files.labels_allowed(rules):
+                raise limits.ExportRefused(_l("Your role may not take the addresses out of the archive."),
+                                           reason="no_columns")
+        except limits.ExportRefused as refused:
+            return self._refused(self._promotion(pk), refused, "labels")
         try:
             skip = int(request.args.get("skip") or 0)
         except ValueError:

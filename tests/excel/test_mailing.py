@@ -299,3 +299,16 @@ def test_label_pages_hold_24_labels_and_can_start_on_a_used_sheet():
     pages = label_pages(people, skip=5)
     assert [len(p) for p in pages] == [24, 24, 7] and pages[0][:5] == [None] * 5 and pages[0][5] is people[0]
     assert label_pages([]) == [] and [len(p) for p in label_pages(people, skip=99)] == [24, 24, 24, 1]
+
+
+def test_a_roles_export_limits_withhold_the_columns_made_of_fields_it_may_not_take(app):
+    from portal.excel.limits import ExportRules, limits_data, role_rules
+    from portal.excel.mailing import allowed_columns, labels_allowed
+
+    _, rule = role_rules({"fields": {"exclude": ["street"]}})
+    kept, withheld = allowed_columns("mail", ExportRules(field_rules=(rule,)))
+    assert [str(c.label) for c in withheld] == ["详细地址", str(list_columns("mail")[8].label)]
+    assert "邮编" in [str(c.label) for c in kept]
+    assert not labels_allowed(ExportRules(field_rules=(rule,))) and labels_allowed(ExportRules())
+    marketing = role_rules(limits_data()["Marketing"])[1]
+    assert allowed_columns("mail", ExportRules(field_rules=(marketing,)))[1] == []   # as shipped: all of it

@@ -131,3 +131,17 @@ def test_the_card_shows_the_consent_section(client):
     assert "联系许可" in page and "拒收直邮" in page and "本人来电" in page and "拒收短信" in page
     form = client.get(f"/customerview/edit/{customer.id}").text
     assert 'name="mail_opt_out"' in form and 'name="sms_opt_out_source"' in form
+
+
+def test_a_list_over_the_roles_export_cap_is_recorded_but_not_taken_away(client, app):
+    archive()
+    login(client, "marketing")
+    client.post("/campaign/create", data={"channel": "mail", "name": "大名单"})
+    promotion = db.session.scalars(sa.select(Promotion)).one()
+    app.config["EXPORT_MAX_ROWS"] = 20
+    for path in ("xlsx", "labels"):
+        response = client.get(f"/campaign/{promotion.id}/{path}")
+        assert response.status_code == 302 and response.headers["Location"].endswith(f"/campaign/{promotion.id}/")
+        assert "20" in client.get(response.headers["Location"]).text
+    log = db.session.scalars(sa.select(AccessLog).where(AccessLog.object_type == "Promotion")).all()
+    assert [entry.action for entry in log] == ["denied", "denied"]
