@@ -105,6 +105,7 @@ class CampaignView(BaseView):
         user = current_user()
         context = self._form_context(args, user)
         context.update(campaign=campaign, channel=channel, errors=list(errors), reasons=_reason_labels(channel),
+                       export_cap=limits.rules_for(user).cap,
                        default_name=f"{channel_label(channel)} {dt.date.today():%Y-%m-%d}")
         return self.render_template("portal/campaign_new.html", **context), status
 

@@ -139,6 +139,7 @@ def test_a_list_over_the_roles_export_cap_is_recorded_but_not_taken_away(client,
     client.post("/campaign/create", data={"channel": "mail", "name": "大名单"})
     promotion = db.session.scalars(sa.select(Promotion)).one()
     app.config["EXPORT_MAX_ROWS"] = 20
+    assert 'id="campaign-over-cap"' in client.get("/campaign/new?preview=1&channel=mail").text
     for path in ("xlsx", "labels"):
         response = client.get(f"/campaign/{promotion.id}/{path}")
         assert response.status_code == 302 and response.headers["Location"].endswith(f"/campaign/{promotion.id}/")
