@@ -5,6 +5,7 @@ the user's language, and every step in the access log."""
 from __future__ import annotations
 
 import logging
+import os
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -83,6 +84,7 @@ def _attempt(step: str, batch: ImportBatch, who: Who, args: dict, progress: jobs
         raise ImportRefused(_l("The step failed; nothing of it was saved."), 500)
     finally:
         progress.finish()
+    _forget_upload(step, batch)
     _log(step, batch_id, batch, who)
 
 
@@ -98,6 +100,7 @@ def _background(batch_id: int, step: str, before: str, user_id, sees_sensitive: 
         batch.status = before  # the step runs from where it started, in this one transaction
         _work(step, session, batch, who, args, progress)
         session.commit()
+        _forget_upload(step, batch)
         _log(step, batch_id, batch, who)
     except Exception as exc:
         session.rollback()
@@ -109,6 +112,19 @@ def _background(batch_id: int, step: str, before: str, user_id, sees_sensitive: 
             raise
     finally:
         progress.finish()
+
+
+def _forget_upload(step: str, batch: ImportBatch) -> None:
+    """Once committed, the uploaded file is not needed (the staged rows hold what the error
+    report and the undo need): a copy of personal data is not kept longer than its use."""
+    if step != "commit" or not batch.stored_as:
+        return
+    try:
+        os.unlink(batch.stored_as)
+    except OSError:
+        pass
+    batch.stored_as = None
+    db.session.commit()
 
 
 def _log(step: str, batch_id: int, batch: ImportBatch, who: Who) -> None:

@@ -3,6 +3,7 @@ record's history, the error report, and the batch undone as a whole (or refused,
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import openpyxl
 import pytest
@@ -35,8 +36,12 @@ def count(model) -> int:
 
 
 def test_commit_writes_the_valid_rows_with_numbers_contacts_history_and_stage_events(app, industry, tmp_path):
-    batch = committed(tmp_path, ROWS, match=["number"], mode="upsert", choices={"industry_id": "add"})
+    batch = prepared(tmp_path, ROWS, match=["number"], mode="upsert", choices={"industry_id": "add"})
+    upload = batch.stored_as
+    assert os.path.exists(upload)
+    steps.run("commit", batch, Who(), background=False)
     assert batch.status == "committed"
+    assert batch.stored_as is None and not os.path.exists(upload)  # no copy kept once committed
     assert batch.counts["created"] == 2 and batch.counts["skipped"] == 1
     first = db.session.scalars(sa.select(Customer).filter_by(number="KH-C1")).one()
     second = db.session.scalars(sa.select(Customer).filter_by(name="乙公司")).one()
