@@ -254,6 +254,7 @@ def main() -> None:
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--csv-db-url", help="a database of 1,000,000 customers for the end-to-end csv run")
     parser.add_argument("--skip-xlsx", action="store_true")
+    parser.add_argument("--skip-csv", action="store_true")
     parser.add_argument("--csv-child", choices=["writer", "portal"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.csv_child:
@@ -265,8 +266,8 @@ def main() -> None:
               "at": dt.datetime.now().isoformat(timespec="seconds")}
     # The csv children first: a child started from a parent that already holds the xlsx run's
     # rows would count the parent's pages in its own peak RSS (fork, then exec, keeps the mark).
-    report["csv"] = [run_child("writer", args.csv_rows, None)]
-    if args.csv_db_url:
+    report["csv"] = [] if args.skip_csv else [run_child("writer", args.csv_rows, None)]
+    if args.csv_db_url and not args.skip_csv:
         report["csv"].append(run_child("portal", args.csv_rows, args.csv_db_url))
     if not args.skip_xlsx:
         with tempfile.TemporaryDirectory(prefix="export-bench-", dir=OUT) as folder:
@@ -282,7 +283,8 @@ def main() -> None:
         print(f"csv {run['mode']:6}: {run['rows']:,} rows, {run['bytes'] / 1e6:,.0f} MB in {run['seconds']:.1f} s, "
               f"peak RSS {run['peak_rss_mb']:.0f} MB")
     report["machine"]["load_after"] = os.getloadavg()
-    (OUT / "export_speed.json").write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    dialect = "postgres" if args.db_url.startswith("postgres") else "sqlite"
+    (OUT / f"export_speed_{dialect}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str))
 
 
 if __name__ == "__main__":
