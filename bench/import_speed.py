@@ -148,11 +148,13 @@ def portal_run(url: str, path: Path, variant: str, profile: Path | None) -> dict
 
     app = create_app(bench_config(url))
     baseline = peak_mb()
+    sql = _SqlClock()
     with app.app_context():
         from portal.excel import importer
         from portal.excel.commit import commit
 
         session = db.session
+        sql.listen(db.engine)
         who = importer.Who(user=app.appbuilder.sm.find_user(username=BENCH_USER))
         before = session.scalar(sa.select(sa.func.count()).select_from(Customer))
         session.commit()
@@ -172,14 +174,16 @@ def portal_run(url: str, path: Path, variant: str, profile: Path | None) -> dict
             ("commit", step(lambda: commit(session, state["batch"], who))),
         )
         state: dict = {}
-        seconds, cpu, rss, counts = {}, {}, {"start": baseline}, {}
+        seconds, cpu, rss, counts, in_sql = {}, {}, {"start": baseline}, {}, {}
         profiles = []
         for phase, run_step in steps:
             profiler = _profiler() if profile else None
             started, cpu_started = time.perf_counter(), time.process_time()
+            sql.reset()
             value = profiler.runcall(run_step) if profiler else run_step()
             seconds[phase] = round(time.perf_counter() - started, 2)
             cpu[phase] = round(time.process_time() - cpu_started, 2)
+            in_sql[phase] = {"statements": sql.statements, "seconds": round(sql.seconds, 2)}
             rss[phase] = peak_mb()
             state["batch"] = value
             counts[phase] = dict(value.counts or {})
@@ -194,9 +198,34 @@ def portal_run(url: str, path: Path, variant: str, profile: Path | None) -> dict
             "select sqlite_version()" if url.startswith("sqlite") else "show server_version")).scalar()
     if profile:
         _write_profiles(profile, profiles)
-    return {"side": "portal", "variant": variant, "file": path.name, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak_mb(),
+    return {"side": "portal", "variant": variant, "file": path.name, "seconds": seconds, "cpu_seconds": cpu, "sql": in_sql, "peak_rss_mb": peak_mb(),
             "rss_mb_after": rss, "baseline_rss_mb": baseline, "counts": counts, "status": status,
             "table_rows_before": before, "table_rows_after": after, "database_version": database_version}
+
+
+class _SqlClock:
+    """Statements sent through SQLAlchemy and the wall time spent in them (the database's work
+    and the round trips), per phase. portal/excel/bulk.py's raw DBAPI ``executemany`` is not
+    seen here; the process's CPU time beside the wall time tells waiting from working."""
+
+    def __init__(self):
+        self.statements, self.seconds, self._started = 0, 0.0, []
+
+    def listen(self, engine) -> None:
+        import sqlalchemy as sa
+
+        sa.event.listen(engine, "before_cursor_execute", self._before)
+        sa.event.listen(engine, "after_cursor_execute", self._after)
+
+    def reset(self) -> None:
+        self.statements, self.seconds = 0, 0.0
+
+    def _before(self, *args):
+        self._started.append(time.perf_counter())
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        self.seconds += time.perf_counter() - self._started.pop()
+        self.statements += len(parameters) if executemany and isinstance(parameters, list) else 1
 
 
 def _profiler():
@@ -229,9 +258,12 @@ def run_portal(kind: str, new: Path, update: Path, args) -> list[dict]:
             record = json.loads(_child(command).strip().splitlines()[-1])
             record.update(db=kind, run=k + 1)
             records.append(record)
+            with open(OUT / f"import_speed_{kind}_portal_runs.jsonl", "a", encoding="utf-8") as kept:
+                kept.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
             s = record["seconds"]
             _say(f"  portal {kind:8s} {variant:7s} upload {s['upload']:5.1f}  prepare {s['prepare']:5.1f}  "
-                 f"commit {s['commit']:5.1f}  total {s['total']:5.1f} s  peak {record['peak_rss_mb']:4.0f} MB "
+                 f"commit {s['commit']:5.1f}  total {s['total']:5.1f} s (CPU {record['cpu_seconds']['total']:.1f}, "
+                 f"in SQL {sum(p['seconds'] for p in record['sql'].values()):.1f})  peak {record['peak_rss_mb']:4.0f} MB "
                  f"(baseline {record['baseline_rss_mb']:.0f})  {record['counts'].get('commit') or record['counts']}")
     return records
 
