@@ -32,7 +32,9 @@ Steps:
    its RSS is reported as the baseline.
 
 Every figure is printed, and all of them, with the machine (cores, load average before and
-after, versions) and the commit, are written to bench/out/import_speed_<db>.json.
+after, versions) and the commit, are written to bench/out/import_speed_<db>.json
+(``import_speed_<db>_<rows>.json`` for another ``--rows``; each portal run is also appended to
+``import_speed_<db>_<rows>_portal_runs.jsonl`` as it finishes).
 ``--profile`` writes each portal phase's cProfile (top 40 by cumulative time) to
 bench/out/import_profile_<db>_<variant>.txt. Ratios are the DJE time over the portal's, with
 DJE's total counted as load + dry run + import (without the second reading of the file its
@@ -258,7 +260,7 @@ def run_portal(kind: str, new: Path, update: Path, args) -> list[dict]:
             record = json.loads(_child(command).strip().splitlines()[-1])
             record.update(db=kind, run=k + 1)
             records.append(record)
-            with open(OUT / f"import_speed_{kind}_portal_runs.jsonl", "a", encoding="utf-8") as kept:
+            with open(OUT / f"import_speed_{kind}_{args.rows}_portal_runs.jsonl", "a", encoding="utf-8") as kept:
                 kept.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
             s = record["seconds"]
             _say(f"  portal {kind:8s} {variant:7s} upload {s['upload']:5.1f}  prepare {s['prepare']:5.1f}  "
@@ -434,7 +436,8 @@ def main() -> None:
                   "dje_source": str(args.dje_results) if args.dje_results else ("skipped" if args.skip_dje else "this run"),
                   "portal_source": str(args.portal_results) if args.portal_results else "this run",
                   "files": [str(new), str(update)], "summary": summary, "dje_runs": dje, "portal_runs": portal}
-        path = OUT / f"import_speed_{kind}.json"
+        # A smoke run (--rows 2000) does not overwrite the figures of the full one.
+        path = OUT / (f"import_speed_{kind}.json" if args.rows == 100_000 else f"import_speed_{kind}_{args.rows}.json")
         path.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         print(f"\n{kind}, {args.rows:,} rows (load average {started['load_average'][0]:.1f} → "
               f"{result['machine']['after']['load_average'][0]:.1f}, {started['nproc']} cores):")
