@@ -171,3 +171,12 @@ def import_command(file, resource, mapping_name, sheet, header_row, match, mode,
         raise click.ClickException(str(exc.message))
     except reader.ReadError as exc:
         raise click.ClickException(str(exc.message))
+
+
+def _register_archive_command() -> None:
+    from portal.excel.archive import archive_command
+
+    portal_cli.add_command(archive_command)
+
+
+_register_archive_command()
