@@ -87,17 +87,19 @@ def _staged(session: Session, batch_id: int, state: str, *, only_values: bool = 
     """The staged rows of one status, in file order, chunk by chunk (new rows need only their
     values: reading each JSON column costs time at 100,000 rows)."""
     table = ImportRow.__table__
-    columns = [table.c.id, table.c["values"]] if only_values else [
+    columns = [table.c.id, table.c.row_no, table.c["values"]] if only_values else [
         table.c.id, table.c.row_no, table.c["values"], table.c.diff, table.c.target_id, table.c.target_version,
         table.c.contact_id]
     last = 0
     while True:
+        # Keyset pages along ix_import_row_batch_status (batch, status, row_no): each page is
+        # read off the index, where ORDER BY id sorted every remaining row for every page.
         rows = session.execute(
-            sa.select(*columns).where(table.c.batch_id == batch_id, table.c.status == state, table.c.id > last)
-            .order_by(table.c.id).limit(CHUNK)).mappings().all()
+            sa.select(*columns).where(table.c.batch_id == batch_id, table.c.status == state, table.c.row_no > last)
+            .order_by(table.c.row_no).limit(CHUNK)).mappings().all()
         if not rows:
             return
-        last = rows[-1]["id"]
+        last = rows[-1]["row_no"]
         yield rows
 
 
