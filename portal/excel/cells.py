@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
+from portal.fields.spec import IDENTIFIER_TYPES
 from portal.models import Contact, Customer, Transaction
 from portal.models.base import CodeTable
 from portal.grid.lookups import label_of, related_model
@@ -129,8 +130,7 @@ class Converter:
         self.relation = None
         if self.spec is not None and self.spec.type == FieldType.RELATION:
             self.relation = Relation(session, target.model, self.spec, user)
-        self.identifier = self.spec is not None and self.spec.type in (
-            FieldType.MOBILE, FieldType.PHONE, FieldType.POSTCODE, FieldType.ID_NUMBER, FieldType.CARD_NUMBER)
+        self.identifier = self.spec is not None and self.spec.type in IDENTIFIER_TYPES
         if self.spec is not None and self.spec.type == FieldType.CHOICE:
             self.choices = {}
             for choice in self.spec.choices:

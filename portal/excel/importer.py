@@ -244,6 +244,10 @@ def make_plan(session: Session, batch: ImportBatch, mapping: dict, options: dict
     if mode not in MODES:
         raise ImportRefused(_l("Choose create only, update only, or create and update."))
     choices = options.get("choices") or {}
+    match = options.get("match") or []
+    if not isinstance(mapping or {}, dict) or not isinstance(choices, dict) or not isinstance(match, list) \
+            or not all(str(k).isdigit() and (v is None or isinstance(v, str)) for k, v in (mapping or {}).items()):
+        raise ImportRefused(_l("The mapping and options are not understood; choose them again."), 400)
     columns, used = [], {}
     for index_text, key in sorted((mapping or {}).items(), key=lambda kv: int(kv[0])):
         if not key:

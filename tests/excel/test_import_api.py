@@ -192,3 +192,18 @@ def test_an_update_row_in_the_preview_shows_the_whole_row_and_its_diff(client, t
     assert row["status"] == "update" and row["target"]["label"] == "KH-V1 甲公司"
     assert row["values"] == {"number": "KH-V1", "name": "甲公司", "mobile": "13900000001", "city": "杭州"}
     assert row["diff"] == {"mobile": {"label": "手机", "old": "13800000001", "new": "13900000001"}}
+
+
+@pytest.mark.parametrize("body", [
+    {"mapping": {"first": "name"}},
+    {"mapping": {"0": ["name"]}},
+    {"mapping": {"0": "name"}, "options": {"choices": "add"}},
+    {"mapping": {"0": "name"}, "options": {"match": "number"}},
+    {"mapping": {"0": "no_such_field"}},
+])
+def test_a_malformed_mapping_is_answered_with_a_message_and_nothing_staged(client, tmp_path, body):
+    login(client, "clerk")
+    batch = upload(client, ROWS, tmp_path=tmp_path).get_json()
+    answer = client.post(f"/api/v1/import/batches/{batch['id']}/prepare", json=body)
+    assert answer.status_code in (400, 422) and answer.get_json()["message"]
+    assert count(ImportRow) == 0 and db.session.get(ImportBatch, batch["id"]).status == "uploaded"
