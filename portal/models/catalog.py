@@ -121,6 +121,10 @@ class Product(Stamped, Model):
         sa.Numeric(14, 2),
         info=describe("标准价格", "List price", "money", "basic", listed=True, min_value=0, aliases=("单价", "价格")),
     )
+    cost_price: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(14, 2),
+        info=describe("成本价", "Cost price", "money", "basic", min_value=0, aliases=("成本", "进价", "Cost")),
+    )
     replenish_cycle_days: Mapped[int | None] = mapped_column(
         sa.Integer,
         info=describe("补货周期(天)", "Replenishment cycle (days)", "int", "service", listed=True,
