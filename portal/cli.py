@@ -180,3 +180,48 @@ def _register_archive_command() -> None:
 
 
 _register_archive_command()
+
+
+@portal_cli.command("classify")
+@click.option("--kind", type=click.Choice(["abc", "rfm", "matrix", "relationship", "all"]), default="all",
+              show_default=True, help="Which classification to recompute.")
+@click.option("--from", "start", default=None, help="Period start YYYY-MM-DD (default: 12 months before the end).")
+@click.option("--to", "end", default=None, help="Period end YYYY-MM-DD (default: --on or today).")
+@click.option("--on", default=None, help="RFM analysis date YYYY-MM-DD (default: --to or today).")
+@click.option("--apply", "mode", flag_value="apply", help="Write the ABC grades to the cards (recorded in history).")
+@click.option("--propose", "mode", flag_value="propose", help="Keep the ABC grade changes as proposals for review.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A rule parameter, e.g. a_share=0.7, bins=5, profit_threshold=median (repeatable).")
+@click.option("--user", "username", default=None, help="Record the run as this user's.")
+@with_appcontext
+def classify_command(kind, start, end, on, mode, params, username) -> None:
+    """Recompute classifications over every customer and store each run (see the
+    classification pages for the results)."""
+    from portal.context import acting_as
+    from portal.services.classification import ClassificationError, runs
+
+    user = None
+    if username:
+        user = current_app.appbuilder.sm.find_user(username=username)
+        if user is None:
+            raise click.ClickException(f"no user {username}")
+    parameters = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise click.ClickException(f"--param {item}: expected NAME=VALUE")
+        parameters[name.strip()] = value.strip()
+    try:
+        with acting_as(user.id if user else None):
+            done = runs.run(db.session, kind, start=start, end=end, on=on, parameters=parameters,
+                            mode=mode or "none", user_id=user.id if user else None,
+                            username=user.username if user else None)
+        db.session.commit()
+    except ClassificationError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message))
+    for run in done:
+        period = (f"{run.period_from} … {run.period_to}" if run.period_from else f"on {run.as_of}")
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()))
+        click.echo(f"run {run.id}: {run.kind} {period}, {run.customer_count} customers in "
+                   f"{run.duration_ms / 1000:.2f} s; {counts}")

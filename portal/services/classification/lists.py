@@ -1,0 +1,142 @@
+"""The working lists of the ABC analysis (DOMAIN.md), computed in SQL and scoped by
+``condition`` (a WHERE on Customer, or None): the ranking that makes a customer "big" or
+"top" is the company's (over every customer); the list shows the visible ones.
+
+* :func:`complaining_big_customers` — class A customers of an ABC run with at least
+  ``min_complaints`` complaints (after-sales of kind "complaint") dated in ``year``;
+* :func:`top_customers` — last year's top customers (the top ``share`` by count of those with
+  a positive value, ties included) and what they have ordered this year up to ``today``;
+* :func:`cross_sell` — customers whose period purchases (positive quantities) cover only
+  1 … ``max_lines`` product lines; a line is a product category, and a product without a
+  category counts as a line of its own.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from portal.models import AfterSales, ClassificationResult, Customer, Product, ProductCategory, Transaction, \
+    TransactionLine, User
+
+from .common import Period, money
+
+_CUSTOMER_COLUMNS = (Customer.id.label("customer_id"), Customer.number, Customer.name, Customer.value_grade,
+                     User.username.label("owner"))
+
+
+def _with_customer(query, id_column, condition):
+    query = query.join(Customer, Customer.id == id_column).outerjoin(User, User.id == Customer.owner_id)
+    return query.where(condition) if condition is not None else query
+
+
+def complaining_big_customers(session: Session, run_id: int, year: int, min_complaints: int = 2,
+                              condition=None, limit: int | None = None) -> list[dict]:
+    """Class A customers of ABC run ``run_id`` with ≥ ``min_complaints`` complaints in ``year``."""
+    a = AfterSales
+    complaints = (sa.select(a.customer_id.label("cid"), sa.func.count().label("complaints"),
+                            sa.func.max(a.occurred_on).label("last_complaint"))
+                  .where(a.kind == "complaint", a.occurred_on >= dt.date(year, 1, 1),
+                         a.occurred_on <= dt.date(year, 12, 31))
+                  .group_by(a.customer_id).having(sa.func.count() >= min_complaints).subquery())
+    r = ClassificationResult
+    query = (sa.select(*_CUSTOMER_COLUMNS, r.klass, r.value, complaints.c.complaints, complaints.c.last_complaint)
+             .select_from(r).join(complaints, complaints.c.cid == r.customer_id)
+             .where(r.run_id == run_id, r.klass == "A"))
+    query = _with_customer(query, r.customer_id, condition).order_by(complaints.c.complaints.desc(), r.value.desc())
+    if limit:
+        query = query.limit(limit)
+    return [_money(dict(row), "value") for row in session.execute(query).mappings()]
+
+
+def _money(row: dict, *names) -> dict:
+    for name in names:
+        if name in row and row[name] is not None:
+            row[name] = money(row[name])
+    return row
+
+
+def top_customers(session: Session, year: int, today: dt.date, share: Decimal = Decimal("0.05"),
+                  condition=None, limit: int | None = None) -> list[dict]:
+    """Last year's (``year``) top customers by value, with this year's orders up to ``today``:
+    value_last_year, rank, orders_this_year, value_this_year, last_order, ordered (bool)."""
+    t = Transaction.__table__
+    last_year = (sa.select(t.c.customer_id.label("cid"), sa.func.sum(t.c.amount).label("v"))
+                 .where(t.c.trade_date >= dt.date(year, 1, 1), t.c.trade_date <= dt.date(year, 12, 31))
+                 .group_by(t.c.customer_id).having(sa.func.sum(t.c.amount) > 0).subquery())
+    n = session.scalar(sa.select(sa.func.count()).select_from(last_year))
+    if not n:
+        return []
+    k = math.ceil(share * n)
+    ranked = sa.select(last_year.c.cid, last_year.c.v,
+                       sa.func.rank().over(order_by=last_year.c.v.desc()).label("rk")).subquery()
+    this_start = dt.date(year + 1, 1, 1)
+    is_order = t.c.amount > 0
+    this_year = (sa.select(t.c.customer_id.label("cid"),
+                           sa.func.sum(sa.case((is_order, 1), else_=0)).label("orders"),
+                           sa.func.sum(t.c.amount).label("v"),
+                           sa.func.max(sa.case((is_order, t.c.trade_date), else_=None)).label("last_order"))
+                 .where(t.c.trade_date >= this_start, t.c.trade_date <= today)
+                 .group_by(t.c.customer_id).subquery())
+    query = (sa.select(*_CUSTOMER_COLUMNS, ranked.c.rk.label("rank"), ranked.c.v.label("value_last_year"),
+                       sa.func.coalesce(this_year.c.orders, 0).label("orders_this_year"),
+                       this_year.c.v.label("value_this_year"), this_year.c.last_order)
+             .select_from(ranked).outerjoin(this_year, this_year.c.cid == ranked.c.cid)
+             .where(ranked.c.rk <= k))
+    query = _with_customer(query, ranked.c.cid, condition).order_by(ranked.c.rk, Customer.id)
+    if limit:
+        query = query.limit(limit)
+    rows = []
+    for row in session.execute(query).mappings():
+        row = _money(dict(row), "value_last_year", "value_this_year")
+        if isinstance(row["last_order"], str):
+            row["last_order"] = dt.date.fromisoformat(row["last_order"])
+        row["orders_this_year"] = int(row["orders_this_year"])
+        row["ordered"] = row["orders_this_year"] > 0
+        rows.append(row)
+    return rows
+
+
+def _product_line():
+    """A product's line: its category id, or (no category) minus its own id — distinct either way."""
+    return sa.func.coalesce(Product.category_id, -Product.id)
+
+
+def cross_sell(session: Session, period: Period, max_lines: int = 2, condition=None,
+               limit: int | None = None) -> list[dict]:
+    """Customers whose purchases in the period cover 1 … ``max_lines`` product lines, with
+    lines (count), value (their lines' amount) and the lines' names."""
+    line, t = TransactionLine, Transaction
+    lines = (sa.select(t.customer_id.label("cid"), sa.func.count(sa.distinct(_product_line())).label("lines"),
+                       sa.func.sum(line.amount).label("value"))
+             .select_from(line).join(t, t.id == line.transaction_id).join(Product, Product.id == line.product_id)
+             .where(t.trade_date >= period.start, t.trade_date <= period.end, line.quantity > 0)
+             .group_by(t.customer_id).having(sa.func.count(sa.distinct(_product_line())) <= max_lines).subquery())
+    query = sa.select(*_CUSTOMER_COLUMNS, lines.c.lines, lines.c.value).select_from(lines)
+    query = _with_customer(query, lines.c.cid, condition).order_by(lines.c.value.desc(), Customer.id)
+    if limit:
+        query = query.limit(limit)
+    rows = [_money(dict(row), "value") for row in session.execute(query).mappings()]
+    if rows:
+        names = _line_names(session, period, [r["customer_id"] for r in rows])
+        for row in rows:
+            row["line_names"] = "、".join(sorted(names.get(row["customer_id"], ())))
+    return rows
+
+
+def _line_names(session: Session, period: Period, customer_ids: list[int]) -> dict[int, set[str]]:
+    line, t = TransactionLine, Transaction
+    found: dict[int, set[str]] = {}
+    for begin in range(0, len(customer_ids), 1000):
+        part = customer_ids[begin:begin + 1000]
+        query = (sa.select(t.customer_id, sa.func.coalesce(ProductCategory.name, Product.name)).distinct()
+                 .select_from(line).join(t, t.id == line.transaction_id).join(Product, Product.id == line.product_id)
+                 .outerjoin(ProductCategory, ProductCategory.id == Product.category_id)
+                 .where(t.customer_id.in_(part), t.trade_date >= period.start, t.trade_date <= period.end,
+                        line.quantity > 0))
+        for cid, name in session.execute(query):
+            found.setdefault(cid, set()).add(name)
+    return found
