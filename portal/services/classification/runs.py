@@ -142,7 +142,7 @@ def _run_one(session, kind, period, as_of, params, since, mode, user_id, usernam
     record = ClassificationRun(
         kind=kind, parameters={**params, **extra}, mode=mode, ran_by_id=user_id, ran_by_name=username,
         period_from=None if kind == RFM else period.start, period_to=None if kind == RFM else period.end,
-        as_of=as_of if kind == RFM else period.end, customer_count=len(rows), counts=counts)
+        as_of=as_of if kind == RFM else period.end, customer_count=len(rows), counts=dict(counts))
     if kind == RFM and since is not None:
         record.period_from, record.period_to = since, as_of
     session.add(record)
