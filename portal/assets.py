@@ -13,6 +13,8 @@ VENDOR = Path(__file__).resolve().parent / "static" / "vendor"
 # package → files (relative to its folder in node_modules) the pages use.
 FILES = {
     "tabulator-tables": ("dist/js/tabulator.min.js", "dist/css/tabulator_bootstrap3.min.css", "LICENSE"),
+    # Apache ECharts: the analysis charts (zh and en built into the full bundle).
+    "echarts": ("dist/echarts.min.js", "LICENSE", "NOTICE"),
 }
 
 

@@ -16,6 +16,7 @@ from flask import flash, g, redirect, request, send_file
 from flask_appbuilder.api import BaseApi, expose
 from flask_appbuilder.security.decorators import permission_name, protect
 
+from portal.analysis import drill as drills
 from portal.context import changes_from
 from portal.excel import limits
 from portal.extensions import db
@@ -87,16 +88,18 @@ class GridApi(BaseApi):
     @permission_name("get")
     @_with_resource
     def rows(self, res):
-        """?page=&size=&sort=a,-b&f.<field>=&q=&count=1|0"""
+        """?page=&size=&sort=a,-b&f.<field>=&q=&count=1|0&drill=<name>&d.<param>= (portal.analysis.drill)"""
         try:
             grid_request = GridRequest.parse(request.args)
             result = grid_rows.fetch(db.session, res.model, grid_request)
         except GridRequestError as exc:
             return self.response_400(message=str(exc.message))
+        if grid_request.drill is not None:   # the chip "Filtered by: …"
+            result["drill"] = {"name": grid_request.drill[0], "label": drills.describe(*grid_request.drill)}
         access_log.record("list", res.model.__name__,
                           row_count=result["total"] if result["total"] is not None else len(result["rows"]),
                           detail={"via": "grid", "filters": grid_request.filters, "q": grid_request.q,
-                                  "sort": request.args.get("sort")})
+                                  "sort": request.args.get("sort"), "drill": grid_request.drill})
         return self.response(200, **result)
 
     @expose("/<resource>/rows/<int:pk>", methods=["GET"])
@@ -161,6 +164,7 @@ class GridApi(BaseApi):
                 return redirect(f"/grid/{res.name}/")
             return self.response(403, message=str(refused.message))
         limits.log_export("grid", res.model.__name__, exported.rows, filters=grid_request.filters,
+                          drill=grid_request.drill,
                           columns=[s.form_name for s in exported.columns],
                           withheld=[s.form_name for s in exported.withheld],
                           format=fmt, q=grid_request.q, sort=request.args.get("sort"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal.analysis import drill as drills
 from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
 from portal.security import scope
 
@@ -35,6 +36,7 @@ class GridRequest:
     filters: dict[str, str] = field(default_factory=dict)        # form name → "text" | "a..b" | "x|y"
     q: str = ""
     count: bool = True                                           # run the COUNT with the page
+    drill: tuple[str, dict[str, str]] | None = None              # drill-down (portal.analysis.drill)
 
     @classmethod
     def parse(cls, args) -> "GridRequest":
@@ -49,13 +51,17 @@ class GridRequest:
             key = key.strip()
             sort.append((key.lstrip("-"), key.startswith("-")))
         filters = {k[2:]: v for k, v in args.items() if k.startswith("f.") and v not in (None, "")}
+        try:
+            drill = drills.from_args(args)
+        except drills.DrillError as exc:
+            raise GridRequestError(exc.message)
         return cls(page=page, size=size, sort=sort, filters=filters, q=(args.get("q") or "").strip(),
-                   count=args.get("count", "1") not in ("0", "false", "no"))
+                   count=args.get("count", "1") not in ("0", "false", "no"), drill=drill)
 
     @property
     def narrowed(self) -> bool:
         """Whether a filter or search leaves out some of the rows in reach."""
-        return bool(self.filters or self.q)
+        return bool(self.filters or self.q or self.drill)
 
 
 def spec_for(model, name: str) -> FieldSpec:
@@ -109,14 +115,28 @@ def _related_label_contains(model, spec: FieldSpec, texts: list[str]):
 
 
 def selection(model, request: GridRequest, user=scope.ALL):
-    """SELECT model's rows in the user's scope that pass the filters and the search
-    (unordered, unpaged)."""
+    """SELECT model's rows in the user's scope that pass the filters, the search and the
+    drill-down (unordered, unpaged)."""
     query = scope.scoped(sa.select(model), model, user)
+    if request.drill is not None:
+        query = query.where(drill_condition(model, request.drill))
     for name, text in request.filters.items():
         query = query.where(_filter(model, spec_for(model, name), text))
     if request.q:
         query = query.where(quick_search(model, request.q))
     return query
+
+
+def drill_condition(model, drill: tuple[str, dict[str, str]]):
+    """The drill-down's condition (on Customer: drills are the customer grid's)."""
+    from portal.models import Customer
+
+    if model is not Customer:
+        raise GridRequestError(_l("A drill-down opens the customer grid only."))
+    try:
+        return drills.condition(*drill)
+    except drills.DrillError as exc:
+        raise GridRequestError(exc.message)
 
 
 def ordering(model, request: GridRequest) -> list:

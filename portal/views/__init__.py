@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from . import archive, audit, campaigns, catalog, imports
+from . import analyses, archive, audit, campaigns, catalog, imports
+# Modules that register analysis pages and drill-downs (portal/analysis/registry.py), imported
+# before the menu 分析 is built.
+from portal.analysis import composition  # noqa: F401,E402
 from .grid import GRID_PAGES
 
 # (view, menu name, label, icon); menu names are stable keys used by role permissions.
@@ -58,6 +61,7 @@ def register_views(appbuilder) -> None:
     imports.register(appbuilder, category="Archive")
     archive.register_archive_export(appbuilder, category="Archive")
     campaigns.register(appbuilder, category="Activity")
+    analyses.register(appbuilder)
     for view in NO_MENU:
         appbuilder.add_view_no_menu(view)
     for page in GRID_PAGES.values():

@@ -27,6 +27,17 @@
   };
   var painted = [];
   var chain = Promise.resolve();
+  // From the page's URL: a drill-down (?drill=<name>&d.<param>=…, portal/analysis/drill.py),
+  // passed on to rows, count and export until its chip is removed, and f.<field>=… as the
+  // initial header filters (they replace the saved layout's filters).
+  var pageArgs = new URLSearchParams(window.location.search);
+  state.drill = null;
+  if (pageArgs.get("drill")) {
+    state.drill = [["drill", pageArgs.get("drill")]];
+    pageArgs.forEach(function (v, k) { if (k.indexOf("d.") === 0) state.drill.push([k, v]); });
+  }
+  var urlFilters = {};
+  pageArgs.forEach(function (v, k) { if (k.indexOf("f.") === 0 && v !== "") urlFilters[k.slice(2)] = v; });
 
   // -- small helpers -----------------------------------------------------------------------
   function fmt(text, values) {
@@ -192,7 +203,24 @@
     if (state.sort.length) params.set("sort", state.sort.map(function (s) { return (s.dir === "desc" ? "-" : "") + s.field; }).join(","));
     Object.keys(state.filters).forEach(function (f) { params.set("f." + f, state.filters[f]); });
     if (state.q) params.set("q", state.q);
+    (state.drill || []).forEach(function (p) { params.set(p[0], p[1]); });
     return params;
+  }
+  function showDrill(info) {
+    var chip = el("grid-drill");
+    if (!chip) return;
+    chip.hidden = !(state.drill && info);
+    if (!chip.hidden) el("grid-drill-label").textContent = fmt(T.drill, { label: info.label });
+  }
+  function removeDrill() {
+    state.drill = null;
+    showDrill(null);
+    var args = new URLSearchParams(window.location.search);
+    Array.from(args.keys()).forEach(function (k) { if (k === "drill" || k.indexOf("d.") === 0) args.delete(k); });
+    var search = args.toString();
+    window.history.replaceState(null, "", window.location.pathname + (search ? "?" + search : ""));
+    state.signature = null;
+    reload();
   }
   function filtersFrom(list) {
     var filters = {};
@@ -207,7 +235,7 @@
   function requestRows(url, config, params) {
     state.sort = (params.sort || []).map(function (s) { return { field: s.field, dir: s.dir }; });
     state.filters = filtersFrom(params.filter);
-    var signature = JSON.stringify([state.sort, state.filters, state.q, state.size]);
+    var signature = JSON.stringify([state.sort, state.filters, state.q, state.size, state.drill]);
     if (signature !== state.signature) {
       if (state.signature !== null) state.page = 1;
       state.signature = signature;
@@ -222,6 +250,7 @@
       state.loading = false;
       state.hasMore = !!result.has_more;
       state.rowMarks = {};
+      showDrill(result.drill);
       status("");
       updatePager();
       saveLayoutSoon();
@@ -235,7 +264,7 @@
   }
   function countRows() {
     var signature = state.signature;
-    var filtered = Object.keys(state.filters).length || state.q;
+    var filtered = Object.keys(state.filters).length || state.q || state.drill;
     api("count?" + queryParams(false).toString()).then(function (result) {
       if (signature !== state.signature) return;
       state.total = result.total;
@@ -248,7 +277,7 @@
   }
   function lastPage() { return state.total === null ? null : Math.max(1, Math.ceil(state.total / state.size)); }
   function updatePager() {
-    var filtered = Object.keys(state.filters).length || state.q;
+    var filtered = Object.keys(state.filters).length || state.q || state.drill;
     var counter = el("grid-counter");
     if (state.total === null) counter.textContent = T.counting;
     else if (filtered && state.grandTotal !== null) counter.textContent = fmt(T.of, { shown: number(state.total), total: number(state.grandTotal) });
@@ -1052,7 +1081,7 @@
     var layout = viewsAnswer.current || {};
     state.q = layout.q || ""; el("grid-search").value = state.q;
     if (layout.size) { state.size = layout.size; el("grid-size").value = String(layout.size); }
-    var filters = layout.filters || {};
+    var filters = Object.keys(urlFilters).length ? urlFilters : (layout.filters || {});
     table = new Tabulator(gridEl, {
       index: "_key", layout: "fitDataTable", headerFilterLiveFilterDelay: 500, height: "calc(100vh - 230px)", renderVertical: "basic",
       columns: columnDefs(layout), movableColumns: true, resizableColumns: true, keybindings: false,
@@ -1115,6 +1144,7 @@
   el("grid-view-cancel").addEventListener("click", function () { el("grid-save-view").hidden = true; });
   el("grid-export-xlsx").addEventListener("click", function (e) { e.preventDefault(); exportView("xlsx"); });
   el("grid-export-csv").addEventListener("click", function (e) { e.preventDefault(); exportView("csv"); });
+  if (el("grid-drill-remove")) el("grid-drill-remove").addEventListener("click", removeDrill);
 
   Promise.all([api("schema"), api("views").catch(function () { return {}; })]).then(function (answers) {
     start(answers[0], answers[1] || {});
