@@ -198,7 +198,23 @@ def register(appbuilder, category: str = CATEGORY) -> None:
     label, icon = _l("Analyses"), "fa-bar-chart"
     view = appbuilder.add_view(AnalysisView, "All analyses", label=_l("All analyses"), icon="fa-th-list",
                                category=category, category_label=label, category_icon=icon)
+    _menu_honours_conditions(appbuilder.app)
     for analysis in registry.analyses():
         appbuilder.add_link(f"analysis:{analysis.key}", href=f"/analysis/{analysis.key}/", label=analysis.title,
                             icon=analysis.icon, category=category, category_label=label, category_icon=icon,
                             baseview=view, cond=lambda a=analysis: may_open(a))
+
+
+def _menu_honours_conditions(app) -> None:
+    """Flask-AppBuilder's navbar template asks only ``is_menu_visible`` (menu_access), not the
+    item's ``cond`` (which its menu API does honour): an analysis whose ``needs`` the user
+    lacks would be listed and then refused. Make the filter ask both."""
+    original = app.jinja_env.filters.get("is_menu_visible")
+    if original is None or getattr(original, "honours_cond", False):
+        return
+
+    def is_menu_visible(item):
+        return item.should_render() and original(item)
+
+    is_menu_visible.honours_cond = True
+    app.jinja_env.filters["is_menu_visible"] = is_menu_visible
