@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from . import analyses, archive, audit, campaigns, catalog, imports
 # Modules that register analysis pages and drill-downs (portal/analysis/registry.py), imported
 # before the menu 分析 is built.
-from portal.analysis import composition  # noqa: F401,E402
+from portal.analysis import composition, credit, lifecycle  # noqa: F401,E402
 from .grid import GRID_PAGES
 
 # (view, menu name, label, icon); menu names are stable keys used by role permissions.
