@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from . import analyses, archive, audit, campaigns, catalog, imports
+from . import today, visits_plan
+from . import classification  # noqa: E402  (registers the ABC, matrix, relationship and RFM analyses)
 # Modules that register analysis pages and drill-downs (portal/analysis/registry.py), imported
 # before the menu 分析 is built.
 from portal.analysis import composition, credit, lifecycle  # noqa: F401,E402
@@ -61,7 +63,10 @@ def register_views(appbuilder) -> None:
     imports.register(appbuilder, category="Archive")
     archive.register_archive_export(appbuilder, category="Archive")
     campaigns.register(appbuilder, category="Activity")
+    today.register(appbuilder, category="Activity")
+    visits_plan.register(appbuilder, category="Activity", rules_category="Catalog")
     analyses.register(appbuilder)
+    classification.register_views(appbuilder, category=analyses.CATEGORY)
     for view in NO_MENU:
         appbuilder.add_view_no_menu(view)
     for page in GRID_PAGES.values():
