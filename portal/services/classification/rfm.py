@@ -20,7 +20,9 @@ with no order up to the analysis date is not scored.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -98,8 +100,15 @@ def quantile(ordered: list, p: Fraction) -> Fraction:
 
 def cut_points(values: list, bins: int = BINS) -> list[Fraction]:
     """The inner quantiles (p = 1/bins … (bins−1)/bins) plus 1."""
-    ordered = sorted(Fraction(v) for v in values)
+    ordered = sorted(values)
     return [quantile(ordered, Fraction(k, bins)) + 1 for k in range(1, bins)]
+
+
+def _bins(values: list, bins: int, scale: int) -> list[int]:
+    """Each value's bin, exactly and fast: values times ``scale`` are whole numbers (days,
+    orders; cents), so x ≥ cut ⇔ x·scale ≥ ceil(cut·scale), an integer bisect."""
+    cuts = [math.ceil(c * scale) for c in cut_points(values, bins)]
+    return [1 + bisect.bisect_right(cuts, int(v * scale)) for v in values]
 
 
 def bin_of(value, cuts: list[Fraction]) -> int:
@@ -143,13 +152,11 @@ def score(measures: list[tuple[int, dt.date, int, Decimal]], as_of: dt.date, bin
     rows = [RfmRow(cid, (as_of - last).days, orders, amount) for cid, last, orders, amount in measures]
     if not rows:
         return rows
-    r_cuts = cut_points([r.recency for r in rows], bins)
-    f_cuts = cut_points([r.frequency for r in rows], bins)
-    m_cuts = cut_points([r.monetary for r in rows], bins)
-    for row in rows:
-        row.r = bins + 1 - bin_of(row.recency, r_cuts)
-        row.f = bin_of(row.frequency, f_cuts)
-        row.m = bin_of(row.monetary, m_cuts)
+    r_bins = _bins([r.recency for r in rows], bins, 1)
+    f_bins = _bins([r.frequency for r in rows], bins, 1)
+    m_bins = _bins([r.monetary for r in rows], bins, 100)
+    for row, rb, fb, mb in zip(rows, r_bins, f_bins, m_bins):
+        row.r, row.f, row.m = bins + 1 - rb, fb, mb
         row.segment = segment_of(row.r, row.f, row.m) if bins == BINS else OTHERS
     return rows
 
