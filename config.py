@@ -150,3 +150,22 @@ RATELIMIT_KEY_PREFIX = "portal-login"
 # Seeding and the command line are not checked. Hashes: scrypt (FAB_PASSWORD_HASH_METHOD).
 FAB_PASSWORD_COMPLEXITY_ENABLED = _bool("PASSWORD_POLICY_ENABLED", True)
 FAB_PASSWORD_COMPLEXITY_VALIDATOR = password_complexity
+
+# -- visit plans and reminders (issue 6) -------------------------------------------------------
+# Which portal role follows which row of the visit rules (客户访问管理表, seeds/visit_rules.json):
+# the rule keys are salesperson, sales_manager, marketing_director, general_manager. A company
+# that adds MarketingDirector or GeneralManager roles to seeds/roles.json gets their plans.
+VISIT_RULE_ROLES = {
+    "Salesperson": "salesperson", "SalesManager": "sales_manager",
+    "MarketingDirector": "marketing_director", "GeneralManager": "general_manager",
+}
+# The today page's windows (each can be changed on the page): birthdays and replenishments
+# in the next N days, credit reports expiring within N days, cards not checked for N months
+# (the quarterly check), no order for N months; a credit report whose validity the card does
+# not give counts as valid this many months.
+REMINDER_BIRTHDAY_DAYS = _int("REMINDER_BIRTHDAY_DAYS", 7)
+REMINDER_REPLENISH_DAYS = _int("REMINDER_REPLENISH_DAYS", 7)
+REMINDER_CREDIT_DAYS = _int("REMINDER_CREDIT_DAYS", 30)
+REMINDER_STALE_MONTHS = _int("REMINDER_STALE_MONTHS", 3)
+REMINDER_NO_ORDER_MONTHS = _int("REMINDER_NO_ORDER_MONTHS", 12)
+REMINDER_DEFAULT_REPORT_MONTHS = _int("REMINDER_DEFAULT_REPORT_MONTHS", 12)

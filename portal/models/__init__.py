@@ -9,6 +9,7 @@ from .customer import Customer, LifecycleEvent, customer_tag  # noqa: F401
 from .contact import Contact  # noqa: F401
 from .trade import AfterSales, Transaction, TransactionLine  # noqa: F401
 from .visit import Visit  # noqa: F401
+from .planning import ReminderDone, VisitRule  # noqa: F401
 from .marketing import Promotion, PromotionTarget  # noqa: F401
 from .key_account import CompetitorPresence, PurchaseProject  # noqa: F401
 from .numbering import NumberSequence  # noqa: F401

@@ -13,7 +13,7 @@ CODES_FILE = Path(__file__).resolve().parents[2] / "seeds" / "codes.json"
 
 
 def load_code_tables(session: Session, path: Path = CODES_FILE) -> int:
-    """Insert the rows whose code is missing; returns how many were added."""
+    """Insert the rows whose code is missing, and the missing visit rules; returns how many were added."""
     data = json.loads(path.read_text(encoding="utf-8"))
     added = 0
     for model_name, rows in data.items():
@@ -33,4 +33,7 @@ def load_code_tables(session: Session, path: Path = CODES_FILE) -> int:
             session.add(item)
             added += 1
         session.flush()
-    return added
+    # The visit rules are a code table of their own shape (seeds/visit_rules.json).
+    from .visit_rules import load_visit_rules
+
+    return added + load_visit_rules(session)
