@@ -207,12 +207,11 @@ class TodayView(BaseView):
         rules = limits.rules_for()
         allowed_kinds = tuple(k for k in kinds if k not in KIND_FIELDS
                               or rules.allows(KIND_FIELDS[k][0], fields_of(KIND_FIELDS[k][0])[KIND_FIELDS[k][1]]))
-        if "birthday" in allowed_kinds and not rules.allows(Contact, fields_of(Contact)["birth_date"]):
-            contact_birthdays_out = True
-        else:
-            contact_birthdays_out = False
-        result = reminders.for_user(db.session, current_user(), on, settings, kinds=allowed_kinds)
-        items = [r for r in result.all() if not (contact_birthdays_out and r.kind == "birthday" and r.subject_id)]
+        contact_birthdays_out = not rules.allows(Contact, fields_of(Contact)["birth_date"])
+        items = []
+        if allowed_kinds:   # (no kinds at all would mean every kind to the service)
+            result = reminders.for_user(db.session, current_user(), on, settings, kinds=allowed_kinds)
+            items = [r for r in result.all() if not (contact_birthdays_out and r.kind == "birthday" and r.subject_id)]
         filters = {"on": on.isoformat(), **{k: getattr(settings, k) for k in WINDOWS},
                    "kinds": list(allowed_kinds), "kinds_withheld": [k for k in kinds if k not in allowed_kinds]}
         return xlsx_response("reminders", "Reminder", _("Reminders"), f"reminders-{on:%Y%m%d}", export_columns(),
