@@ -63,8 +63,8 @@ def _customer_rows(filters: Filters, user, key_column):
 
 
 def _customer_columns(first: Column) -> list[Column]:
-    return [first, Column("customers", _l("Customers"), "int"), Column("buyers", _l("Buying customers"), "int"),
-            Column("transactions", _l("Transactions"), "int"), Column("sales", _l("Sales"), "money"),
+    return [first, Column("customers", _l("Number of customers"), "int"), Column("buyers", _l("Buying customers"), "int"),
+            Column("transactions", _l("Number of transactions"), "int"), Column("sales", _l("Sales"), "money"),
             Column("share", _l("Share of sales (%)"), "decimal")]
 
 

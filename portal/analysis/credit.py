@@ -82,7 +82,7 @@ def by_class(filters: Filters, user) -> Result:
             "over_limit": drill.link("credit.class", rating=code, over="1", **period),
         })
     columns = [
-        Column("rating", spec.label), Column("customers", _l("Customers"), "int"),
+        Column("rating", spec.label), Column("customers", _l("Number of customers"), "int"),
         Column("with_limit", _l("With a credit limit"), "int"), Column("limit", _l("Credit limits"), "money"),
         Column("on_credit", _l("Bought on credit"), "int"), Column("open", _l("Open amount"), "money"),
         Column("sales", _l("All sales"), "money"), Column("usage", _l("Open amount / limits (%)"), "decimal"),

@@ -178,7 +178,7 @@ def churn_per_year(filters: Filters, user) -> Result:
                   notes=[_l("Churn: current customers who became former customers in the year, by the reason for "
                             "stopping recorded then. Rate: those customers against the customers current at the start "
                             "of the year (or of the period)."),
-                         _l("Natural churn is about 5% a year.")])
+                         _l("Natural churn is about 5 percent a year.")])
 
 
 # --- referral chains ------------------------------------------------------------------------
