@@ -19,7 +19,7 @@ from portal.fields import FieldType, fields_of
 from portal.models import Contact, Customer, ImportBatch, ImportRow
 from portal.models import imports as status
 
-from . import bulk
+from . import bulk, statistics
 from portal.grid.lookups import label_of, related_model
 
 from .cells import NEW_CODE
@@ -166,6 +166,7 @@ def commit(session: Session, batch: ImportBatch, who: Who = Who(), progress=None
     if not (counts.get("new") or counts.get("update")):
         raise ImportRefused(_l("There is nothing to import: no new or changed rows."), 409)
     model = model_of(batch.resource)
+    statistics.refresh(session, statistics.IMPORT_TABLES)
     total = counts.get("new", 0) + counts.get("update", 0)
     with changes_from(f"import:{batch.id}"), acting_as(who.user_id):
         writer = Writer(session, batch, model, who)
@@ -191,6 +192,7 @@ class _FastCommit:
         self.session, self.model = writer.session, writer.model
         self.history = bulk.History(self.session, writer.who.user_id, writer.who.username,
                                     f"import:{writer.batch.id}")
+        self.written: list[tuple] = []
 
     def run(self, progress, total: int) -> tuple[int, int]:
         done = created = updated = 0
@@ -201,6 +203,7 @@ class _FastCommit:
             done += len(rows)
             if progress:
                 progress(done, total)
+        self._record_written()
         for rows in _staged(self.session, self.w.batch.id, status.UPDATE):
             updated += self._update(rows)
             done += len(rows)
@@ -262,14 +265,17 @@ class _FastCommit:
         if model is Customer:
             bulk.card_created_events(self.session, list(zip(ids, filled)), w.who.user_id)
         contacts = self._create_contacts([(pk, p[1]) for pk, p in zip(ids, parts) if p[1]])
-        table = ImportRow.__table__
-        self.session.execute(
-            sa.update(table).where(table.c.id == sa.bindparam("_row"))
-            .values(written_id=sa.bindparam("_written"), written_version=1,
-                    contact_id=sa.bindparam("_contact"), contact_created=sa.bindparam("_created")),
-            [{"_row": r["id"], "_written": pk, "_contact": contacts.get(pk), "_created": pk in contacts}
-             for r, pk in zip(rows, ids)])
+        self.written.extend((r["id"], pk, contacts.get(pk), pk in contacts) for r, pk in zip(rows, ids))
+        if len(self.written) >= bulk.COPY_CHUNK:
+            self._record_written()
         return len(ids)
+
+    def _record_written(self) -> None:
+        """What each staged row wrote (the undo reads it), in large chunks: on PostgreSQL each
+        is a temporary table and one UPDATE."""
+        bulk.update_rows(self.session, ImportRow.__table__, ("id",), ("written_id", "contact_id", "contact_created"),
+                         self.written, also={"written_version": 1})
+        self.written = []
 
     def _create_contacts(self, pairs: list[tuple[int, dict]]) -> dict[int, int]:
         """customer id → the id of the first contact created for it."""
@@ -318,11 +324,9 @@ class _FastCommit:
             bulk.update(self.session, Contact, contact_items, w.who.user_id)
         if new_contacts:
             created = self._create_contacts([(r["target_id"], c) for r, c in new_contacts])
-            table = ImportRow.__table__
-            self.session.execute(
-                sa.update(table).where(table.c.id == sa.bindparam("_row"))
-                .values(contact_id=sa.bindparam("_contact"), contact_created=True),
-                [{"_row": r["id"], "_contact": created[r["target_id"]]} for r, _ in new_contacts])
+            bulk.update_rows(self.session, ImportRow.__table__, ("id",), ("contact_id",),
+                             [(r["id"], created[r["target_id"]]) for r, _ in new_contacts],
+                             also={"contact_created": True})
         return len(rows)
 
 
@@ -393,8 +397,5 @@ class _OrmCommit:
         if not pending:
             return
         self.session.flush()
-        table = ImportRow.__table__
-        self.session.execute(
-            sa.update(table).where(table.c.id == sa.bindparam("_row"))
-            .values(written_id=sa.bindparam("_written"), written_version=sa.bindparam("_version")),
-            [{"_row": row_id, "_written": item.id, "_version": item.version} for row_id, item in pending])
+        bulk.update_rows(self.session, ImportRow.__table__, ("id",), ("written_id", "written_version"),
+                         [(row_id, item.id, item.version) for row_id, item in pending])

@@ -30,7 +30,7 @@ from portal.models import Contact, Customer, ImportBatch, ImportMapping, ImportR
 from portal.models import imports as status
 from portal.security import scope
 
-from . import bulk, jobs, reader
+from . import bulk, jobs, reader, statistics
 from .cells import NEW_CODE, POLICIES, REJECT, Converter, policies
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN, MatchKey, Target, match_key, recognises, resolve, suggest
 
@@ -301,6 +301,7 @@ def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None
     mapping = {str(k): v for k, v in (mapping if mapping is not None else batch.mapping or {}).items()}
     options = {**(batch.options or {}), **(options or {})}
     plan = make_plan(session, batch, mapping, options, who)
+    statistics.refresh(session, statistics.IMPORT_TABLES)
     batch.mapping, batch.options = mapping, options
     if save_as:
         save_mapping(session, batch, save_as, who)
