@@ -203,3 +203,14 @@ def test_the_guard_itself_catches_a_request_to_another_host(offline, live):
         offline.goto("https://cdn.jsdelivr.net/npm/echarts/")
     assert any(url.startswith("https://cdn.jsdelivr.net/") for url in offline.external), offline.external
     offline.external.clear()
+
+
+def test_the_grid_takes_header_filters_from_its_address(offline, live):
+    from portal.extensions import db
+    from portal.models import Customer
+    import sqlalchemy as sa
+
+    grade_a = db.session.scalar(sa.select(sa.func.count()).select_from(Customer).where(Customer.value_grade == "A"))
+    offline.goto(f"{live.url}/grid/customer/?f.value_grade=A")
+    assert _grid_count(offline) == grade_a
+    assert offline.evaluate("portalGrid.state.filters") == {"value_grade": "A"}
