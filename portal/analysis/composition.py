@@ -48,18 +48,25 @@ def compute(filters: Filters, user) -> Result:
     return {"grade": by_grade, "product": by_product, "category": by_category, "region": by_region}[by](filters, user)
 
 
+def per_customer(filters: Filters):
+    """Per customer: transactions and net sales in the period — aggregated before any join, so
+    the customers are joined once each (not once per transaction) and no COUNT DISTINCT runs."""
+    return (sa.select(Transaction.customer_id.label("customer_id"), sa.func.count().label("transactions"),
+                      sa.func.sum(Transaction.amount).label("sales"))
+            .where(filters.period(Transaction.trade_date)).group_by(Transaction.customer_id).subquery("per_customer"))
+
+
 def _customer_rows(filters: Filters, user, key_column):
-    """{key: (customers, buyers, transactions, sales)} grouped by a Customer column: two
-    GROUP BY queries, one over the customers, one over their transactions in the period."""
-    where = filters.customer_conditions(user)
-    traded = {key: (buyers, transactions, sales) for key, buyers, transactions, sales in session().execute(
-        sa.select(key_column, sa.func.count(sa.distinct(Transaction.customer_id)), sa.func.count(Transaction.id),
-                  sa.func.coalesce(sa.func.sum(Transaction.amount), 0))
-        .join(Customer, Customer.id == Transaction.customer_id)
-        .where(*where, filters.period(Transaction.trade_date)).group_by(key_column))}
-    counts = dict(session().execute(sa.select(key_column, sa.func.count(Customer.id)).where(*where)
-                                    .group_by(key_column)).all())
-    return {key: (counts.get(key, 0), *traded.get(key, (0, 0, 0))) for key in set(counts) | set(traded)}
+    """{key: (customers, buyers, transactions, sales)} grouped by a Customer column, in one
+    query: every customer in scope and filters, with its period's figures if it traded."""
+    traded = per_customer(filters)
+    query = (sa.select(key_column, sa.func.count(Customer.id), sa.func.count(traded.c.customer_id),
+                       sa.func.coalesce(sa.func.sum(traded.c.transactions), 0),
+                       sa.func.coalesce(sa.func.sum(traded.c.sales), 0))
+             .outerjoin(traded, traded.c.customer_id == Customer.id)
+             .where(*filters.customer_conditions(user)).group_by(key_column))
+    return {key: (customers, buyers, transactions, sales)
+            for key, customers, buyers, transactions, sales in session().execute(query)}
 
 
 def _customer_columns(first: Column) -> list[Column]:
@@ -113,15 +120,24 @@ def by_region(filters: Filters, user) -> Result:
                    Chart("bar", category="region", series=[Series("sales")]))
 
 
-def _line_query(filters: Filters, user, *keys):
-    return (sa.select(*keys, sa.func.coalesce(sa.func.sum(TransactionLine.amount), 0),
-                      sa.func.coalesce(sa.func.sum(TransactionLine.quantity), 0),
-                      sa.func.count(sa.distinct(Transaction.customer_id)))
-            .select_from(TransactionLine)
-            .join(Transaction, Transaction.id == TransactionLine.transaction_id)
-            .join(Customer, Customer.id == Transaction.customer_id)
+def per_customer_line(filters: Filters, key):
+    """Per (customer, ``key``) — product or category —: line sales and quantity in the period,
+    aggregated before the customers are joined, so a buyer is one row (no COUNT DISTINCT)."""
+    return (sa.select(Transaction.customer_id.label("customer_id"), key.label("key"),
+                      sa.func.sum(TransactionLine.amount).label("sales"),
+                      sa.func.sum(TransactionLine.quantity).label("quantity"))
+            .select_from(TransactionLine).join(Transaction, Transaction.id == TransactionLine.transaction_id)
             .join(Product, Product.id == TransactionLine.product_id)
-            .where(*filters.customer_conditions(user), filters.period(Transaction.trade_date)))
+            .where(filters.period(Transaction.trade_date)).group_by(Transaction.customer_id, key)
+            .subquery("per_customer_line"))
+
+
+def _line_totals(inner, user, filters: Filters, *labels):
+    """SELECT key, labels…, sales, quantity, buyers over ``inner`` for the customers in scope."""
+    return (sa.select(inner.c.key, *labels, sa.func.coalesce(sa.func.sum(inner.c.sales), 0),
+                      sa.func.coalesce(sa.func.sum(inner.c.quantity), 0), sa.func.count())
+            .select_from(inner).join(Customer, Customer.id == inner.c.customer_id)
+            .where(*filters.customer_conditions(user)).group_by(inner.c.key, *labels))
 
 
 def _line_columns(first: list[Column]) -> list[Column]:
@@ -130,7 +146,8 @@ def _line_columns(first: list[Column]) -> list[Column]:
 
 
 def by_product(filters: Filters, user) -> Result:
-    query = _line_query(filters, user, Product.id, Product.code, Product.name).group_by(Product.id, Product.code, Product.name)
+    inner = per_customer_line(filters, TransactionLine.product_id)
+    query = _line_totals(inner, user, filters, Product.code, Product.name).join(Product, Product.id == inner.c.key)
     rows, links = [], []
     for pid, code, name, sales, quantity, buyers in sorted(session().execute(query), key=lambda r: (-r[3], r[1])):
         rows.append({"code": code, "product": name, "quantity": quantity, "buyers": buyers, "sales": sales})
@@ -141,9 +158,9 @@ def by_product(filters: Filters, user) -> Result:
 
 
 def by_category(filters: Filters, user) -> Result:
-    query = (_line_query(filters, user, Product.category_id, ProductCategory.name, ProductCategory.name_en)
-             .outerjoin(ProductCategory, ProductCategory.id == Product.category_id)
-             .group_by(Product.category_id, ProductCategory.name, ProductCategory.name_en))
+    inner = per_customer_line(filters, Product.category_id)
+    query = (_line_totals(inner, user, filters, ProductCategory.name, ProductCategory.name_en)
+             .outerjoin(ProductCategory, ProductCategory.id == inner.c.key))
     rows, links = [], []
     for cid, name, name_en, sales, quantity, buyers in sorted(session().execute(query), key=lambda r: (-r[3], r[0] or 0)):
         rows.append({"category": code_label(name, name_en) if cid else _("Uncategorised"), "quantity": quantity,

@@ -39,16 +39,15 @@ NOTES = (
 )
 
 
-def credit_sums(filters: Filters):
-    """Per customer: the open amount (credit purchases in the period) — a subquery."""
-    return (sa.select(Transaction.customer_id.label("customer_id"), sa.func.sum(Transaction.amount).label("open"))
-            .where(Transaction.payment_method == CREDIT, filters.period(Transaction.trade_date))
-            .group_by(Transaction.customer_id).subquery("credit_sums"))
-
-
-def sales_sums(filters: Filters):
-    return (sa.select(Transaction.customer_id.label("customer_id"), sa.func.sum(Transaction.amount).label("sales"))
-            .where(filters.period(Transaction.trade_date)).group_by(Transaction.customer_id).subquery("sales_sums"))
+def per_customer(filters: Filters):
+    """Per customer, in one pass over the period's transactions: the open amount (purchases on
+    credit), whether it bought on credit, and all its sales — a subquery."""
+    on_credit = Transaction.payment_method == CREDIT
+    return (sa.select(Transaction.customer_id.label("customer_id"),
+                      sa.func.sum(sa.case((on_credit, Transaction.amount), else_=0)).label("open"),
+                      sa.func.max(sa.case((on_credit, 1), else_=0)).label("on_credit"),
+                      sa.func.sum(Transaction.amount).label("sales"))
+            .where(filters.period(Transaction.trade_date)).group_by(Transaction.customer_id).subquery("per_customer"))
 
 
 def compute(filters: Filters, user) -> Result:
@@ -56,15 +55,16 @@ def compute(filters: Filters, user) -> Result:
 
 
 def by_class(filters: Filters, user) -> Result:
-    open_, sales = credit_sums(filters), sales_sums(filters)
-    over = sa.and_(Customer.credit_limit.is_not(None), sa.func.coalesce(open_.c.open, 0) > Customer.credit_limit)
+    figures = per_customer(filters)
+    open_amount = sa.func.coalesce(figures.c.open, 0)
+    over = sa.and_(Customer.credit_limit.is_not(None), open_amount > Customer.credit_limit)
     query = (sa.select(Customer.credit_rating, sa.func.count(Customer.id), sa.func.count(Customer.credit_limit),
                        sa.func.coalesce(sa.func.sum(Customer.credit_limit), 0),
-                       sa.func.coalesce(sa.func.sum(open_.c.open), 0), sa.func.count(open_.c.customer_id),
-                       sa.func.coalesce(sa.func.sum(sales.c.sales), 0),
+                       sa.func.coalesce(sa.func.sum(figures.c.open), 0),
+                       sa.func.coalesce(sa.func.sum(figures.c.on_credit), 0),
+                       sa.func.coalesce(sa.func.sum(figures.c.sales), 0),
                        sa.func.coalesce(sa.func.sum(sa.case((over, 1), else_=0)), 0))
-             .outerjoin(open_, open_.c.customer_id == Customer.id)
-             .outerjoin(sales, sales.c.customer_id == Customer.id)
+             .outerjoin(figures, figures.c.customer_id == Customer.id)
              .where(*filters.customer_conditions(user)).group_by(Customer.credit_rating))
     spec = fields_of(Customer)["credit_rating"]
     rows, links = [], []
@@ -97,13 +97,13 @@ def by_class(filters: Filters, user) -> Result:
 
 
 def by_customer(filters: Filters, user) -> Result:
-    open_ = credit_sums(filters)
-    open_amount = sa.func.coalesce(open_.c.open, 0)
+    figures = per_customer(filters)
+    open_amount = sa.func.coalesce(figures.c.open, 0)
     query = (sa.select(Customer.id, Customer.number, Customer.name, Customer.credit_rating, Customer.credit_limit,
                        open_amount)
-             .outerjoin(open_, open_.c.customer_id == Customer.id)
+             .outerjoin(figures, figures.c.customer_id == Customer.id)
              .where(*filters.customer_conditions(user),
-                    sa.or_(Customer.credit_limit.is_not(None), open_.c.customer_id.is_not(None)))
+                    sa.or_(Customer.credit_limit.is_not(None), figures.c.on_credit == 1))
              .order_by(open_amount.desc(), Customer.credit_limit.desc(), Customer.id).limit(MAX_CUSTOMER_ROWS))
     spec = fields_of(Customer)
     rows, links = [], []

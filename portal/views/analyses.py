@@ -16,7 +16,7 @@ import tempfile
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort, jsonify, request, send_file
+from flask import abort, current_app, jsonify, request, send_file
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup
@@ -198,7 +198,7 @@ def register(appbuilder, category: str = CATEGORY) -> None:
     label, icon = _l("Analyses"), "fa-bar-chart"
     view = appbuilder.add_view(AnalysisView, "All analyses", label=_l("All analyses"), icon="fa-th-list",
                                category=category, category_label=label, category_icon=icon)
-    _menu_honours_conditions(appbuilder.app)
+    _menu_honours_conditions(current_app)
     for analysis in registry.analyses():
         appbuilder.add_link(f"analysis:{analysis.key}", href=f"/analysis/{analysis.key}/", label=analysis.title,
                             icon=analysis.icon, category=category, category_label=label, category_icon=icon,
