@@ -127,6 +127,7 @@ class Converter:
     def __init__(self, session: Session, target: Target, policy: str = REJECT, user=None):
         self.target, self.spec, self.policy = target, target.spec, policy or REJECT
         self.memo: dict[Any, Any] = {}
+        self.shown: dict[tuple, str] = {}
         self.relation = None
         if self.spec is not None and self.spec.type == FieldType.RELATION:
             self.relation = Relation(session, target.model, self.spec, user)
@@ -196,7 +197,20 @@ class Converter:
         raise FieldInvalid(_l("%(label)s: no entry named %(text)s in the list.", label=self.spec.label, text=text))
 
     def display(self, value) -> str:
-        """How a value converted here is shown in the preview."""
+        """How a value converted here is shown in the preview (each distinct value once: an
+        update's diff shows the old and the new text of every changed cell)."""
+        key = (type(value), value)
+        try:
+            text = self.shown.get(key)
+        except TypeError:  # unhashable (a list): not remembered
+            return self._display(value)
+        if text is None:
+            text = self._display(value)
+            if len(self.shown) < _MEMO_LIMIT:
+                self.shown[key] = text
+        return text
+
+    def _display(self, value) -> str:
         if value is None:
             return ""
         if self.relation is not None:

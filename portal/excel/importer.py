@@ -540,10 +540,11 @@ class Judge:
                 old = contact.get(column.target.name) if contact else None
             else:
                 old = record.get(column.target.name)
-            if plain(old) == plain(new) and not (isinstance(new, str) and new.startswith(NEW_CODE)):
+            old_plain, new_plain = plain(old), plain(new)
+            if old_plain == new_plain and not (isinstance(new, str) and new.startswith(NEW_CODE)):
                 continue
-            changed[key] = plain(new)
-            diff[key] = {"old": plain(old), "new": plain(new), "old_text": _shown(column, old),
+            changed[key] = new_plain
+            diff[key] = {"old": old_plain, "new": new_plain, "old_text": _shown(column, old),
                          "new_text": column.convert.display(new)}
             if column.convert.relation is not None:
                 diff[key]["relation"] = True

@@ -114,12 +114,30 @@ _MOBILE_KINDS = (_T.MOBILE, _T.FIXED_LINE_OR_MOBILE)
 _FIXED_KINDS = (_T.FIXED_LINE, _T.FIXED_LINE_OR_MOBILE)
 
 
+# A Chinese number's kind (fixed line, mobile, invalid) is decided by its length and its first
+# six national digits: the metadata's patterns constrain the area code and the first local
+# digits and end in free digits (checked on 300,000 random and city numbers: no difference, see
+# tests/fields/test_phone_kinds.py). An import of 70,000 landlines then asks phonenumbers once
+# per area code and exchange instead of once per number (a third of a dry run's time).
+_KIND_DIGITS = 6
+
+
+@functools.lru_cache(maxsize=65536)
+def _national_kind(length: int, prefix: str):
+    probe = prefix + "0" * (length - 1 - len(prefix))
+    return phonenumbers.number_type(phonenumbers.PhoneNumber(country_code=86, national_number=int(probe)))
+
+
 def _parsed_cn_number(digits: str, *, mobile: bool):
     """(number, kind) when ``digits`` is a valid Chinese number (a mobile one if ``mobile``)."""
     if digits.isdigit() and digits.startswith("0") and not digits.startswith("00") and 8 <= len(digits) <= 13:
         # A national number with its trunk 0 (what spreadsheets hold): built directly, which
         # skips parse()'s normalising — a third of the cost of checking a landline.
         number = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits[1:]))
+        kind = _national_kind(len(digits), digits[1:1 + _KIND_DIGITS])
+        if kind == _T.UNKNOWN or (mobile and kind not in _MOBILE_KINDS):
+            return None
+        return number, kind
     else:
         try:
             number = phonenumbers.parse(digits, "CN")
