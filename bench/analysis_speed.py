@@ -198,9 +198,12 @@ def prune_runs(app) -> int:
             db.session.execute(sa.delete(ClassificationRun).where(ClassificationRun.id.in_(old)))
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
+            # autovacuum is off on the bench machine: the rolled-back --apply/--propose runs
+            # leave dead card versions (every index of customer) that would slow the next run.
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM (ANALYZE) classification_result")
-                conn.exec_driver_sql("VACUUM (ANALYZE) classification_run")
+                for table in ("classification_result", "classification_run", "grade_proposal", "customer",
+                              "change_log"):
+                    conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
         db.session.remove()
     return len(old)
 

@@ -70,23 +70,28 @@ class MatrixRow:
 
 
 def customer_figures(session: Session, period: Period) -> list[MatrixRow]:
-    """Turnover, profit and loyalty per customer with a transaction in the period: two
-    GROUP BYs (trades; lines joined to products) joined on the customer."""
+    """Turnover, profit and loyalty per customer with a transaction in the period: a GROUP BY
+    of the trades, then :func:`figures`."""
+    t = Transaction.__table__
+    turnover = (sa.select(t.c.customer_id, sa.func.sum(t.c.amount))
+                .where(t.c.trade_date >= period.start, t.c.trade_date <= period.end).group_by(t.c.customer_id))
+    return figures(session, period, [(cid, money(turn)) for cid, turn in session.execute(turnover)])
+
+
+def figures(session: Session, period: Period, turnover: list[tuple[int, Decimal]]) -> list[MatrixRow]:
+    """MatrixRows of the (customer id, turnover) given: the profit from one GROUP BY of the
+    period's lines joined to their trades and products, the loyalty index from the cards."""
     t, line, product, customer = (Transaction.__table__, TransactionLine.__table__, Product.__table__,
                                   Customer.__table__)
-    in_period = sa.and_(t.c.trade_date >= period.start, t.c.trade_date <= period.end)
-    turnover = (sa.select(t.c.customer_id.label("cid"), sa.func.sum(t.c.amount).label("turnover"))
-                .where(in_period).group_by(t.c.customer_id).subquery())
-    profit = (sa.select(t.c.customer_id.label("cid"),
-                        sa.func.sum(line.c.amount - line.c.quantity * product.c.cost_price).label("profit"))
+    profit = (sa.select(t.c.customer_id, sa.func.sum(line.c.amount - line.c.quantity * product.c.cost_price))
               .select_from(line.join(t, line.c.transaction_id == t.c.id)
                            .join(product, line.c.product_id == product.c.id))
-              .where(in_period, product.c.cost_price.is_not(None))
-              .group_by(t.c.customer_id).subquery())
-    query = (sa.select(turnover.c.cid, turnover.c.turnover, profit.c.profit, customer.c.loyalty_index)
-             .select_from(turnover.join(customer, customer.c.id == turnover.c.cid)
-                          .outerjoin(profit, profit.c.cid == turnover.c.cid)))
-    return [MatrixRow(cid, money(turn), money(prof), loyalty) for cid, turn, prof, loyalty in session.execute(query)]
+              .where(t.c.trade_date >= period.start, t.c.trade_date <= period.end, product.c.cost_price.is_not(None))
+              .group_by(t.c.customer_id))
+    profits = dict(session.execute(profit).all())
+    loyalty = dict(session.execute(sa.select(customer.c.id, customer.c.loyalty_index)
+                                   .where(customer.c.loyalty_index.is_not(None))).all())
+    return [MatrixRow(cid, turn, money(profits.get(cid)), loyalty.get(cid)) for cid, turn in turnover]
 
 
 def threshold(setting, values: list[Decimal]) -> Decimal | None:

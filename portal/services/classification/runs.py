@@ -25,7 +25,7 @@ from portal.models.classification import (
     SUPERSEDED,
 )
 
-from . import abc, matrix, rfm
+from . import abc, facts, matrix, rfm
 from .common import ClassificationError, Period, parse_date, parse_int, parse_share, parse_threshold
 
 CHUNK = 5000
@@ -81,18 +81,20 @@ def _abc_parameters(p: dict) -> abc.AbcParameters:
                              Decimal(p["drag_share"]), int(p["drag_months"]))
 
 
-def _results(kind: str, session: Session, period: Period, as_of: dt.date, p: dict, since) -> tuple[list[dict], dict]:
-    """(result rows for classification_result, the thresholds/extra facts to keep with the run)."""
+def _results(kind: str, session: Session, period: Period, as_of: dt.date, p: dict, since, found: facts.Facts
+             ) -> tuple[list[dict], dict]:
+    """(result rows for classification_result, the thresholds/extra facts to keep with the run),
+    from the per-customer numbers of :mod:`.facts` (one pass over the trades for every kind)."""
     if kind == ABC:
-        rows = abc.compute(session, period, _abc_parameters(p))
+        rows = abc.classify(found.abc, period.end, _abc_parameters(p))
         return [{"customer_id": r.customer_id, "klass": r.klass, "rank": r.rank, "value": r.value,
                  "share_before": r.share_before, "flags": r.flags} for r in rows], {}
     if kind == RFM:
-        rows = rfm.compute(session, as_of, int(p["bins"]), since)
+        rows = rfm.score(found.rfm, as_of, int(p["bins"]))
         return [{"customer_id": r.customer_id, "klass": r.segment, "recency": r.recency, "frequency": r.frequency,
                  "value": r.monetary, "r_score": r.r, "f_score": r.f, "m_score": r.m, "score": str(r.score)}
                 for r in rows], {}
-    rows = matrix.customer_figures(session, period)
+    rows = found.matrix
     if kind == MATRIX:
         used = matrix.place_matrix(rows, p["turnover_threshold"], p["profit_threshold"])
     else:
@@ -128,13 +130,19 @@ def run(session: Session, kind: str, *, start=None, end=None, on=None, parameter
         checked = {kind: check_parameters(kind, given)}
     period = Period.of(start, end or on, today)
     as_of = on or end or today
-    return [_run_one(session, k, period, as_of, checked[k], start, mode if k == ABC else MODE_NONE, user_id, username)
-            for k in kinds]
-
-
-def _run_one(session, kind, period, as_of, params, since, mode, user_id, username) -> ClassificationRun:
     began = time.perf_counter()
-    rows, extra = _results(kind, session, period, as_of, params, since)
+    found = facts.gather(session, period, as_of, start)
+    if MATRIX in kinds or RELATIONSHIP in kinds:
+        found.matrix = matrix.figures(session, period, found.turnover)
+    shared_ms = (time.perf_counter() - began) * 1000 / len(kinds)   # the one pass, shared by the kinds
+    return [_run_one(session, k, period, as_of, checked[k], start, mode if k == ABC else MODE_NONE, user_id, username,
+                     found, shared_ms) for k in kinds]
+
+
+def _run_one(session, kind, period, as_of, params, since, mode, user_id, username, found, shared_ms
+             ) -> ClassificationRun:
+    began = time.perf_counter() - shared_ms / 1000
+    rows, extra = _results(kind, session, period, as_of, params, since, found)
     counts = dict(Counter(r["klass"] for r in rows))
     if kind == ABC:
         counts["gold"] = sum(1 for r in rows if r["flags"] and "gold" in r["flags"])
@@ -163,9 +171,16 @@ _RESULT_KEYS = ("customer_id", "klass", "rank", "value", "profit", "share_before
 
 
 def _store(session: Session, record: ClassificationRun, rows: list[dict]) -> None:
+    """The rows in customer order (the indexes on customer_id and run_id grow at their ends,
+    not at random places), with only the columns the kind fills (the others stay NULL)."""
     table = ClassificationResult.__table__
+    if not rows:
+        return
+    keys = [k for k in _RESULT_KEYS if k in rows[0]]
+    rows = sorted(rows, key=lambda r: r["customer_id"])
+    run_id = record.id
     for begin in range(0, len(rows), CHUNK):
-        part = [{"run_id": record.id, **{k: r.get(k) for k in _RESULT_KEYS}} for r in rows[begin:begin + CHUNK]]
+        part = [{"run_id": run_id, **{k: r[k] for k in keys}} for r in rows[begin:begin + CHUNK]]
         bulk.executemany(session, table, part)
 
 
@@ -175,7 +190,8 @@ def _grade_differences(session: Session, record: ClassificationRun):
     query = (sa.select(c.c.id, c.c.version, c.c.value_grade, r.c.klass)
              .select_from(r.join(c, c.c.id == r.c.customer_id))
              .where(r.c.run_id == record.id,
-                    sa.or_(c.c.value_grade.is_(None), c.c.value_grade != r.c.klass)))
+                    sa.or_(c.c.value_grade.is_(None), c.c.value_grade != r.c.klass))
+             .order_by(c.c.id))
     return session.execute(query).all()
 
 
