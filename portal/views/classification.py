@@ -261,6 +261,14 @@ class ClassificationView(BaseView):
     route_base = "/classification"
     default_view = "index"
     base_permissions = ["can_list", "can_run", "can_decide"]
+    # The rule parameters as the form and the runs' list name them (runs.PARAMETERS' keys).
+    parameter_labels = {
+        "a_share": _l("A: cumulative share below"), "b_share": _l("B: cumulative share below"),
+        "gold_share": _l("Gold: top share by count"), "drag_share": _l("Drag: bottom share by count"),
+        "drag_months": _l("Drag: months without an order"), "turnover_threshold": _l("High turnover from"),
+        "profit_threshold": _l("High profit from"), "loyalty_threshold": _l("High loyalty from"),
+        "bins": _l("Bins per measure"), "thresholds": _l("Thresholds"),
+    }
     method_permission_name = {"index": "list", "run": "run", "proposals": "decide", "decide": "decide"}
 
     def _page(self, errors=(), form=None, status=200):
@@ -268,7 +276,8 @@ class ClassificationView(BaseView):
         context = {
             "runs": reports.runs(db.session, limit=100), "kinds": [(k, runs.KIND_LABELS[k]) for k in KINDS],
             "kind_labels": runs.KIND_LABELS, "mode_labels": runs.MODE_LABELS, "pages": PAGES,
-            "parameters": runs.PARAMETERS, "form": form or {}, "errors": list(errors),
+            "parameters": runs.PARAMETERS, "parameter_labels": self.parameter_labels, "form": form or {},
+            "errors": list(errors),
             "may_run": has(user, "can_run", VIEW), "may_decide": has(user, "can_decide", VIEW),
             "pending": reports.proposal_count(db.session),
             "class_label": reports.class_label, "today": dt.date.today().isoformat(),
