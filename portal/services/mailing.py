@@ -37,7 +37,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from portal.context import changes_from
+from portal.context import changes_from, current_user_id
+from portal.excel import bulk
 from portal.fields import FieldInvalid, clean, fields_of
 from portal.fields.validation import halfwidth
 from portal.grid.query import GridRequest, GridRequestError, selection as grid_selection
@@ -475,27 +476,40 @@ def create_promotion(session: Session, campaign: CampaignList, *, name: str, sta
     with changes_from("campaign"):
         session.add(promotion)
         session.flush()
-        for start in range(0, len(campaign.targets), TARGET_CHUNK):
-            _add_targets(session, promotion, campaign.targets[start:start + TARGET_CHUNK], per_target)
+    user_id = current_user_id()
+    history = bulk.History(session, user_id, _username(session, user_id), "campaign")
+    for start in range(0, len(campaign.targets), TARGET_CHUNK):
+        _add_targets(session, promotion, campaign.targets[start:start + TARGET_CHUNK], per_target, history)
+    history.flush()
     return promotion
 
 
-def _add_targets(session: Session, promotion: Promotion, chunk: list[Addressee], cost) -> None:
-    """One flush of targets. The change history labels each new target by its customer and
-    contact, looking them up in the session: loading them here first takes two queries per
-    chunk instead of two per target. Nothing keeps them, nor the targets (not added to
-    ``promotion.targets``), so a list of 100,000 holds one chunk in memory at a time."""
+def _username(session: Session, user_id) -> str | None:
+    from flask_appbuilder.security.sqla.models import User
+
+    return session.scalar(sa.select(User.username).where(User.id == user_id)) if user_id is not None else None
+
+
+def _add_targets(session: Session, promotion: Promotion, chunk: list[Addressee], cost, history: bulk.History) -> None:
+    """One chunk of targets, written in bulk (a campaign of 80,000 letters took a minute
+    through the ORM's flush and its per-object history), with the same change-history entry
+    per target the ORM writes: each new target labelled by its promotion, customer and
+    contact, whose labels are read once per chunk."""
     customer_ids = [a.customer_id for a in chunk]
     contact_ids = [a.contact_id for a in chunk if a.contact_id is not None]
-    labels_only = (sa.orm.lazyload("*"),)   # str() of either reads its number and name only
-    at_hand = [*session.scalars(sa.select(Customer).where(Customer.id.in_(customer_ids))
-                                .options(sa.orm.load_only(Customer.number, Customer.name), *labels_only)),
-               *(session.scalars(sa.select(Contact).where(Contact.id.in_(contact_ids))
-                                 .options(sa.orm.load_only(Contact.name), *labels_only)) if contact_ids else ())]
-    session.add_all([PromotionTarget(promotion_id=promotion.id, customer_id=a.customer_id, contact_id=a.contact_id,
-                                     variable_cost=cost) for a in chunk])
-    session.flush()
-    del at_hand
+    labels = {("promotion_id", promotion.id): str(promotion)}
+    labels.update((("customer_id", pk), f"{number} {name}" if number else name) for pk, number, name in session.execute(
+        sa.select(Customer.id, Customer.number, Customer.name).where(Customer.id.in_(customer_ids))))
+    if contact_ids:
+        labels.update((("contact_id", pk), name) for pk, name in session.execute(
+            sa.select(Contact.id, Contact.name).where(Contact.id.in_(contact_ids))))
+    rows = [{"promotion_id": promotion.id, "customer_id": a.customer_id, "contact_id": a.contact_id,
+             "variable_cost": cost, "response": "none"} for a in chunk]
+    ids = bulk.insert(session, PromotionTarget, rows)
+    text = lambda spec, pk: labels.get((spec.name, pk))  # noqa: E731
+    for pk, values in zip(ids, rows):
+        history.add(PromotionTarget, pk, "create", bulk.creation_changes(PromotionTarget, values, text),
+                    values["customer_id"])
 
 
 def addressees_of(session: Session, promotion: Promotion, user) -> CampaignList:

@@ -236,6 +236,11 @@ def test_the_campaign_is_recorded_as_a_promotion_with_a_target_per_addressee_in_
     history = db.session.scalars(sa.select(ChangeLog).where(ChangeLog.object_type == "PromotionTarget")).all()
     assert sorted(h.customer_id for h in history) == sorted([company.id, person.id])
     assert {(h.action, h.source) for h in history} == {("create", "campaign")}
+    entry = next(h for h in history if h.customer_id == company.id)
+    assert entry.username == "marketing" or entry.user_id is None
+    assert {k: entry.changes[k]["new_text"] for k in ("promotion_id", "customer_id", "contact_id")} == {
+        "promotion_id": "春季直邮", "customer_id": str(company), "contact_id": "王伟"}
+    assert entry.changes["variable_cost"]["new"] in ("1.20", 1.2)
 
 
 def test_a_campaign_needs_a_name_a_valid_cost_and_someone_to_write_to(app):
