@@ -114,6 +114,10 @@ PAGE_SIZE = _int("PORTAL_PAGE_SIZE", 25)
 PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
 # Access log retention; never less than 3 years (PIPL art. 56), whatever is set here.
 ACCESS_LOG_RETENTION_DAYS = _int("ACCESS_LOG_RETENTION_DAYS", 3 * 366)
+# How long imports keep their staged rows and files, and grid edits their undo data, before
+# `flask portal prune-batches` removes them (never under 7 days): portal/excel/retention.py.
+IMPORT_RETENTION_DAYS = _int("IMPORT_RETENTION_DAYS", 90)
+GRID_BATCH_RETENTION_DAYS = _int("GRID_BATCH_RETENTION_DAYS", 90)
 
 # -- hardening -----------------------------------------------------------------------------
 # (security headers, CSP nonce and CSRF protection of every post: portal/security/headers.py)

@@ -106,6 +106,20 @@ def prune_access_log_command() -> None:
     click.echo(f"access log: {removed} entries older than {access_log.retention_days()} days removed")
 
 
+@portal_cli.command("prune-batches")
+@with_appcontext
+def prune_batches_command() -> None:
+    """Remove import batches' staged rows and files, and grid batches, older than
+    IMPORT_RETENTION_DAYS / GRID_BATCH_RETENTION_DAYS (the records and their history stay)."""
+    from portal.excel import retention
+
+    done = retention.prune(db.session)
+    db.session.commit()
+    click.echo(f"imports older than {retention.import_days()} days: {done.import_batches} batches pruned "
+               f"({done.import_rows} staged rows, {done.files} files); grid batches older than "
+               f"{retention.grid_days()} days: {done.grid_batches} removed")
+
+
 @portal_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--model", "resource", required=True, type=click.Choice(["customer", "contact", "transaction", "visit"]),

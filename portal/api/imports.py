@@ -21,7 +21,7 @@ from flask_appbuilder.api import BaseApi, expose
 from flask_appbuilder.security.decorators import permission_name, protect
 from flask_babel import lazy_gettext as _l
 
-from portal.excel import importer, jobs, reader, steps
+from portal.excel import importer, jobs, reader, retention, steps
 from portal.excel.cells import policies
 from portal.excel.importer import ImportRefused, Who
 from portal.excel.mapping import match_keys, targets
@@ -320,7 +320,8 @@ def batch_json(batch: ImportBatch) -> dict:
         "options": batch.options or {}, "counts": counts,
         "can_commit": batch.status == status.PREVIEWED and bool(counts.get("new") or counts.get("update"))
         and not ((batch.options or {}).get("all_or_nothing") and (counts.get("invalid") or counts.get("duplicate"))),
-        "can_undo": batch.status == status.COMMITTED,
+        "can_undo": batch.status == status.COMMITTED and not retention.is_pruned(batch),
+        "notice": str(notice) if (notice := retention.pruned_notice(batch)) else None,
         "committed_at": batch.committed_at.isoformat() if batch.committed_at else None,
         "undone_at": batch.undone_at.isoformat() if batch.undone_at else None,
         "links": {"rows": f"/api/v1/import/batches/{batch.id}/rows",

@@ -24,7 +24,7 @@ from portal.models import (
 )
 from portal.models import imports as status
 
-from . import bulk
+from . import bulk, retention
 from .commit import to_python
 from .importer import ImportRefused, Who, _require, model_of
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
@@ -63,6 +63,8 @@ def _who_changed(session: Session, record: dict) -> str:
 def undo(session: Session, batch: ImportBatch, who: Who = Who(), *, partial: bool = False, progress=None
          ) -> ImportBatch:
     _require(batch, status.COMMITTED, status.UNDOING)
+    if retention.is_pruned(batch):
+        raise ImportRefused(retention.pruned_notice(batch), 409)
     model = model_of(batch.resource)
     rows = _rows(session, batch.id)
     created = [r for r in rows if r["status"] == status.NEW and r["written_id"]]

@@ -600,7 +600,7 @@
     show(el("import-commit-bar"), false);
     show(el("import-blocked"), false);
     // A failed undo leaves the batch committed, with the reason in ``error``.
-    message(batch.status === "failed" ? "" : batch.error || "", "warning");
+    message(batch.status === "failed" ? "" : batch.error || batch.notice || "", "warning");
     var summary = el("import-result-summary"), c = batch.counts || {};
     if (batch.status === "committed") {
       summary.className = "alert alert-success";
