@@ -71,7 +71,7 @@ def _customer_rows(filters: Filters, user, key_column):
 
 def _customer_columns(first: Column) -> list[Column]:
     return [first, Column("customers", _l("Number of customers"), "int"), Column("buyers", _l("Buying customers"), "int"),
-            Column("transactions", _l("Number of transactions"), "int"), Column("sales", _l("Sales"), "money"),
+            Column("transactions", _l("Number of transactions"), "int"), Column("sales", _l("Net sales"), "money"),
             Column("share", _l("Share of sales (%)"), "decimal")]
 
 
@@ -142,7 +142,7 @@ def _line_totals(inner, user, filters: Filters, *labels):
 
 def _line_columns(first: list[Column]) -> list[Column]:
     return first + [Column("quantity", _l("Quantity"), "decimal"), Column("buyers", _l("Buying customers"), "int"),
-                    Column("sales", _l("Sales"), "money"), Column("share", _l("Share of sales (%)"), "decimal")]
+                    Column("sales", _l("Net sales"), "money"), Column("share", _l("Share of sales (%)"), "decimal")]
 
 
 def by_product(filters: Filters, user) -> Result:

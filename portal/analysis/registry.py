@@ -34,7 +34,7 @@ API for other modules
             rows.append({"grade": grade, "amount": amount})
             links.append(drill.link("composition.grade", grade=grade, **filters.drill_params()))
         return Result(
-            columns=[Column("grade", _l("Grade")), Column("amount", _l("Sales"), "money")],
+            columns=[Column("grade", _l("Grade")), Column("amount", _l("Net sales"), "money")],
             rows=rows, drill=links,
             chart=Chart("bar", category="grade", series=[Series("amount")]))
 
@@ -163,6 +163,14 @@ def _id(text: str, label) -> int:
     return int(text)
 
 
+def filter_labels() -> dict:
+    """The filter bar's labels for region, owner and grade: the card's own (field registry)."""
+    from portal.fields import fields_of
+
+    fields = fields_of(Customer)
+    return {"region": fields["region_id"].label, "owner": fields["owner_id"].label, "grade": fields["value_grade"].label}
+
+
 def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
     """The 12 months up to ``today``: from the 1st of the month 11 months before."""
     month = today.year * 12 + today.month - 1 - 11
@@ -212,11 +220,13 @@ class Filters:
 
     @staticmethod
     def _common(get, uses) -> dict:
-        region = _id(get("region"), _l("Region")) if "region" in uses and get("region") else None
-        owner = _id(get("owner"), _l("Salesperson")) if "owner" in uses and get("owner") else None
+        labels = filter_labels()
+        region = _id(get("region"), labels["region"]) if "region" in uses and get("region") else None
+        owner = _id(get("owner"), labels["owner"]) if "owner" in uses and get("owner") else None
         grade = get("grade") if "grade" in uses and get("grade") else None
         if grade is not None and grade not in GRADES:
-            raise FilterError(_l("Grade: choose one of %(grades)s.", grades="/".join(GRADES)))
+            raise FilterError(_l("%(param)s: choose one of %(grades)s.", param=labels["grade"],
+                                 grades="/".join(GRADES)))
         return {"region_id": region, "owner_id": owner, "grade": grade}
 
     @classmethod

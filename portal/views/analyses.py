@@ -157,6 +157,7 @@ class AnalysisView(BaseView):
         return self.render_template(
             "portal/analysis.html", analysis=analysis, filters=filters, result=result, error=error, args=args,
             tabs=tabs, fields=[p for p in analysis.params if not p.tabs], options=filter_options(analysis),
+            labels=registry.filter_labels(),
             payload=Markup(json.dumps(payload, ensure_ascii=False).replace("<", "\\u003c")) if payload else None,
             display=display, can_download=self.appbuilder.sm.has_access("can_download", self.class_permission_name),
             title=str(analysis.title), analyses=[a for a in registry.analyses() if may_open(a)])
@@ -170,11 +171,11 @@ def _spec(source):
 def check_references(filters: Filters) -> None:
     """The region and salesperson filters name rows that exist (else a 400, not an empty page)."""
     if filters.region_id is not None and db.session.get(Region, filters.region_id) is None:
-        raise FilterError(_l("Region: there is no such region."))
+        raise FilterError(_l("%(param)s: there is no such region.", param=registry.filter_labels()["region"]))
     if filters.owner_id is not None:
         user_model = Customer.owner.property.mapper.class_
         if db.session.get(user_model, filters.owner_id) is None:
-            raise FilterError(_l("Salesperson: there is no such user."))
+            raise FilterError(_l("%(param)s: there is no such user.", param=registry.filter_labels()["owner"]))
 
 
 def filter_options(analysis: Analysis) -> dict:
