@@ -61,10 +61,6 @@ def display(value, type_: str) -> str:
     return str(value)
 
 
-def _export_value(value):
-    return float(value) if isinstance(value, float) else value
-
-
 class AnalysisView(BaseView):
     route_base = "/analysis"
     default_view = "index"
@@ -139,7 +135,7 @@ class AnalysisView(BaseView):
         written = write_table(
             stream, fmt="xlsx", sheet_name=str(analysis.title),
             columns=[ExportColumn(label=str(c.label), type=c.type) for c in columns],
-            rows=([_export_value(row.get(c.key)) for c in columns] for row in rows),
+            rows=([row.get(c.key) for c in columns] for row in rows),
             yes_no=(_("Yes"), _("No")))
         limits.log_export("analysis", "Analysis", written, filters=filters.query_args(), analysis=key,
                           columns=[c.key for c in columns], withheld=[c.key for c in withheld], format="xlsx")

@@ -63,7 +63,7 @@
   } else if (spec.kind === "tree") {
     option = Object.assign(base, {
       tooltip: { trigger: "item", formatter: function (p) { return p.name + (p.value !== undefined && p.value !== null ? ": " + p.value : ""); } },
-      series: [{ type: "tree", data: [{ name: T.total, children: spec.tree || [] }], top: "2%", left: "8%", bottom: "2%", right: "20%",
+      series: [{ type: "tree", data: [{ name: T.chains, children: spec.tree || [] }], top: "2%", left: "8%", bottom: "2%", right: "20%",
         symbolSize: 9, initialTreeDepth: 3, expandAndCollapse: false, label: { position: "left", verticalAlign: "middle", align: "right" },
         leaves: { label: { position: "right", verticalAlign: "middle", align: "left" } } }],
     });
