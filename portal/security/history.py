@@ -15,12 +15,14 @@ from portal.context import change_source, current_user_id
 from portal.fields import FieldType, fields_of
 from portal.fields.plain import plain as _plain
 from portal.models import (
-    AfterSales, ChangeLog, CompetitorPresence, Contact, Customer, PromotionTarget, PurchaseProject, Transaction,
+    AfterSales, ChangeLog, CompetitorPresence, Contact, Customer, Promotion, PromotionTarget, PurchaseProject, Transaction,
     TransactionLine, Visit,
 )
 
-TRACKED = (Customer, Contact, Transaction, TransactionLine, AfterSales, Visit, PromotionTarget, PurchaseProject,
-           CompetitorPresence)
+# Promotions too: their costs are what campaign cost vs response is measured by, so a changed
+# budget must say who changed it and when (their entries belong to no one customer).
+TRACKED = (Customer, Contact, Transaction, TransactionLine, AfterSales, Visit, Promotion, PromotionTarget,
+           PurchaseProject, CompetitorPresence)
 IGNORED_SECTIONS = {"system"}
 
 

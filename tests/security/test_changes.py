@@ -212,3 +212,28 @@ def test_a_card_edit_that_sets_relations_is_not_refused_as_its_own_stale_edit(ap
     db.session.expire_all()
     saved = db.session.get(Customer, customer.id)
     assert (saved.city, saved.owner_id, saved.version) == ("绍兴市", owner_id, loaded + 1)
+
+
+def test_a_promotions_cost_changes_are_kept_with_who_and_when(app):
+    from decimal import Decimal
+
+    from portal.context import acting_as
+    from portal.models import Promotion
+
+    marketing = user(app, "marketing")
+    with acting_as(marketing.id):
+        import datetime as dt
+
+        promotion = Promotion(name="春季直邮", promotion_type="mail", fixed_cost=Decimal("500"),
+                              starts_at=dt.datetime(2026, 3, 1))
+        db.session.add(promotion)
+        db.session.commit()
+        assert promotion.fixed_cost == Decimal("500")  # an edit loads the record first
+        promotion.fixed_cost = Decimal("650.50")
+        db.session.commit()
+    entries = db.session.scalars(sa.select(ChangeLog).where(ChangeLog.object_type == "Promotion")
+                                 .order_by(ChangeLog.id)).all()
+    assert [e.action for e in entries] == ["create", "update"]
+    assert entries[1].user_id == marketing.id and entries[1].customer_id is None
+    assert entries[1].changes["fixed_cost"]["old"] in ("500.00", "500", 500)
+    assert entries[1].changes["fixed_cost"]["new"] in ("650.50", 650.5)
