@@ -53,3 +53,11 @@ def drill_customers(params: dict[str, str]) -> list:
 def traded_in(filters: Filters):
     """Customer.id IN (customers with a transaction in the period)."""
     return Customer.id.in_(sa.select(Transaction.customer_id).where(filters.period(Transaction.trade_date)))
+
+
+def in_scope(filters: Filters, user) -> list:
+    """``Transaction.customer_id IN (the customers in scope and filters)`` — pushed into the
+    transactions' aggregate, so a salesperson's page reads only their customers' trades
+    (empty when nothing limits the customers)."""
+    conditions = filters.customer_conditions(user)
+    return [Transaction.customer_id.in_(sa.select(Customer.id).where(*conditions))] if conditions else []

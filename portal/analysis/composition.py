@@ -23,7 +23,7 @@ from portal.models import Customer, Product, ProductCategory, Region, Transactio
 from portal.models.choices import VALUE_GRADE
 
 from . import drill
-from .common import NONE, code_label, column_is, drill_customers, id_or_none, session, share, traded_in
+from .common import NONE, code_label, column_is, drill_customers, id_or_none, in_scope, session, share, traded_in
 from .registry import Analysis, Chart, Column, Filters, Param, Result, Series, register
 
 BREAKDOWNS = (("grade", _l("By grade")), ("product", _l("By product")), ("category", _l("By product category")),
@@ -48,18 +48,19 @@ def compute(filters: Filters, user) -> Result:
     return {"grade": by_grade, "product": by_product, "category": by_category, "region": by_region}[by](filters, user)
 
 
-def per_customer(filters: Filters):
+def per_customer(filters: Filters, user):
     """Per customer: transactions and net sales in the period — aggregated before any join, so
     the customers are joined once each (not once per transaction) and no COUNT DISTINCT runs."""
     return (sa.select(Transaction.customer_id.label("customer_id"), sa.func.count().label("transactions"),
                       sa.func.sum(Transaction.amount).label("sales"))
-            .where(filters.period(Transaction.trade_date)).group_by(Transaction.customer_id).subquery("per_customer"))
+            .where(filters.period(Transaction.trade_date), *in_scope(filters, user))
+            .group_by(Transaction.customer_id).subquery("per_customer"))
 
 
 def _customer_rows(filters: Filters, user, key_column):
     """{key: (customers, buyers, transactions, sales)} grouped by a Customer column, in one
     query: every customer in scope and filters, with its period's figures if it traded."""
-    traded = per_customer(filters)
+    traded = per_customer(filters, user)
     query = (sa.select(key_column, sa.func.count(Customer.id), sa.func.count(traded.c.customer_id),
                        sa.func.coalesce(sa.func.sum(traded.c.transactions), 0),
                        sa.func.coalesce(sa.func.sum(traded.c.sales), 0))
@@ -120,24 +121,17 @@ def by_region(filters: Filters, user) -> Result:
                    Chart("bar", category="region", series=[Series("sales")]))
 
 
-def per_customer_line(filters: Filters, key):
-    """Per (customer, ``key``) — product or category —: line sales and quantity in the period,
-    aggregated before the customers are joined, so a buyer is one row (no COUNT DISTINCT)."""
-    return (sa.select(Transaction.customer_id.label("customer_id"), key.label("key"),
-                      sa.func.sum(TransactionLine.amount).label("sales"),
-                      sa.func.sum(TransactionLine.quantity).label("quantity"))
+def _line_totals(filters: Filters, user, key, *labels):
+    """SELECT key, labels…, sales, quantity, buying customers of the period's lines, grouped by
+    ``key`` (product or category) in one pass; the scope and filters limit the transactions
+    read (measured faster on PostgreSQL than a per-(customer, key) subquery, whose sort spills)."""
+    return (sa.select(key, *labels, sa.func.coalesce(sa.func.sum(TransactionLine.amount), 0),
+                      sa.func.coalesce(sa.func.sum(TransactionLine.quantity), 0),
+                      sa.func.count(sa.distinct(Transaction.customer_id)))
             .select_from(TransactionLine).join(Transaction, Transaction.id == TransactionLine.transaction_id)
             .join(Product, Product.id == TransactionLine.product_id)
-            .where(filters.period(Transaction.trade_date)).group_by(Transaction.customer_id, key)
-            .subquery("per_customer_line"))
-
-
-def _line_totals(inner, user, filters: Filters, *labels):
-    """SELECT key, labels…, sales, quantity, buyers over ``inner`` for the customers in scope."""
-    return (sa.select(inner.c.key, *labels, sa.func.coalesce(sa.func.sum(inner.c.sales), 0),
-                      sa.func.coalesce(sa.func.sum(inner.c.quantity), 0), sa.func.count())
-            .select_from(inner).join(Customer, Customer.id == inner.c.customer_id)
-            .where(*filters.customer_conditions(user)).group_by(inner.c.key, *labels))
+            .where(filters.period(Transaction.trade_date), *in_scope(filters, user))
+            .group_by(key, *labels))
 
 
 def _line_columns(first: list[Column]) -> list[Column]:
@@ -146,8 +140,7 @@ def _line_columns(first: list[Column]) -> list[Column]:
 
 
 def by_product(filters: Filters, user) -> Result:
-    inner = per_customer_line(filters, TransactionLine.product_id)
-    query = _line_totals(inner, user, filters, Product.code, Product.name).join(Product, Product.id == inner.c.key)
+    query = _line_totals(filters, user, Product.id, Product.code, Product.name)
     rows, links = [], []
     for pid, code, name, sales, quantity, buyers in sorted(session().execute(query), key=lambda r: (-r[3], r[1])):
         rows.append({"code": code, "product": name, "quantity": quantity, "buyers": buyers, "sales": sales})
@@ -158,9 +151,8 @@ def by_product(filters: Filters, user) -> Result:
 
 
 def by_category(filters: Filters, user) -> Result:
-    inner = per_customer_line(filters, Product.category_id)
-    query = (_line_totals(inner, user, filters, ProductCategory.name, ProductCategory.name_en)
-             .outerjoin(ProductCategory, ProductCategory.id == inner.c.key))
+    query = (_line_totals(filters, user, Product.category_id, ProductCategory.name, ProductCategory.name_en)
+             .outerjoin(ProductCategory, ProductCategory.id == Product.category_id))
     rows, links = [], []
     for cid, name, name_en, sales, quantity, buyers in sorted(session().execute(query), key=lambda r: (-r[3], r[0] or 0)):
         rows.append({"category": code_label(name, name_en) if cid else _("Uncategorised"), "quantity": quantity,

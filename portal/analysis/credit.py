@@ -23,7 +23,7 @@ from portal.security import scope
 from portal.security.permissions import SENSITIVE_VIEW
 
 from . import drill
-from .common import NONE, column_is, drill_customers, session, share
+from .common import NONE, column_is, drill_customers, in_scope, session, share
 from .registry import Analysis, Chart, Column, Filters, Param, Result, Series, register
 
 CREDIT = "credit"      # the payment method 赊账
@@ -39,7 +39,7 @@ NOTES = (
 )
 
 
-def per_customer(filters: Filters):
+def per_customer(filters: Filters, user):
     """Per customer, in one pass over the period's transactions: the open amount (purchases on
     credit), whether it bought on credit, and all its sales — a subquery."""
     on_credit = Transaction.payment_method == CREDIT
@@ -47,7 +47,8 @@ def per_customer(filters: Filters):
                       sa.func.sum(sa.case((on_credit, Transaction.amount), else_=0)).label("open"),
                       sa.func.max(sa.case((on_credit, 1), else_=0)).label("on_credit"),
                       sa.func.sum(Transaction.amount).label("sales"))
-            .where(filters.period(Transaction.trade_date)).group_by(Transaction.customer_id).subquery("per_customer"))
+            .where(filters.period(Transaction.trade_date), *in_scope(filters, user))
+            .group_by(Transaction.customer_id).subquery("per_customer"))
 
 
 def compute(filters: Filters, user) -> Result:
@@ -55,7 +56,7 @@ def compute(filters: Filters, user) -> Result:
 
 
 def by_class(filters: Filters, user) -> Result:
-    figures = per_customer(filters)
+    figures = per_customer(filters, user)
     open_amount = sa.func.coalesce(figures.c.open, 0)
     over = sa.and_(Customer.credit_limit.is_not(None), open_amount > Customer.credit_limit)
     query = (sa.select(Customer.credit_rating, sa.func.count(Customer.id), sa.func.count(Customer.credit_limit),
@@ -97,7 +98,7 @@ def by_class(filters: Filters, user) -> Result:
 
 
 def by_customer(filters: Filters, user) -> Result:
-    figures = per_customer(filters)
+    figures = per_customer(filters, user)
     open_amount = sa.func.coalesce(figures.c.open, 0)
     query = (sa.select(Customer.id, Customer.number, Customer.name, Customer.credit_rating, Customer.credit_limit,
                        open_amount)
