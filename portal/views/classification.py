@@ -23,6 +23,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from portal.analysis import drill
 from portal.analysis.registry import Analysis, Chart, Column, FilterError, Param, Result, Series, register
 from portal.extensions import db
+from portal.fields import fields_of
 from portal.models import ClassificationResult, ClassificationRun, Customer
 from portal.models.classification import ABC, KINDS, MATRIX, MODES, RELATIONSHIP, RFM
 from portal.security import scope
@@ -134,7 +135,7 @@ def _abc_lists(filters, user) -> Result:
     year = filters.param("year") or today.year - 1
     name = Column("name", _l("Customer"), source=(Customer, "name"))
     number = Column("number", _l("Customer number"), source=(Customer, "number"))
-    owner = Column("owner", _l("Salesperson"))
+    owner = Column("owner", fields_of(Customer)["owner_id"].label)  # the registry's 业务员
     if which == "top":
         rows = lists.top_customers(db.session, year, today, condition=condition)
         columns = [Column("rank", _l("Rank"), "int"), number, name, owner,

@@ -7,6 +7,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.analysis import registry
+from portal.fields import fields_of
+from portal.models import Customer
 from portal.analysis.registry import Chart, Column, Result, Series
 from portal.services import visit_plan
 
@@ -41,7 +43,7 @@ def team_panel(session, user, today, options) -> list[Panel]:
                      "calls_percent": r.calls_percent})
         links.append(Page("VisitComplianceView.report", {**args, "person": r.person_id}))
     result = Result(
-        columns=[Column("person", _l("Salesperson")), Column("customers", _l("Customers"), "int"),
+        columns=[Column("person", fields_of(Customer)["owner_id"].label), Column("customers", _l("Customers"), "int"),
                  Column("visits_planned", _l("Visits planned"), "decimal"), Column("visits_done", _l("Visits done"), "int"),
                  Column("visits_percent", _l("Visits %"), "decimal"),
                  Column("calls_planned", _l("Calls planned"), "decimal"), Column("calls_done", _l("Calls done"), "int"),
