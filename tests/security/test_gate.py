@@ -254,5 +254,8 @@ def test_the_start_page_counts_and_lists_only_customers_in_scope(demo_app, sales
     html = sales.get("/").text
     recent = html[html.index('id="recent-cards"'):]
     assert not any(f"/customerview/show/{c.id}\"" in recent for c in others)
-    counts = [int(n) for n in __import__("re").findall(r'font-size:2em">(\d+)<', html)[:3]]
-    assert sum(counts) == len(mine)
+    # The glance panel's first figures are the cards per stage (potential, current, former).
+    glance = html[html.index('id="stage-counts"'):]
+    counts = [int(n.replace(",", "")) for n in __import__("re").findall(
+        r'data-figure="(?:potential|current|former)".*?class="dashboard-number"[^>]*>([\d,]+)<', glance, flags=16)]
+    assert len(counts) == 3 and sum(counts) == len(mine)
