@@ -198,3 +198,103 @@ def test_counts_limit_and_bad_settings(app, people):
         reminders.for_user(db.session, sales, D(2025, 5, 1), Settings(birthday_days=400))
     with pytest.raises(ReminderError):
         reminders.for_user(db.session, sales, D(2025, 5, 1), kinds=["cake"])
+
+
+# -- the replenishment bound: each line read back at most two of its product's cycles --------
+
+@pytest.fixture
+def cycles(app, people):
+    """Paper (30 days) and a toner (365 days) bought by one customer of sales; sales2 sees none."""
+    paper = Product(code="P-30", name="打印纸", replenish_cycle_days=30)
+    toner = Product(code="T-365", name="硒鼓", replenish_cycle_days=365)
+    c = customer("长短周期公司", "A", people["sales"], team=people["team"])
+    db.session.add_all([paper, toner])
+    db.session.flush()
+
+    def buy(day, what, quantity=1):
+        db.session.add(Transaction(customer=c, trade_date=day, lines=[
+            TransactionLine(product=what, quantity=Decimal(quantity), unit_price=Decimal(10))]))
+        db.session.commit()
+
+    return {"paper": paper, "toner": toner, "buy": buy}
+
+
+def test_a_purchase_two_cycles_old_is_the_last_one_shown(app, people, cycles):
+    sales = people["sales"]
+    on = D(2025, 6, 30)
+    cycles["buy"](on - dt.timedelta(days=60), cycles["paper"])      # 05-01: exactly 2 × 30 days
+    cycles["buy"](on - dt.timedelta(days=730), cycles["toner"])     # 2023-07-01: exactly 2 × 365
+    assert names(items(sales, on, "replenish", replenish_days=0)) == [
+        ("硒鼓", D(2024, 6, 30), -365), ("打印纸", D(2025, 5, 31), -30)]
+    # One day later both are beyond the second cycle (the toner's bound is not the paper's).
+    assert items(sales, on + dt.timedelta(days=1), "replenish", replenish_days=0) == []
+
+
+def test_a_short_cycle_is_not_read_with_the_longest_cycles_bound(app, people, cycles):
+    sales = people["sales"]
+    on = D(2025, 6, 30)
+    cycles["buy"](on - dt.timedelta(days=61), cycles["paper"])      # within 2 × 365, not 2 × 30
+    cycles["buy"](on - dt.timedelta(days=100), cycles["toner"])
+    assert names(items(sales, on, "replenish", replenish_days=0)) == []
+    assert names(items(sales, on, "replenish", replenish_days=265)) == [("硒鼓", D(2026, 3, 22), 265)]
+
+
+def test_an_older_purchase_outside_the_bound_changes_nothing(app, people, cycles):
+    sales = people["sales"]
+    on = D(2025, 6, 30)
+    cycles["buy"](D(2024, 1, 5), cycles["paper"])                   # long out of the 60 days
+    cycles["buy"](D(2025, 6, 10), cycles["paper"])
+    cycles["buy"](D(2025, 6, 20), cycles["paper"], quantity=-1)     # a return: no purchase
+    assert names(items(sales, on, "replenish", replenish_days=10)) == [("打印纸", D(2025, 7, 10), 10)]
+    assert names(items(sales, on, "replenish", replenish_days=9)) == []
+
+
+def test_replenishments_in_scope_counted_with_and_without_limit(app, people, cycles):
+    sales, sales2, manager = people["sales"], people["sales2"], people["manager"]
+    on = D(2025, 6, 30)
+    cycles["buy"](D(2025, 6, 1), cycles["paper"])
+    cycles["buy"](D(2025, 1, 1), cycles["toner"])
+    settings = Settings(replenish_days=200)
+    for user in (sales, manager):
+        full = reminders.for_user(db.session, user, on, settings, kinds=["replenish"])
+        assert full.counts["replenish"] == 2 and [r.subject for r in full.items["replenish"]] == ["打印纸", "硒鼓"]
+        one = reminders.for_user(db.session, user, on, settings, kinds=["replenish"], limit=1)
+        assert one.counts["replenish"] == 2 and [r.subject for r in one.items["replenish"]] == ["打印纸"]
+        assert reminders.counts_for(db.session, user, on, settings)["replenish"] == 2
+    assert reminders.for_user(db.session, sales2, on, settings, kinds=["replenish"]).counts["replenish"] == 0
+    assert reminders.counts_for(db.session, sales2, on, settings)["replenish"] == 0
+
+
+def test_replenishments_match_the_rule_computed_by_hand_over_many_days(app, people):
+    """The rule in Python — the last positive purchase up to the day, shown when last + cycle
+    ≤ day + window and last + 2 × cycle ≥ day — against the SQL for every day of a year
+    around a set of purchases of three cycles and two customers (one a return)."""
+    import random
+
+    rng = random.Random(6)
+    products = [Product(code=f"C{c}", name=f"周期{c}", replenish_cycle_days=c) for c in (7, 30, 90)]
+    db.session.add_all(products)
+    owners = [customer(f"客户{n}", "A", people["sales"]) for n in range(2)]
+    db.session.flush()
+    bought = []
+    for _ in range(40):
+        who, what = rng.choice(owners), rng.choice(products)
+        day, quantity = D(2025, 1, 1) + dt.timedelta(days=rng.randrange(300)), rng.choice((1, 2, -1))
+        db.session.add(Transaction(customer=who, trade_date=day, lines=[
+            TransactionLine(product=what, quantity=Decimal(quantity), unit_price=Decimal(10))]))
+        bought.append((who.id, what, day, quantity))
+    db.session.commit()
+    window = 5
+    for offset in range(0, 400, 3):
+        on = D(2025, 1, 1) + dt.timedelta(days=offset)
+        expected = set()
+        for who in owners:
+            for what in products:
+                days = [d for cid, p, d, q in bought if cid == who.id and p is what and q > 0 and d <= on]
+                if days:
+                    last, c = max(days), what.replenish_cycle_days
+                    if last + dt.timedelta(days=c) <= on + dt.timedelta(days=window) \
+                            and last + dt.timedelta(days=2 * c) >= on:
+                        expected.add((who.id, what.id, last))
+        found = items(people["sales"], on, "replenish", replenish_days=window)
+        assert {(r.customer_id, r.subject_id, r.occurrence) for r in found} == expected, on
