@@ -17,7 +17,9 @@ import math
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from portal.models import AfterSales, ClassificationResult, Customer, Product, ProductCategory, Transaction, \
     TransactionLine, User
@@ -113,38 +115,88 @@ def _product_line():
     return sa.func.coalesce(Product.category_id, -Product.id)
 
 
-def cross_sell(session: Session, period: Period, max_lines: int = 2, condition=None,
-               limit: int | None = None) -> list[dict]:
-    """Customers whose purchases in the period cover 1 … ``max_lines`` product lines, with
-    lines (count), value (their lines' amount) and the lines' names."""
+class distinct_ids(FunctionElement):
+    """The distinct values of an integer expression of a group, as one text ``"3,-7,12"``
+    (order unspecified): ``group_concat(DISTINCT x)`` in SQLite, ``string_agg(DISTINCT
+    x::text, ',')`` in PostgreSQL."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "distinct_ids"
+
+
+@compiles(distinct_ids)
+def _distinct_ids_default(element, compiler, **kw):
+    (expr,) = list(element.clauses)
+    return f"string_agg(DISTINCT CAST({compiler.process(expr, **kw)} AS TEXT), ',')"
+
+
+@compiles(distinct_ids, "sqlite")
+def _distinct_ids_sqlite(element, compiler, **kw):
+    (expr,) = list(element.clauses)
+    return f"group_concat(DISTINCT {compiler.process(expr, **kw)})"
+
+
+def _line_name_map(session: Session) -> dict[int, str]:
+    """line id (see :func:`_product_line`) → its name: categories by id, products without a
+    category by minus their id (a few hundred rows at most)."""
+    names = {cid: name for cid, name in session.execute(sa.select(ProductCategory.id, ProductCategory.name))}
+    names.update({-pid: name for pid, name in session.execute(
+        sa.select(Product.id, Product.name).where(Product.category_id.is_(None)))})
+    return names
+
+
+def cross_sell_query(period: Period, max_lines: int = 2, condition=None):
+    """The SELECT of :func:`cross_sell` (customer columns, lines, value, line_ids), sorted by
+    value (largest first) then customer id; one GROUP BY over the period's purchase lines of
+    the customers ``condition`` admits (the condition is applied before the aggregate)."""
     line, t = TransactionLine, Transaction
     lines = (sa.select(t.customer_id.label("cid"), sa.func.count(sa.distinct(_product_line())).label("lines"),
-                       sa.func.sum(line.amount).label("value"))
+                       sa.func.sum(line.amount).label("value"), distinct_ids(_product_line()).label("line_ids"))
              .select_from(line).join(t, t.id == line.transaction_id).join(Product, Product.id == line.product_id)
-             .where(t.trade_date >= period.start, t.trade_date <= period.end, line.quantity > 0)
-             .group_by(t.customer_id).having(sa.func.count(sa.distinct(_product_line())) <= max_lines).subquery())
-    query = sa.select(*_CUSTOMER_COLUMNS, lines.c.lines, lines.c.value).select_from(lines)
-    query = _with_customer(query, lines.c.cid, condition).order_by(lines.c.value.desc(), Customer.id)
+             .where(t.trade_date >= period.start, t.trade_date <= period.end, line.quantity > 0))
+    if condition is not None:
+        lines = lines.where(t.customer_id.in_(sa.select(Customer.id).where(condition)))
+    lines = lines.group_by(t.customer_id).having(sa.func.count(sa.distinct(_product_line())) <= max_lines).subquery()
+    query = sa.select(*_CUSTOMER_COLUMNS, lines.c.lines, lines.c.value, lines.c.line_ids).select_from(lines)
+    return _with_customer(query, lines.c.cid, condition).order_by(lines.c.value.desc(), Customer.id)
+
+
+def cross_sell(session: Session, period: Period, max_lines: int = 2, condition=None,
+               limit: int | None = None, offset: int = 0) -> list[dict]:
+    """Customers whose purchases in the period cover 1 … ``max_lines`` product lines, with
+    lines (count), value (their lines' amount) and the lines' names (sorted, joined by "、"),
+    largest value first. ``limit``/``offset`` page the list in SQL (a page shows a page;
+    :func:`iter_cross_sell` streams the whole list for a download)."""
+    query = cross_sell_query(period, max_lines, condition)
     if limit:
         query = query.limit(limit)
-    rows = [_money(dict(row), "value") for row in session.execute(query).mappings()]
-    if rows:
-        names = _line_names(session, period, [r["customer_id"] for r in rows])
-        for row in rows:
-            row["line_names"] = "、".join(sorted(names.get(row["customer_id"], ())))
-    return rows
+    if offset:
+        query = query.offset(offset)
+    return list(_cross_sell_rows(session, session.execute(query).mappings()))
 
 
-def _line_names(session: Session, period: Period, customer_ids: list[int]) -> dict[int, set[str]]:
-    line, t = TransactionLine, Transaction
-    found: dict[int, set[str]] = {}
-    for begin in range(0, len(customer_ids), 1000):
-        part = customer_ids[begin:begin + 1000]
-        query = (sa.select(t.customer_id, sa.func.coalesce(ProductCategory.name, Product.name)).distinct()
-                 .select_from(line).join(t, t.id == line.transaction_id).join(Product, Product.id == line.product_id)
-                 .outerjoin(ProductCategory, ProductCategory.id == Product.category_id)
-                 .where(t.customer_id.in_(part), t.trade_date >= period.start, t.trade_date <= period.end,
-                        line.quantity > 0))
-        for cid, name in session.execute(query):
-            found.setdefault(cid, set()).add(name)
-    return found
+def iter_cross_sell(session: Session, period: Period, max_lines: int = 2, condition=None,
+                    batch: int = 2000):
+    """Every row of :func:`cross_sell`, fetched ``batch`` at a time from one query (for an
+    Excel download that writes them as they come)."""
+    result = session.execute(cross_sell_query(period, max_lines, condition),
+                             execution_options={"yield_per": batch}).mappings()
+    yield from _cross_sell_rows(session, result)
+
+
+def count_cross_sell(session: Session, period: Period, max_lines: int = 2, condition=None) -> int:
+    """How many customers :func:`cross_sell` lists (for a pager)."""
+    query = cross_sell_query(period, max_lines, condition).order_by(None)
+    return session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+
+
+def _cross_sell_rows(session: Session, result):
+    names = None
+    for row in result:
+        if names is None:
+            names = _line_name_map(session)
+        row = _money(dict(row), "value")
+        ids = {int(i) for i in (row.pop("line_ids") or "").split(",") if i}
+        row["line_names"] = "、".join(sorted({names.get(i, "") for i in ids}))
+        yield row
