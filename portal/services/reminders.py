@@ -36,15 +36,13 @@ import datetime as dt
 from dataclasses import dataclass, field, fields, replace
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from portal.models import AfterSales, Contact, Customer, Product, ReminderDone, Transaction, TransactionLine
 from portal.models.planning import REMINDER_KINDS
 from portal.security import scope
 
-from .visit_plan import add_months, latest_start_for
+from .visit_plan import add_months, days_after, latest_start_for
 
 KINDS = tuple(code for code, _zh, _en in REMINDER_KINDS)
 ROLLING = ("stale_card", "credit_limit")
@@ -411,28 +409,6 @@ _BUILDERS = {
     "birthday": _birthdays, "replenish": _replenishments, "credit_report": _credit_reports,
     "credit_limit": _credit_limits, "stale_card": _stale_cards, "no_order": _no_orders, "complaint": _complaints,
 }
-
-
-# -- date arithmetic in SQL -------------------------------------------------------------------
-
-class days_after(FunctionElement):
-    """``date + n days`` as a date, in SQLite (``date(d, '+n days')``) and PostgreSQL (``d + n``)."""
-
-    type = sa.Date()
-    inherit_cache = True
-    name = "days_after"
-
-
-@compiles(days_after)
-def _days_after_default(element, compiler, **kw):
-    day, days = list(element.clauses)
-    return f"({compiler.process(day, **kw)} + {compiler.process(days, **kw)})"
-
-
-@compiles(days_after, "sqlite")
-def _days_after_sqlite(element, compiler, **kw):
-    day, days = list(element.clauses)
-    return f"date({compiler.process(day, **kw)}, '+' || ({compiler.process(days, **kw)}) || ' days')"
 
 
 # -- the public functions ---------------------------------------------------------------------

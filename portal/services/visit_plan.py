@@ -45,7 +45,9 @@ from fractions import Fraction
 from typing import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from portal.models import Customer, Region, Route, SalesTeam, User, Visit, VisitRule, team_member
 from portal.models.planning import VISITOR_ROLES
@@ -111,6 +113,52 @@ def months_in(start: dt.date, end: dt.date) -> Fraction:
     return total
 
 
+# -- date arithmetic in SQL (SQLite and PostgreSQL) -------------------------------------------
+
+class days_after(FunctionElement):
+    """``date + n days`` as a date: ``date(d, '+n days')`` in SQLite, ``d + n`` in PostgreSQL."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "days_after"
+
+
+@compiles(days_after)
+def _days_after_default(element, compiler, **kw):
+    day, days = list(element.clauses)
+    return f"({compiler.process(day, **kw)} + {compiler.process(days, **kw)})"
+
+
+@compiles(days_after, "sqlite")
+def _days_after_sqlite(element, compiler, **kw):
+    day, days = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, '+' || ({compiler.process(days, **kw)}) || ' days')"
+
+
+class months_after(FunctionElement):
+    """:func:`add_months` in SQL (``n`` ≥ 0): a day the month lacks becomes its last day.
+    PostgreSQL's ``date + interval`` does that; SQLite's ``+n months`` overflows into the next
+    month, so the result is capped at the last day of the month n months on."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "months_after"
+
+
+@compiles(months_after)
+def _months_after_default(element, compiler, **kw):
+    day, months = list(element.clauses)
+    return (f"CAST({compiler.process(day, **kw)} + make_interval(months => CAST({compiler.process(months, **kw)} "
+            f"AS INTEGER)) AS DATE)")
+
+
+@compiles(months_after, "sqlite")
+def _months_after_sqlite(element, compiler, **kw):
+    day, months = (compiler.process(c, **kw) for c in element.clauses)
+    return (f"min(date({day}, '+' || ({months}) || ' months'), "
+            f"date({day}, 'start of month', '+' || (({months}) + 1) || ' months', '-1 day'))")
+
+
 # -- rules ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -136,6 +184,19 @@ class Track:
         if self.schedule == "monthly":
             return day - dt.timedelta(days=max(1, MONTH_DAYS // self.high))
         return latest_start_for(day, self.high)
+
+    def latest_last_overdue(self, day: dt.date) -> dt.date:
+        """The latest last contact that makes the track overdue on ``day`` (due-by before it)."""
+        before = day - dt.timedelta(days=1)
+        if self.schedule == "monthly":
+            return before - dt.timedelta(days=max(1, MONTH_DAYS // self.low))
+        return latest_start_for(before, self.low)
+
+    def due_by_sql(self, last):
+        """:meth:`due_by` of a SQL date expression."""
+        if self.schedule == "monthly":
+            return days_after(last, sa.literal(max(1, MONTH_DAYS // self.low), sa.Integer))
+        return months_after(last, sa.literal(self.low, sa.Integer))
 
     def per_month(self) -> tuple[Fraction, Fraction]:
         """(at least, at most) contacts a month."""
@@ -380,14 +441,64 @@ def _check_role(role_key: str) -> None:
         raise PlanError(role_key)
 
 
+STATUS_CODE = {status: code for code, status in enumerate(STATUS_ORDER)}
+
+
+def _track_status(rules: dict[str, Rule], kind: str, grade, last, on: dt.date, until: dt.date):
+    """:func:`_state`'s status of one track as a SQL code (index in STATUS_ORDER); 3 (ok)
+    for a grade whose rule has no such track, so the row's status is the least of the two."""
+    whens = []
+    for g, rule in rules.items():
+        track = getattr(rule, kind)
+        if track is None:
+            continue
+        whens += [(sa.and_(grade == g, last.is_(None)), 0),
+                  (sa.and_(grade == g, last <= track.latest_last_overdue(on)), 1),
+                  (sa.and_(grade == g, last <= track.latest_last_due_by(until)), 2)]
+    return sa.case(*whens, else_=3) if whens else sa.literal(3)
+
+
+def _overdue_due_by(rules: dict[str, Rule], kind: str, grade, last, on: dt.date):
+    """The track's due-by date when it is overdue on ``on``, else NULL."""
+    whens = [(sa.and_(grade == g, last <= track.latest_last_overdue(on)), track.due_by_sql(last))
+             for g, rule in rules.items() if (track := getattr(rule, kind)) is not None]
+    return sa.case(*whens, else_=None) if whens else sa.null()
+
+
+def _least(a, b):
+    """The smaller of two values, NULL counting as absent (both dialects)."""
+    if isinstance(a, sa.Null):
+        return b
+    if isinstance(b, sa.Null):
+        return a
+    return sa.case((a.is_(None), b), (b.is_(None), a), (a <= b, a), else_=b)
+
+
+def _due_plan(session: Session, user, on: dt.date, role_key: str, rules: dict[str, Rule], *,
+              person_id, grade, role_map):
+    """The due (person, customer) rows as a subquery, with their status code and the sort
+    key of :func:`due` (SQL only)."""
+    until = week_end(on)
+    query, last_visit, last_call = _plan_query(session, user, on, role_key, rules, person_id=person_id,
+                                               region_id=None, route_id=None, grade=grade, role_map=role_map)
+    p = query.having(_due_condition(rules, until, last_visit, last_call)).subquery("plan")
+    status = _least(_track_status(rules, "visits", p.c.value_grade, p.c.last_visit, on, until),
+                    _track_status(rules, "calls", p.c.value_grade, p.c.last_call, on, until))
+    # Most overdue days first = the earliest due-by date of the overdue tracks first.
+    first_due_by = _least(_overdue_due_by(rules, "visits", p.c.value_grade, p.c.last_visit, on),
+                          _overdue_due_by(rules, "calls", p.c.value_grade, p.c.last_call, on))
+    return p, status, first_due_by
+
+
 def due(session: Session, user, on: dt.date, *, role_key: str | None = None, person_id: int | None = None,
         grade: str | None = None, limit: int | None = None, role_map: dict | None = None) -> DueList:
     """The contacts due this week (Monday–Sunday of ``on``) or overdue on ``on``, within
     ``user``'s row scope: for a salesperson their customers, for a manager their team's
     (under the salesperson rules: each salesperson's list; under ``sales_manager``: the
     manager's own). ``role_key`` defaults to the user's own (:func:`role_key_of`, else
-    ``salesperson``). Sorted never → overdue (most days first) → due, then by grade and
-    number. ``limit`` caps the rows returned (``total`` still counts them all)."""
+    ``salesperson``). Sorted never → overdue (most days first) → due, then by grade, number
+    and person — in SQL, so ``limit`` fetches only the rows shown (``total`` still counts
+    them all; ``counts()`` counts the rows returned: :func:`due_counts` counts them all)."""
     role_key = role_key or role_key_of(user, role_map) or "salesperson"
     _check_role(role_key)
     rules = rules_for(session, role_key)
@@ -395,16 +506,37 @@ def due(session: Session, user, on: dt.date, *, role_key: str | None = None, per
     result = DueList(on=on, week_end=until, role_key=role_key, rules=rules)
     if not rules:
         return result
-    query, last_visit, last_call = _plan_query(session, user, on, role_key, rules, person_id=person_id,
-                                               region_id=None, route_id=None, grade=grade, role_map=role_map)
-    query = query.having(_due_condition(rules, until, last_visit, last_call))
-    result.total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    # Sorting needs the computed dates: the listed rows are those due, so they are few per
-    # person; a custodian's whole-archive list is capped by ``limit`` after sorting.
-    rows = _rows(session, session.execute(query), rules, on, until)
-    rows.sort(key=lambda r: (STATUS_ORDER.index(r.status), -r.overdue_days, r.grade, r.number))
-    result.rows = rows[:limit] if limit is not None else rows
+    p, status, first_due_by = _due_plan(session, user, on, role_key, rules, person_id=person_id, grade=grade,
+                                        role_map=role_map)
+    query = sa.select(p).order_by(status, first_due_by.is_(None), first_due_by, p.c.value_grade, p.c.number,
+                                  p.c.person_id)
+    if limit is not None:
+        if limit <= 0:
+            result.total = session.scalar(sa.select(sa.func.count()).select_from(p))
+            return result
+        query = query.add_columns(sa.func.count().over().label("total_count")).limit(limit)
+    fetched = session.execute(query).all()
+    result.rows = _rows(session, fetched, rules, on, until)
+    result.total = (fetched[0].total_count if fetched else 0) if limit is not None else len(fetched)
     return result
+
+
+def due_counts(session: Session, user, on: dt.date, *, role_key: str | None = None, person_id: int | None = None,
+               grade: str | None = None, role_map: dict | None = None) -> dict[str, int]:
+    """How many rows :func:`due` (same arguments) lists per status — never, overdue, due
+    (and ok, always 0) — counted in SQL (one GROUP BY, no row fetched): a dashboard's figures."""
+    role_key = role_key or role_key_of(user, role_map) or "salesperson"
+    _check_role(role_key)
+    counts = {status: 0 for status in STATUS_ORDER}
+    rules = rules_for(session, role_key)
+    if not rules:
+        return counts
+    p, status, _first = _due_plan(session, user, on, role_key, rules, person_id=person_id, grade=grade,
+                                  role_map=role_map)
+    code = status.label("status_code")
+    for value, n in session.execute(sa.select(code, sa.func.count()).select_from(p).group_by(code)):
+        counts[STATUS_ORDER[int(value)]] += n
+    return counts
 
 
 @dataclass

@@ -184,3 +184,61 @@ def test_bad_periods_and_roles_are_refused(app, people):
         visit_plan.compliance(db.session, people["sales"], D(2020, 1, 1), D(2025, 1, 1))
     with pytest.raises(visit_plan.PlanError):
         visit_plan.due(db.session, people["sales"], ON, role_key="boss")
+
+
+# -- the status and the order computed in SQL ----------------------------------------------------
+
+def test_months_after_in_sql_is_add_months(app):
+    from tests.planning.conftest import D as day
+    starts = [day(2024, 1, 29), day(2024, 1, 31), day(2025, 1, 31), day(2025, 3, 31), day(2025, 8, 31),
+              day(2025, 12, 31), day(2025, 11, 30), day(2024, 2, 29), day(2025, 6, 15)]
+    for start in starts:
+        for months in (0, 1, 2, 3, 6, 11, 12, 13, 24):
+            got = db.session.scalar(sa.select(visit_plan.months_after(sa.literal(start, sa.Date),
+                                                                      sa.literal(months, sa.Integer))))
+            if isinstance(got, str):
+                got = dt.date.fromisoformat(got)
+            assert got == add_months(start, months), (start, months)
+
+
+def _python_order(plan):
+    return sorted(plan.rows, key=lambda r: (visit_plan.STATUS_ORDER.index(r.status), -r.overdue_days, r.grade,
+                                            r.number, r.person_id))
+
+
+@pytest.mark.parametrize("role_key", ["salesperson", "sales_manager"])
+def test_sql_order_limit_and_counts_agree_with_the_rules_day_by_day(app, people, plan_archive, role_key):
+    """Around the boundaries of every track (monthly days, interval months from a month end,
+    a year end): the SQL order is the rule's order, a limit is its head, due_counts its counts."""
+    from tests.planning.conftest import customer, visit
+
+    sales, manager = people["sales"], people["manager"]
+    extra = [customer(f"月末{n}", grade, sales, team=people["team"]) for n, grade in enumerate("ABAB")]
+    db.session.flush()
+    visit(extra[0], manager, D(2024, 12, 31))
+    visit(extra[1], manager, D(2024, 11, 30))
+    visit(extra[2], sales, D(2025, 1, 31))
+    visit(extra[2], sales, D(2025, 1, 31), "phone")
+    visit(extra[3], sales, D(2024, 12, 31), "phone")
+    db.session.commit()
+    for offset in range(0, 120, 2):
+        on = D(2025, 1, 1) + dt.timedelta(days=offset)
+        plan = visit_plan.due(db.session, manager, on, role_key=role_key)
+        assert [(r.person_id, r.customer_id) for r in plan.rows] == [
+            (r.person_id, r.customer_id) for r in _python_order(plan)], on
+        assert plan.total == len(plan.rows)
+        assert visit_plan.due_counts(db.session, manager, on, role_key=role_key) == plan.counts(), on
+        head = visit_plan.due(db.session, manager, on, role_key=role_key, limit=2)
+        assert [r.customer_id for r in head.rows] == [r.customer_id for r in plan.rows[:2]]
+        assert head.total == plan.total
+    assert visit_plan.due(db.session, manager, ON, role_key=role_key, limit=0).rows == []
+
+
+def test_due_counts_in_scope_and_by_grade(app, people, plan_archive):
+    assert visit_plan.due_counts(db.session, people["sales"], ON) == {"never": 1, "overdue": 2, "due": 0, "ok": 0}
+    assert visit_plan.due_counts(db.session, people["sales"], ON, grade="C") == {
+        "never": 1, "overdue": 0, "due": 0, "ok": 0}
+    assert visit_plan.due_counts(db.session, people["sales2"], ON)["overdue"] + visit_plan.due_counts(
+        db.session, people["sales2"], ON)["never"] == 1
+    with pytest.raises(visit_plan.PlanError):
+        visit_plan.due_counts(db.session, people["sales"], ON, role_key="boss")
