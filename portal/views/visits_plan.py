@@ -263,26 +263,28 @@ class VisitPlanView(BaseView):
         return {"roles": role_options(), "grades": grade_options(), "statuses": status_labels(),
                 "role_label": role_label, "rule_text": rule_text}
 
-    def _due(self, args):
+    def _due(self, args, limit=None):
         check_known(args)
         user = current_user()
         on = date_arg(args, "on", dt.date.today())
         role = role_arg(args, user)
         person, grade = int_arg(args, "person"), grade_arg(args)
         return visit_plan.due(db.session, user, on, role_key=role, person_id=person, grade=grade,
-                              role_map=role_map()), {"on": on.isoformat(), "role": role, "person": person, "grade": grade}
+                              role_map=role_map(), limit=limit), {"on": on.isoformat(), "role": role, "person": person,
+                                                                  "grade": grade}
 
     @expose("/", methods=["GET"])
     @has_access
     def due(self):
         try:
-            plan, filters = self._due(request.args)
+            plan, filters = self._due(request.args, limit=DUE_LIMIT)  # the page shows the first ones; total counts all
         except (ParamError, PlanError) as exc:
             return self._error("portal/visit_due.html", getattr(exc, "message", _("Choose a visitor's role from the list.")),
                                plan=None, args=request.args, people=[])
         access_log.record("list", "VisitPlan", row_count=plan.total, detail={"via": "visit_plan", "filters": filters})
-        shown = plan.rows[:DUE_LIMIT]
-        return self.render_template("portal/visit_due.html", plan=plan, rows=shown, args=request.args,
+        counts = visit_plan.due_counts(db.session, current_user(), plan.on, role_key=filters["role"],
+                                       person_id=filters["person"], grade=filters["grade"], role_map=role_map())
+        return self.render_template("portal/visit_due.html", plan=plan, rows=plan.rows, counts=counts, args=request.args,
                                     people=people_in_scope(current_user()), error=None, title=_("Visits due"),
                                     **self._options())
 

@@ -40,8 +40,7 @@ def month_start(today: dt.date) -> dt.date:
 
 def visits_panel(session, user, today, options) -> list[Panel]:
     role_key = visit_plan.role_key_of(user, options.role_map) or "salesperson"
-    plan = visit_plan.due(session, user, today, role_key=role_key, role_map=options.role_map)
-    status = plan.counts()
+    status = visit_plan.due_counts(session, user, today, role_key=role_key, role_map=options.role_map)
     due_page = Page("VisitPlanView.due")
     figures = [
         Figure("never", _l("Never visited or called"), status["never"], due_page, tone="warn"),
