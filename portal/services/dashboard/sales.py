@@ -55,9 +55,9 @@ def visits_panel(session, user, today, options) -> list[Panel]:
     compliance_page = Page("VisitComplianceView.report",
                            {"start": start.isoformat(), "end": today.isoformat(), "role": role_key})
     if own:
-        figures.append(Figure("visits_percent", _l("Visits this month, % of plan"), own[0].visits_percent,
+        figures.append(Figure("visits_percent", _l("Visits this month against the plan (%)"), own[0].visits_percent,
                               compliance_page, type="percent"))
-        figures.append(Figure("calls_percent", _l("Calls this month, % of plan"), own[0].calls_percent,
+        figures.append(Figure("calls_percent", _l("Calls this month against the plan (%)"), own[0].calls_percent,
                               compliance_page, type="percent"))
     grade = fields_of(Customer)["value_grade"]
     rows = [{"grade": grade.choice_label(r.grade), "customers": r.customers,

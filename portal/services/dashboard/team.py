@@ -30,9 +30,9 @@ def team_panel(session, user, today, options) -> list[Panel]:
     figures = [
         Figure("people", _l("Salespeople in the plan"), len(report.totals), page),
         Figure("customers", _l("Customers in the plan"), sum(r.customers for r in report.totals), page),
-        Figure("visits_percent", _l("Visits, % of plan"),
+        Figure("visits_percent", _l("Visits against the plan (%)"),
                _percent(sum(r.visits_covered for r in report.totals), planned_v), page, type="percent"),
-        Figure("calls_percent", _l("Calls, % of plan"),
+        Figure("calls_percent", _l("Calls against the plan (%)"),
                _percent(sum(r.calls_covered for r in report.totals), planned_c), page, type="percent"),
     ]
     rows, links = [], []
