@@ -56,9 +56,12 @@ def test_postgresql_statistics_follow_the_rows_an_import_writes(app):
     """With autovacuum off (or not yet run) PostgreSQL would plan the import's foreign-key
     checks for an empty customer table; the writer analyses it as it grows."""
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("planner statistics are PostgreSQL's")
         bulk.insert(db.session, Customer, _customers(5000))
+        if db.engine.dialect.name != "postgresql":
+            # SQLite plans without gathered statistics: the writer leaves them alone.
+            assert db.session.execute(sa.text(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")).scalar() == 0
+            return
         known = db.session.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'customer'")).scalar()
         assert known >= 4000
         plan = "\n".join(db.session.execute(sa.text(
