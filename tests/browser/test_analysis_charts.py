@@ -214,3 +214,18 @@ def test_the_grid_takes_header_filters_from_its_address(offline, live):
     offline.goto(f"{live.url}/grid/customer/?f.value_grade=A")
     assert _grid_count(offline) == grade_a
     assert offline.evaluate("portalGrid.state.filters") == {"value_grade": "A"}
+
+
+def test_a_refused_drill_down_link_keeps_its_chip_with_the_reason_and_can_be_removed(offline, live):
+    """A stale or edited drill-down address is refused by the server; the grid says why on the
+    chip (not only in the status line) and its remove button brings every row back."""
+    offline.goto(f"{live.url}/grid/customer/?drill=composition.grade&d.value_grade=Q")
+    chip = offline.locator("#grid-drill")
+    chip.wait_for(state="visible")
+    label = offline.text_content("#grid-drill-label")
+    assert "value_grade" in label, label
+    assert "label-danger" in offline.get_attribute("#grid-drill .label", "class")
+    offline.click("#grid-drill-remove")
+    assert _grid_count(offline) > 0
+    assert "drill=" not in offline.url and not chip.is_visible()
+    assert "label-info" in offline.get_attribute("#grid-drill .label", "class")

@@ -210,7 +210,13 @@
     var chip = el("grid-drill");
     if (!chip) return;
     chip.hidden = !(state.drill && info);
-    if (!chip.hidden) el("grid-drill-label").textContent = fmt(T.drill, { label: info.label });
+    // A drill-down the server refused (a stale or edited link) keeps its chip, with the reason,
+    // so the clerk can remove it instead of facing an empty grid.
+    var failed = !chip.hidden && !!info.error;
+    var label = chip.querySelector(".label");
+    label.classList.toggle("label-info", !failed);
+    label.classList.toggle("label-danger", failed);
+    if (!chip.hidden) el("grid-drill-label").textContent = failed ? fmt(T.drill_failed, { reason: info.error }) : fmt(T.drill, { label: info.label });
   }
   function removeDrill() {
     state.drill = null;
@@ -259,6 +265,7 @@
     }, function (error) {
       state.loading = false;
       status(fmt(T.load_failed, { reason: error.message }), "failed");
+      if (state.drill) showDrill({ error: error.message });
       throw error;
     });
   }
