@@ -177,11 +177,10 @@ def _store(session: Session, record: ClassificationRun, rows: list[dict]) -> Non
     if not rows:
         return
     keys = [k for k in _RESULT_KEYS if k in rows[0]]
-    rows = sorted(rows, key=lambda r: r["customer_id"])
     run_id = record.id
-    for begin in range(0, len(rows), CHUNK):
-        part = [{"run_id": run_id, **{k: r[k] for k in keys}} for r in rows[begin:begin + CHUNK]]
-        bulk.executemany(session, table, part)
+    # One COPY (PostgreSQL) / executemany for the whole run: chunks only added statements.
+    bulk.executemany(session, table, [{"run_id": run_id, **{k: r[k] for k in keys}}
+                                      for r in sorted(rows, key=lambda r: r["customer_id"])])
 
 
 def _grade_differences(session: Session, record: ClassificationRun):
