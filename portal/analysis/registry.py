@@ -63,6 +63,12 @@ API for other modules
   for one cell/series each, ``"*"`` for the rest), ``chart`` (:class:`Chart` or None),
   ``notes`` (sentences under the table: definitions, caveats), ``totals`` (an optional
   totals row, a dict like a row).
+* **Long lists are paged** (``Analysis(..., page_size=100)``): the query string's ``page``
+  (1-based, reserved) arrives as ``filters.page`` (a :class:`Page`); fetch that page in SQL
+  (``page.size``/``page.offset``) and return ``Result(rows=<the page>, page=page.of(total),
+  stream=<a callable yielding every row>)`` — the page and ``/data`` show one page with a
+  pager (``result_json`` carries ``page``), the .xlsx writes every row from ``stream``
+  (:func:`export_rows`). Analyses without ``page_size`` are unchanged.
 * :class:`Chart` kinds: ``bar`` (vertical; ``horizontal=True`` for long labels), ``stacked_bar``
   (each Series a stack segment), ``line``, ``pie`` (first series), ``scatter`` (``x``, ``y``
   column keys, ``name`` the point label, ``group`` the series/quadrant column,
@@ -90,6 +96,7 @@ from .drill import Link
 
 COMMON_FILTERS = ("period", "region", "owner", "grade")
 FILTER_KEYS = ("from", "to", "region", "owner", "grade")
+PAGE_KEY = "page"             # the page number of a paged analysis (reserved like the filters)
 PASSTHROUGH = ("_",)          # cache-busting parameter some browsers add; ignored
 MAX_YEARS = 20
 CHART_KINDS = ("bar", "stacked_bar", "line", "pie", "scatter", "tree")
@@ -102,6 +109,59 @@ class FilterError(ValueError):
     def __init__(self, message):
         super().__init__(str(message))
         self.message = message
+
+
+# --- pages of a long list ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a long list: ``number`` (1-based) of ``size`` rows; ``total`` (all rows)
+    once counted. Used by paged analyses and by other long pages (the visit plan)."""
+
+    number: int = 1
+    size: int = 100
+    total: int | None = None
+
+    @classmethod
+    def parse(cls, text: str | None, size: int) -> "Page":
+        """From the query string (empty: page 1); not a whole number ≥ 1 → FilterError."""
+        text = (text or "").strip()
+        if not text:
+            return cls(1, size)
+        if not text.isdigit() or int(text) < 1 or len(text) > 9:
+            raise FilterError(_l("The page must be a whole number from 1."))
+        return cls(int(text), size)
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-(self.total or 0) // self.size))
+
+    @property
+    def first(self) -> int:
+        """The 1-based row number of the page's first row (0 on a page past the end)."""
+        return self.offset + 1 if self.total and self.offset < self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.offset + self.size, self.total or 0) if self.first else 0
+
+    def of(self, total: int) -> "Page":
+        return Page(self.number, self.size, total)
+
+    def numbers(self, around: int = 2) -> list[int | None]:
+        """Page numbers for a pager: the first, the last and ``around`` each side of this
+        one; None where numbers are left out."""
+        keep = sorted({1, self.pages, *range(max(1, self.number - around), min(self.pages, self.number + around) + 1)})
+        shown: list[int | None] = []
+        for n in keep:
+            if shown and n - shown[-1] > 1:
+                shown.append(None)
+            shown.append(n)
+        return shown
 
 
 # --- parameters and filters ---------------------------------------------------------------
@@ -189,6 +249,7 @@ class Filters:
     grade: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     uses: tuple[str, ...] = COMMON_FILTERS
+    page: "Page | None" = None     # paged analyses only (Analysis.page_size)
 
     @classmethod
     def parse(cls, args: Mapping[str, str], analysis: "Analysis | None" = None,
@@ -198,6 +259,9 @@ class Filters:
         params = analysis.params if analysis is not None else ()
         allowed = {k for k in FILTER_KEYS if (k in ("from", "to") and "period" in uses) or k in uses}
         allowed |= {p.name for p in params} | set(PASSTHROUGH)
+        page_size = analysis.page_size if analysis is not None else None
+        if page_size:
+            allowed.add(PAGE_KEY)
         for name in args.keys():
             if name not in allowed:
                 raise FilterError(_l("This page has no parameter %(name)s.", name=str(name)[:40]))
@@ -216,7 +280,8 @@ class Filters:
             _check_period(date_from, date_to)
         filters = cls._common(get, uses)
         values = {p.name: p.parse(args.get(p.name)) for p in params}
-        return cls(date_from=date_from, date_to=date_to, params=values, uses=tuple(uses), **filters)
+        page = Page.parse(args.get(PAGE_KEY), page_size) if page_size else None
+        return cls(date_from=date_from, date_to=date_to, params=values, uses=tuple(uses), page=page, **filters)
 
     @staticmethod
     def _common(get, uses) -> dict:
@@ -350,6 +415,8 @@ class Result:
     chart: Chart | None = None
     notes: list = field(default_factory=list)
     totals: dict | None = None
+    page: Page | None = None                        # a paged result: which page ``rows`` is, and the total
+    stream: Callable[[], Any] | None = None         # every row (dicts like ``rows``), for a download
 
     def drill_for(self, index: int, column: str | None = None) -> Link | None:
         """The drill of row ``index`` (for ``column``'s cell when the row has one per column)."""
@@ -374,12 +441,13 @@ class Analysis:
     needs: tuple[tuple[str, str], ...] = ()   # (permission, view) pairs beyond AnalysisView can_list
     order: int = 100
     icon: str = "fa-bar-chart"
+    page_size: int | None = None              # rows a page; None: the result is not paged
 
     def __post_init__(self):
         unknown = set(self.uses) - set(COMMON_FILTERS)
         if unknown:
             raise ValueError(f"{self.key}: unknown filters {sorted(unknown)}")
-        clash = {p.name for p in self.params} & (set(FILTER_KEYS) | set(PASSTHROUGH))
+        clash = {p.name for p in self.params} & (set(FILTER_KEYS) | set(PASSTHROUGH) | {PAGE_KEY})
         if clash:
             raise ValueError(f"{self.key}: parameter names {sorted(clash)} are reserved")
 
@@ -404,6 +472,20 @@ def get(key: str) -> Analysis | None:
 def analyses() -> list[Analysis]:
     """Every registered analysis, in menu order."""
     return sorted(_ANALYSES.values(), key=lambda a: (a.order, a.key))
+
+
+def export_rows(result: Result) -> tuple[int, Any]:
+    """Every row of ``result`` for a download, totals row last: (how many, an iterable of row
+    dicts). A paged result's rows come from its ``stream`` (read once, as they are written)."""
+    extra = [result.totals] if result.totals else []
+    if result.stream is None:
+        return len(result.rows) + len(extra), [*result.rows, *extra]
+    count = (result.page.total if result.page is not None and result.page.total is not None else 0) + len(extra)
+
+    def rows():
+        yield from result.stream()
+        yield from extra
+    return count, rows()
 
 
 # --- JSON ---------------------------------------------------------------------------------
@@ -443,4 +525,6 @@ def result_json(result: Result) -> dict:
         "totals": None if result.totals is None else {k: plain(v) for k, v in result.totals.items()},
         "chart": chart,
         "notes": [str(n) for n in result.notes],
+        "page": None if result.page is None else {"number": result.page.number, "size": result.page.size,
+                                                   "total": result.page.total, "pages": result.page.pages},
     }

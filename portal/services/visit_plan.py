@@ -342,6 +342,8 @@ class DueList:
     rules: dict[str, Rule]
     rows: list[DueRow] = field(default_factory=list)
     total: int = 0
+    #: rows per status of the whole list (not only of ``rows``) when :func:`due` fetched a page
+    status_counts: dict[str, int] | None = None
 
     def counts(self) -> dict[str, int]:
         counts = {status: 0 for status in STATUS_ORDER}
@@ -364,26 +366,34 @@ def _state(track: Track | None, last: dt.date | None, on: dt.date, until: dt.dat
 def _plan_query(session: Session, user, on: dt.date, role_key: str, rules: dict[str, Rule], *,
                 person_id: int | None, region_id: int | None, route_id: int | None, grade: str | None,
                 role_map: dict | None):
-    """(person, customer) rows with the person's last visit and last call up to ``on``."""
-    pairs = responsibility(role_key, role_map)
+    """(person, customer) rows with the person's last visit and last call up to ``on``.
+
+    Narrow on purpose: only the integers and codes the filters and sort orders need are
+    grouped (the GROUP BY of every customer × their visits is the cost of the page); the
+    names, addresses and phones are fetched for the rows returned only (:func:`_details`)."""
     last_visit = sa.func.max(sa.case((Visit.method.in_(VISIT_METHODS), Visit.visited_on))).label("last_visit")
     last_call = sa.func.max(sa.case((Visit.method.in_(CALL_METHODS), Visit.visited_on))).label("last_call")
-    columns = (pairs.c.person_id, Customer.id, Customer.number, Customer.name, Customer.value_grade,
-               Region.name.label("region"), Region.sort_order.label("region_order"), Route.name.label("route"),
-               Route.sort_order.label("route_sort"), Customer.route_order, Customer.province, Customer.city,
-               Customer.district, Customer.street, Customer.phone, Customer.mobile)
-    query = (sa.select(*columns, last_visit, last_call)
-             .select_from(pairs)
-             .join(Customer, Customer.id == pairs.c.customer_id)
-             .outerjoin(Region, Region.id == Customer.region_id)
-             .outerjoin(Route, Route.id == Customer.route_id)
-             .outerjoin(Visit, sa.and_(Visit.customer_id == Customer.id, Visit.visitor_id == pairs.c.person_id,
+    if role_key == "salesperson":
+        # The owner is on the customer's row: no join of customer to itself, and one group per
+        # customer (grouped by its key alone, the rows come out of the scan already grouped).
+        person = Customer.owner_id
+        query = sa.select(person.label("person_id")).select_from(Customer).where(person.is_not(None))
+        groups = (Customer.id,)
+    else:
+        pairs = responsibility(role_key, role_map)
+        person = pairs.c.person_id
+        query = sa.select(person).select_from(pairs).join(Customer, Customer.id == pairs.c.customer_id)
+        groups = (Customer.id, person)
+    # The other customer columns depend on its key (which PostgreSQL accepts in a GROUP BY).
+    query = (query.add_columns(Customer.id, Customer.number, Customer.value_grade, Customer.region_id,
+                               Customer.route_id, Customer.route_order, last_visit, last_call)
+             .outerjoin(Visit, sa.and_(Visit.customer_id == Customer.id, Visit.visitor_id == person,
                                        Visit.visited_on <= on))
              .where(_in_plan(rules))
-             .group_by(*columns))
+             .group_by(*groups))
     query = _scoped(query, user)
     if person_id is not None:
-        query = query.where(pairs.c.person_id == person_id)
+        query = query.where(person == person_id)
     if region_id is not None:
         query = query.where(Customer.region_id == region_id)
     if route_id is not None:
@@ -422,16 +432,34 @@ def _address(row) -> str:
     return "".join(p for p in (row.province, row.city, row.district, row.street) if p)
 
 
-def _rows(session, result, rules, on, until) -> list[DueRow]:
+def _details(session: Session, ids: Iterable[int]) -> dict[int, sa.Row]:
+    """customer id → name, address, phones, region and route names (the rows shown only)."""
+    ids = sorted(set(ids))
+    found = {}
+    for begin in range(0, len(ids), 1000):
+        query = (sa.select(Customer.id, Customer.name, Customer.province, Customer.city, Customer.district,
+                           Customer.street, Customer.phone, Customer.mobile, Region.name.label("region"),
+                           Route.name.label("route"))
+                 .outerjoin(Region, Region.id == Customer.region_id).outerjoin(Route, Route.id == Customer.route_id)
+                 .where(Customer.id.in_(ids[begin:begin + 1000])))
+        found.update((r.id, r) for r in session.execute(query))
+    return found
+
+
+def _rows(session, result, rules, on, until, people: dict | None = None) -> list[DueRow]:
+    """DueRows of plan rows (:func:`_plan_query`'s columns), in their order. ``people`` (id →
+    name) is filled in as needed, so a caller going batch by batch asks for each person once."""
     result = list(result)
-    people = _people(session, (r.person_id for r in result))
+    people = {} if people is None else people
+    people.update(_people(session, (r.person_id for r in result if r.person_id not in people)))
+    details = _details(session, (r.id for r in result))
     rows = []
     for r in result:
-        rule = rules[r.value_grade]
+        rule, d = rules[r.value_grade], details[r.id]
         rows.append(DueRow(
-            person_id=r.person_id, person=people.get(r.person_id, ""), customer_id=r.id, number=r.number, name=r.name,
-            grade=r.value_grade, region=r.region, route=r.route, route_order=r.route_order, address=_address(r),
-            phone=r.phone, mobile=r.mobile,
+            person_id=r.person_id, person=people.get(r.person_id, ""), customer_id=r.id, number=r.number, name=d.name,
+            grade=r.value_grade, region=d.region, route=d.route, route_order=r.route_order, address=_address(d),
+            phone=d.phone, mobile=d.mobile,
             visit=_state(rule.visits, r.last_visit, on, until), call=_state(rule.calls, r.last_call, on, until)))
     return rows
 
@@ -465,60 +493,135 @@ def _overdue_due_by(rules: dict[str, Rule], kind: str, grade, last, on: dt.date)
     return sa.case(*whens, else_=None) if whens else sa.null()
 
 
+class least(FunctionElement):
+    """The smaller of two values, NULL counting as absent (NULL only when both are):
+    ``LEAST(a, b)`` in PostgreSQL (which skips NULLs), ``min(coalesce(a, b), coalesce(b, a))``
+    in SQLite (whose two-argument min() is NULL when either is). One function call, where a
+    CASE would repeat each argument's own CASE three times — per row, in the sort and in
+    every window count of :func:`due`."""
+
+    inherit_cache = True
+    name = "least"
+
+    @property
+    def type(self):
+        return list(self.clauses)[0].type
+
+
+@compiles(least)
+def _least_default(element, compiler, **kw):
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+    return f"LEAST({a}, {b})"
+
+
+@compiles(least, "sqlite")
+def _least_sqlite(element, compiler, **kw):
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+    return f"min(coalesce({a}, {b}), coalesce({b}, {a}))"
+
+
 def _least(a, b):
     """The smaller of two values, NULL counting as absent (both dialects)."""
     if isinstance(a, sa.Null):
         return b
     if isinstance(b, sa.Null):
         return a
-    return sa.case((a.is_(None), b), (b.is_(None), a), (a <= b, a), else_=b)
+    return least(a, b)
 
 
 def _due_plan(session: Session, user, on: dt.date, role_key: str, rules: dict[str, Rule], *,
               person_id, grade, role_map):
-    """The due (person, customer) rows as a subquery, with their status code and the sort
-    key of :func:`due` (SQL only)."""
+    """The due (person, customer) rows as a subquery with two more columns: ``status_code``
+    and ``first_due_by`` (the sort key of :func:`due`), SQL only. They are computed over the
+    finished aggregate, once per row (in the aggregate's own SELECT SQLite ran 4× slower),
+    and read as columns by the sort and the window counts."""
     until = week_end(on)
     query, last_visit, last_call = _plan_query(session, user, on, role_key, rules, person_id=person_id,
                                                region_id=None, route_id=None, grade=grade, role_map=role_map)
-    p = query.having(_due_condition(rules, until, last_visit, last_call)).subquery("plan")
+    p = query.having(_due_condition(rules, until, last_visit, last_call)).subquery("due_plan")
     status = _least(_track_status(rules, "visits", p.c.value_grade, p.c.last_visit, on, until),
                     _track_status(rules, "calls", p.c.value_grade, p.c.last_call, on, until))
     # Most overdue days first = the earliest due-by date of the overdue tracks first.
     first_due_by = _least(_overdue_due_by(rules, "visits", p.c.value_grade, p.c.last_visit, on),
                           _overdue_due_by(rules, "calls", p.c.value_grade, p.c.last_call, on))
-    return p, status, first_due_by
+    plan = sa.select(p, status.label("status_code"), first_due_by.label("first_due_by")).subquery("plan")
+    return plan, plan.c.status_code, plan.c.first_due_by
+
+
+def _due_order(p, status, first_due_by):
+    # never → overdue (most days first = earliest overdue due-by first) → due, then grade, number, person
+    return (status, first_due_by.is_(None), first_due_by, p.c.value_grade, p.c.number, p.c.person_id)
 
 
 def due(session: Session, user, on: dt.date, *, role_key: str | None = None, person_id: int | None = None,
-        grade: str | None = None, limit: int | None = None, role_map: dict | None = None) -> DueList:
+        grade: str | None = None, limit: int | None = None, offset: int = 0,
+        role_map: dict | None = None) -> DueList:
     """The contacts due this week (Monday–Sunday of ``on``) or overdue on ``on``, within
     ``user``'s row scope: for a salesperson their customers, for a manager their team's
     (under the salesperson rules: each salesperson's list; under ``sales_manager``: the
     manager's own). ``role_key`` defaults to the user's own (:func:`role_key_of`, else
     ``salesperson``). Sorted never → overdue (most days first) → due, then by grade, number
-    and person — in SQL, so ``limit`` fetches only the rows shown (``total`` still counts
-    them all; ``counts()`` counts the rows returned: :func:`due_counts` counts them all)."""
+    and person — in SQL, so ``limit`` and ``offset`` fetch only the page shown; with a
+    ``limit``, ``total`` and ``status_counts`` still count the whole list (window counts of
+    the same query, so the plan is computed once). :func:`iter_due` streams every row."""
     role_key = role_key or role_key_of(user, role_map) or "salesperson"
     _check_role(role_key)
     rules = rules_for(session, role_key)
     until = week_end(on)
     result = DueList(on=on, week_end=until, role_key=role_key, rules=rules)
     if not rules:
+        if limit is not None:
+            result.status_counts = {status: 0 for status in STATUS_ORDER}
         return result
     p, status, first_due_by = _due_plan(session, user, on, role_key, rules, person_id=person_id, grade=grade,
                                         role_map=role_map)
-    query = sa.select(p).order_by(status, first_due_by.is_(None), first_due_by, p.c.value_grade, p.c.number,
-                                  p.c.person_id)
-    if limit is not None:
-        if limit <= 0:
-            result.total = session.scalar(sa.select(sa.func.count()).select_from(p))
-            return result
-        query = query.add_columns(sa.func.count().over().label("total_count")).limit(limit)
-    fetched = session.execute(query).all()
-    result.rows = _rows(session, fetched, rules, on, until)
-    result.total = (fetched[0].total_count if fetched else 0) if limit is not None else len(fetched)
+    query = sa.select(p).order_by(*_due_order(p, status, first_due_by))
+    if limit is None:
+        fetched = session.execute(query).all()
+        result.rows, result.total = _rows(session, fetched, rules, on, until), len(fetched)
+        return result
+    windows = [sa.func.count().over().label("total_count")]
+    windows += [sa.func.sum(sa.case((status == code, 1), else_=0)).over().label(f"n_{name}")
+                for name, code in STATUS_CODE.items()]
+    fetched = session.execute(query.add_columns(*windows).limit(max(limit, 0)).offset(max(offset, 0))).all()
+    if fetched:
+        result.total = fetched[0].total_count
+        result.status_counts = {name: int(getattr(fetched[0], f"n_{name}") or 0) for name in STATUS_ORDER}
+    else:   # a page past the end (or none asked for): count without fetching
+        result.status_counts = _count_statuses(session, p, status)
+        result.total = sum(result.status_counts.values())
+    result.rows = _rows(session, fetched, rules, on, until) if limit > 0 else []
     return result
+
+
+def iter_due(session: Session, user, on: dt.date, *, role_key: str | None = None, person_id: int | None = None,
+             grade: str | None = None, role_map: dict | None = None, batch: int = 1000):
+    """Every row of :func:`due` (same order), fetched ``batch`` at a time from one query —
+    for a download that writes them as they come. The arguments are checked at the call
+    (PlanError), the rows read as the returned iterator is."""
+    role_key = role_key or role_key_of(user, role_map) or "salesperson"
+    _check_role(role_key)
+    rules = rules_for(session, role_key)
+    if not rules:
+        return iter(())
+    until = week_end(on)
+    p, status, first_due_by = _due_plan(session, user, on, role_key, rules, person_id=person_id, grade=grade,
+                                        role_map=role_map)
+    query = sa.select(p).order_by(*_due_order(p, status, first_due_by))
+
+    def rows():
+        people: dict[int, str] = {}
+        for part in session.execute(query, execution_options={"yield_per": batch}).partitions():
+            yield from _rows(session, part, rules, on, until, people)
+    return rows()
+
+
+def _count_statuses(session: Session, p, status) -> dict[str, int]:
+    counts = {name: 0 for name in STATUS_ORDER}
+    code = status.label("status_code")
+    for value, n in session.execute(sa.select(code, sa.func.count()).select_from(p).group_by(code)):
+        counts[STATUS_ORDER[int(value)]] += n
+    return counts
 
 
 def due_counts(session: Session, user, on: dt.date, *, role_key: str | None = None, person_id: int | None = None,
@@ -533,10 +636,7 @@ def due_counts(session: Session, user, on: dt.date, *, role_key: str | None = No
         return counts
     p, status, _first = _due_plan(session, user, on, role_key, rules, person_id=person_id, grade=grade,
                                   role_map=role_map)
-    code = status.label("status_code")
-    for value, n in session.execute(sa.select(code, sa.func.count()).select_from(p).group_by(code)):
-        counts[STATUS_ORDER[int(value)]] += n
-    return counts
+    return _count_statuses(session, p, status)
 
 
 @dataclass
@@ -549,10 +649,11 @@ class RouteList:
 
 def route(session: Session, user, on: dt.date, *, region_id: int | None = None, route_id: int | None = None,
           role_key: str | None = None, person_id: int | None = None, only_due: bool = True,
-          limit: int | None = None, role_map: dict | None = None) -> RouteList:
+          limit: int | None = None, offset: int = 0, role_map: dict | None = None) -> RouteList:
     """Customers in visiting order (路序): region, route, order on the route (customers
     without one last), number — the due ones (``only_due``) or all of the plan — for
-    planning and printing a day's visits. Ordered in SQL, so ``limit`` cuts the route."""
+    planning and printing a day's visits. Ordered in SQL, so ``limit``/``offset`` fetch a
+    page of the route (``total`` counts it all)."""
     role_key = role_key or role_key_of(user, role_map) or "salesperson"
     _check_role(role_key)
     rules = rules_for(session, role_key)
@@ -564,14 +665,20 @@ def route(session: Session, user, on: dt.date, *, region_id: int | None = None, 
                                                region_id=region_id, route_id=route_id, grade=None, role_map=role_map)
     if only_due:
         query = query.having(_due_condition(rules, until, last_visit, last_call))
-    result.total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    query = query.order_by(
-        Customer.region_id.is_(None), Region.sort_order, Customer.region_id,
-        Customer.route_id.is_(None), Route.sort_order, Customer.route_id,
-        Customer.route_order.is_(None), Customer.route_order, Customer.number, query.selected_columns.person_id)
+    p = query.subquery("plan")
+    query = (sa.select(p, sa.func.count().over().label("total_count"))
+             .outerjoin(Region, Region.id == p.c.region_id).outerjoin(Route, Route.id == p.c.route_id)
+             .order_by(p.c.region_id.is_(None), Region.sort_order, p.c.region_id,
+                       p.c.route_id.is_(None), Route.sort_order, p.c.route_id,
+                       p.c.route_order.is_(None), p.c.route_order, p.c.number, p.c.person_id))
     if limit is not None:
-        query = query.limit(limit)
-    result.rows = _rows(session, session.execute(query), rules, on, until)
+        query = query.limit(max(limit, 0)).offset(max(offset, 0))
+    fetched = session.execute(query).all()
+    if fetched:
+        result.total = fetched[0].total_count
+    elif offset or limit is not None:
+        result.total = session.scalar(sa.select(sa.func.count()).select_from(p))
+    result.rows = _rows(session, fetched, rules, on, until)
     return result
 
 

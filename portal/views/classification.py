@@ -21,7 +21,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from portal.analysis import drill
-from portal.analysis.registry import Analysis, Chart, Column, FilterError, Param, Result, Series, register
+from portal.analysis.registry import Analysis, Chart, Column, FilterError, Page, Param, Result, Series, register
 from portal.extensions import db
 from portal.fields import fields_of
 from portal.models import ClassificationResult, ClassificationRun, Customer
@@ -126,6 +126,17 @@ register(Analysis("abc", _l("ABC value classes"), _abc, params=(RUN_PARAM,), use
 
 LISTS = (("top", _l("Last year's top customers")), ("complaints", _l("Big customers with complaints")),
          ("cross_sell", _l("One or two product lines")))
+LIST_PAGE_SIZE = 100      # the top and cross-sell lists run to thousands of customers: paged in SQL
+
+
+def _paged(page: Page | None, fetch_page, fetch_all):
+    """(rows, page, stream): the page's rows fetched in SQL with the total
+    (``fetch_page(limit, offset)`` → (rows, total)) — or, for a caller that asked for no
+    page (commands, tests), every row; ``stream`` yields every row for the .xlsx."""
+    if page is None:
+        return list(fetch_all()), None, None
+    rows, total = fetch_page(page.size, page.offset)
+    return rows, page.of(total), fetch_all
 
 
 def _abc_lists(filters, user) -> Result:
@@ -136,15 +147,21 @@ def _abc_lists(filters, user) -> Result:
     name = Column("name", _l("Customer"), source=(Customer, "name"))
     number = Column("number", _l("Customer number"), source=(Customer, "number"))
     owner = Column("owner", fields_of(Customer)["owner_id"].label)  # the registry's 业务员
+    page = stream = None
     if which == "top":
-        rows = lists.top_customers(db.session, year, today, condition=condition)
+        def top(**paging):
+            rows = lists.top_customers(db.session, year, today, condition=condition, **paging)
+            for row in rows:
+                row["ordered_text"] = _("Yes") if row["ordered"] else _("No")
+            return rows
+
+        rows, page, stream = _paged(filters.page, lambda limit, offset: (
+            top(limit=limit, offset=offset), lists.count_top_customers(db.session, year, condition=condition)), top)
         columns = [Column("rank", _l("Rank"), "int"), number, name, owner,
                    Column("value_last_year", _l("Value %(year)s", year=year), "money"),
                    Column("orders_this_year", _l("Orders %(year)s", year=year + 1), "int"),
                    Column("value_this_year", _l("Value %(year)s", year=year + 1), "money"),
                    Column("last_order", _l("Last order"), "date"), Column("ordered_text", _l("Ordered this year"))]
-        for row in rows:
-            row["ordered_text"] = _("Yes") if row["ordered"] else _("No")
         notes = [_l("The top 5%% by count of the customers with a positive value in %(year)s (ties included), and "
                     "their orders since 1 January %(next)s.", year=year, next=year + 1)]
         chart = Chart("bar", category="name", series=(Series("value_last_year"), Series("value_this_year")),
@@ -163,7 +180,11 @@ def _abc_lists(filters, user) -> Result:
     else:
         period = Period.of(dt.date(year, 1, 1), dt.date(year, 12, 31))
         maximum = filters.param("max_lines")
-        rows = lists.cross_sell(db.session, period, maximum, condition=condition)
+        rows, page, stream = _paged(
+            filters.page,
+            lambda limit, offset: lists.cross_sell_page(db.session, period, maximum, condition, limit=limit,
+                                                        offset=offset),
+            lambda: lists.iter_cross_sell(db.session, period, maximum, condition=condition))
         columns = [number, name, owner, Column("lines", _l("Product lines"), "int"),
                    Column("line_names", _l("Lines bought")), Column("value", _l("Value"), "money")]
         notes = [_l("Customers whose purchases in %(year)s cover at most %(n)s product lines (a line is a product "
@@ -171,7 +192,7 @@ def _abc_lists(filters, user) -> Result:
                     year=year, n=maximum)]
         chart = Chart("bar", category="name", series=(Series("value"),), horizontal=True, top=20)
     links = [drill.link("classification.customer", id=row["customer_id"]) for row in rows]
-    return Result(columns=columns, rows=rows, drill=links, chart=chart, notes=notes)
+    return Result(columns=columns, rows=rows, drill=links, chart=chart, notes=notes, page=page, stream=stream)
 
 
 register(Analysis("abc_lists", _l("ABC working lists"), _abc_lists, uses=("region", "owner", "grade"),
@@ -181,7 +202,8 @@ register(Analysis("abc_lists", _l("ABC working lists"), _abc_lists, uses=("regio
                           Param("min_complaints", _l("At least complaints"), kind="int", default="2", min=1, max=100),
                           Param("max_lines", _l("At most product lines"), kind="int", default="2", min=1, max=20)),
                   description=_l("Top customers and whether they ordered again, big customers who complained, "
-                                 "customers buying one or two product lines."), order=21, icon="fa-list-ol"))
+                                 "customers buying one or two product lines."), order=21, icon="fa-list-ol",
+                  page_size=LIST_PAGE_SIZE))
 
 
 def _matrix(filters, user) -> Result:

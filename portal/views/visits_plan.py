@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sqlalchemy as sa
-from flask import current_app, request, send_file
+from flask import current_app, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _, lazy_gettext as _l
 
+from portal.analysis.registry import FilterError, Page
 from portal.excel import limits
 from portal.excel.export import ExportColumn, write_table
 from portal.extensions import db
@@ -35,8 +36,9 @@ from portal.services.visit_plan import PlanError
 from .base import ArchiveModelView
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ROUTE_LIMIT = 2000
-DUE_LIMIT = 2000
+ROUTE_LIMIT = 2000          # the route's .xlsx
+DUE_PAGE_SIZE = 100         # rows a page of the due list (offset in SQL; the .xlsx has every row)
+ROUTE_PAGE_SIZE = 200       # rows a page of the route (and of its printable copy)
 
 
 class VisitRuleView(ArchiveModelView):
@@ -59,7 +61,7 @@ class ParamError(ValueError):
 
 # -- reading the query string -----------------------------------------------------------------
 
-KNOWN_PARAMS = {"on", "role", "person", "grade", "region", "route", "all", "print", "start", "end"}
+KNOWN_PARAMS = {"on", "role", "person", "grade", "region", "route", "all", "print", "start", "end", "page"}
 
 
 def check_known(args, known=KNOWN_PARAMS) -> None:
@@ -94,6 +96,19 @@ def flag_arg(args, name: str) -> bool:
     if value in ("1", "yes", "true", "on"):
         return True
     raise ParamError(_l("%(value)s is not yes or no.", value=value))
+
+
+def page_arg(args, size: int) -> Page:
+    try:
+        return Page.parse(args.get("page"), size)
+    except FilterError as exc:
+        raise ParamError(exc.message)
+
+
+def page_url(endpoint: str, args):
+    """page number → the address of that page with the request's other filters kept."""
+    kept = {k: v for k, v in args.items() if k != "page" and v}
+    return lambda number: url_for(endpoint, **kept, page=number)
 
 
 def role_arg(args, user) -> str:
@@ -193,22 +208,27 @@ def allowed(columns: list[Column], rules) -> tuple[list[Column], list[Column]]:
     return kept, [c for c in columns if c not in kept]
 
 
-def xlsx_response(kind: str, object_type: str, title: str, ascii_name: str, columns: list[Column], items: list,
-                  filters: dict):
-    """The items as .xlsx within the role's export limits (or 403 with the reason), logged."""
+def xlsx_response(kind: str, object_type: str, title: str, ascii_name: str, columns: list[Column], items,
+                  filters: dict, count: int | None = None):
+    """The items as .xlsx within the role's export limits (or 403 with the reason), logged.
+    ``items`` may be a generator (written as it comes): without ``count`` it is then cut off
+    with the refusal as soon as it passes the role's row cap."""
     rules = limits.rules_for()
     kept, withheld = allowed(columns, rules)
+    stream = tempfile.TemporaryFile()
     try:
-        rules.check_count(len(items))
+        if count is not None or isinstance(items, (list, tuple)):
+            rules.check_count(len(items) if count is None else count)
         if not kept:
             raise limits.ExportRefused(_l("Your role may not export any of these columns."), reason="no_columns")
+        written = write_table(stream, fmt="xlsx", sheet_name=title,
+                              columns=[ExportColumn(label=c.label, type=c.type) for c in kept],
+                              rows=([c.value(item) for c in kept] for item in rules.capped(items)),
+                              yes_no=(_("Yes"), _("No")))
     except limits.ExportRefused as refused:
+        stream.close()
         limits.log_refusal(kind, object_type, refused, filters=filters)
         return str(refused.message), 403
-    stream = tempfile.TemporaryFile()
-    written = write_table(stream, fmt="xlsx", sheet_name=title,
-                          columns=[ExportColumn(label=c.label, type=c.type) for c in kept],
-                          rows=([c.value(item) for c in kept] for item in items), yes_no=(_("Yes"), _("No")))
     limits.log_export(kind, object_type, written, filters=filters, columns=[c.label for c in kept],
                       withheld=[c.label for c in withheld], format="xlsx")
     stream.seek(0)
@@ -263,42 +283,50 @@ class VisitPlanView(BaseView):
         return {"roles": role_options(), "grades": grade_options(), "statuses": status_labels(),
                 "role_label": role_label, "rule_text": rule_text}
 
-    def _due(self, args, limit=None):
+    def _due_filters(self, args) -> dict:
         check_known(args)
         user = current_user()
-        on = date_arg(args, "on", dt.date.today())
-        role = role_arg(args, user)
-        person, grade = int_arg(args, "person"), grade_arg(args)
-        return visit_plan.due(db.session, user, on, role_key=role, person_id=person, grade=grade,
-                              role_map=role_map(), limit=limit), {"on": on.isoformat(), "role": role, "person": person,
-                                                                  "grade": grade}
+        return {"on": date_arg(args, "on", dt.date.today()), "role": role_arg(args, user),
+                "person": int_arg(args, "person"), "grade": grade_arg(args)}
+
+    @staticmethod
+    def _logged(filters: dict) -> dict:
+        return {**filters, "on": filters["on"].isoformat()}
 
     @expose("/", methods=["GET"])
     @has_access
     def due(self):
         try:
-            plan, filters = self._due(request.args, limit=DUE_LIMIT)  # the page shows the first ones; total counts all
+            filters = self._due_filters(request.args)
+            page = page_arg(request.args, DUE_PAGE_SIZE)
+            plan = visit_plan.due(db.session, current_user(), filters["on"], role_key=filters["role"],
+                                  person_id=filters["person"], grade=filters["grade"], role_map=role_map(),
+                                  limit=page.size, offset=page.offset)
         except (ParamError, PlanError) as exc:
             return self._error("portal/visit_due.html", getattr(exc, "message", _("Choose a visitor's role from the list.")),
                                plan=None, args=request.args, people=[])
-        access_log.record("list", "VisitPlan", row_count=plan.total, detail={"via": "visit_plan", "filters": filters})
-        counts = visit_plan.due_counts(db.session, current_user(), plan.on, role_key=filters["role"],
-                                       person_id=filters["person"], grade=filters["grade"], role_map=role_map())
-        return self.render_template("portal/visit_due.html", plan=plan, rows=plan.rows, counts=counts, args=request.args,
+        access_log.record("list", "VisitPlan", row_count=plan.total,
+                          detail={"via": "visit_plan", "filters": self._logged(filters), "page": page.number})
+        return self.render_template("portal/visit_due.html", plan=plan, rows=plan.rows, counts=plan.status_counts,
+                                    page=page.of(plan.total), page_url=page_url("VisitPlanView.due", request.args),
+                                    args={k: v for k, v in request.args.items() if k != "page"},
                                     people=people_in_scope(current_user()), error=None, title=_("Visits due"),
                                     **self._options())
 
     @expose("/due.xlsx", methods=["GET"])
     @has_access
     def due_xlsx(self):
+        """Every row of the due list (not a page), streamed from the database into the file."""
         try:
-            plan, filters = self._due(request.args)
+            filters = self._due_filters(request.args)
+            rows = visit_plan.iter_due(db.session, current_user(), filters["on"], role_key=filters["role"],
+                                       person_id=filters["person"], grade=filters["grade"], role_map=role_map())
         except (ParamError, PlanError) as exc:
             return str(getattr(exc, "message", _("Choose a visitor's role from the list."))), 400
-        return xlsx_response("visit_plan", "VisitPlan", _("Visits due"), f"visits-due-{plan.on:%Y%m%d}",
-                             plan_columns(status_labels()), plan.rows, filters)
+        return xlsx_response("visit_plan", "VisitPlan", _("Visits due"), f"visits-due-{filters['on']:%Y%m%d}",
+                             plan_columns(status_labels()), rows, self._logged(filters))
 
-    def _route(self, args):
+    def _route(self, args, page: Page | None):
         check_known(args)
         user = current_user()
         on = date_arg(args, "on", dt.date.today())
@@ -306,23 +334,27 @@ class VisitPlanView(BaseView):
         filters = {"on": on.isoformat(), "role": role, "person": int_arg(args, "person"),
                    "region": code_arg(args, "region", Region), "route": code_arg(args, "route", Route),
                    "all": flag_arg(args, "all")}
+        limit, offset = (page.size, page.offset) if page is not None else (ROUTE_LIMIT, 0)
         result = visit_plan.route(db.session, user, on, region_id=filters["region"], route_id=filters["route"],
                                   role_key=role, person_id=filters["person"], only_due=not filters["all"],
-                                  limit=ROUTE_LIMIT, role_map=role_map())
+                                  limit=limit, offset=offset, role_map=role_map())
         return result, filters
 
     @expose("/route", methods=["GET"])
     @has_access
     def route(self):
         try:
-            result, filters = self._route(request.args)
+            page = page_arg(request.args, ROUTE_PAGE_SIZE)
+            result, filters = self._route(request.args, page)
             printing = flag_arg(request.args, "print")
         except (ParamError, PlanError) as exc:
             return self._error("portal/visit_route.html", getattr(exc, "message", _("Choose a visitor's role from the list.")),
                                result=None, args=request.args, people=[], regions=[], routes=[])
-        access_log.record("list", "VisitRoute", row_count=result.total, detail={"via": "visit_route", "filters": filters})
-        context = dict(result=result, args=request.args, error=None, limit=ROUTE_LIMIT, title=_("Visit route"),
-                       **self._options())
+        access_log.record("list", "VisitRoute", row_count=result.total,
+                          detail={"via": "visit_route", "filters": filters, "page": page.number})
+        page = page.of(result.total)
+        context = dict(result=result, args=request.args, error=None, page=page, title=_("Visit route"),
+                       page_url=page_url("VisitPlanView.route", request.args), **self._options())
         if printing:
             from portal.i18n import current_language
 
@@ -339,7 +371,7 @@ class VisitPlanView(BaseView):
     @has_access
     def route_xlsx(self):
         try:
-            result, filters = self._route(request.args)
+            result, filters = self._route(request.args, None)
         except (ParamError, PlanError) as exc:
             return str(getattr(exc, "message", _("Choose a visitor's role from the list."))), 400
         return xlsx_response("visit_route", "VisitRoute", _("Visit route"), f"visit-route-{result.on:%Y%m%d}",
@@ -415,7 +447,8 @@ class VisitComplianceView(BaseView):
         except ParamError as exc:
             return str(exc.message), 400
         items = [*report.rows, *report.totals]
-        return xlsx_response("visit_compliance", "VisitCompliance", _("Visit compliance"),
+        # The sheet's name says what the page's note says: the grades are today's, not the period's.
+        return xlsx_response("visit_compliance", "VisitCompliance", _("Compliance by current grade"),
                              f"visit-compliance-{report.start:%Y%m%d}-{report.end:%Y%m%d}", compliance_columns(),
                              items, filters)
 

@@ -61,16 +61,8 @@ def _money(row: dict, *names) -> dict:
     return row
 
 
-def top_customers(session: Session, year: int, today: dt.date, share: Decimal = Decimal("0.05"),
-                  condition=None, limit: int | None = None) -> list[dict]:
-    """Last year's (``year``) top customers by value, with this year's orders up to ``today``:
-    value_last_year, rank, orders_this_year, value_this_year, last_order, ordered (bool).
-
-    Two steps, both in SQL: the ranking (one GROUP BY of last year's trades, rank() and the
-    count of ranked customers as windows, the top-share test in integers: rank ≤ ceil(p/q · n)
-    ⇔ q·(rank − 1) < p·n), then this year's orders of the (few) top customers only, by their
-    ids along the (customer, date) index — not a join of two whole-year aggregates, which
-    SQLite ran as a nested scan (11 s at 2,000,000 trades, bench/RESULTS.md)."""
+def _top_query(year: int, share: Decimal, condition):
+    """The SELECT of :func:`top_customers`' ranking (customer columns, rank, value_last_year)."""
     t = Transaction.__table__
     last_year = (sa.select(t.c.customer_id.label("cid"), sa.func.sum(t.c.amount).label("v"))
                  .where(t.c.trade_date >= dt.date(year, 1, 1), t.c.trade_date <= dt.date(year, 12, 31))
@@ -81,15 +73,37 @@ def top_customers(session: Session, year: int, today: dt.date, share: Decimal = 
                        sa.func.count().over().label("n")).subquery()
     query = (sa.select(*_CUSTOMER_COLUMNS, ranked.c.rk.label("rank"), ranked.c.v.label("value_last_year"))
              .select_from(ranked).where(q * (ranked.c.rk - 1) < p * ranked.c.n))
-    query = _with_customer(query, ranked.c.cid, condition).order_by(ranked.c.rk, Customer.id)
+    return _with_customer(query, ranked.c.cid, condition).order_by(ranked.c.rk, Customer.id)
+
+
+def top_customers(session: Session, year: int, today: dt.date, share: Decimal = Decimal("0.05"),
+                  condition=None, limit: int | None = None, offset: int = 0) -> list[dict]:
+    """Last year's (``year``) top customers by value, with this year's orders up to ``today``:
+    value_last_year, rank, orders_this_year, value_this_year, last_order, ordered (bool).
+    ``limit``/``offset`` page the list in SQL (:func:`count_top_customers` counts it).
+
+    Two steps, both in SQL: the ranking (one GROUP BY of last year's trades, rank() and the
+    count of ranked customers as windows, the top-share test in integers: rank ≤ ceil(p/q · n)
+    ⇔ q·(rank − 1) < p·n), then this year's orders of the (few) top customers only, by their
+    ids along the (customer, date) index — not a join of two whole-year aggregates, which
+    SQLite ran as a nested scan (11 s at 2,000,000 trades, bench/RESULTS.md)."""
+    query = _top_query(year, share, condition)
     if limit:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     rows = [_money(dict(row), "value_last_year") for row in session.execute(query).mappings()]
     this_year = _orders_between(session, [r["customer_id"] for r in rows], dt.date(year + 1, 1, 1), today)
     for row in rows:
         orders, value, last = this_year.get(row["customer_id"], (0, None, None))
         row.update(orders_this_year=orders, value_this_year=value, last_order=last, ordered=orders > 0)
     return rows
+
+
+def count_top_customers(session: Session, year: int, share: Decimal = Decimal("0.05"), condition=None) -> int:
+    """How many customers :func:`top_customers` lists (for a pager)."""
+    query = _top_query(year, share, condition).order_by(None)
+    return session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
 
 
 def _orders_between(session: Session, customer_ids: list[int], start: dt.date, end: dt.date) -> dict:
@@ -174,6 +188,22 @@ def cross_sell(session: Session, period: Period, max_lines: int = 2, condition=N
     if offset:
         query = query.offset(offset)
     return list(_cross_sell_rows(session, session.execute(query).mappings()))
+
+
+def cross_sell_page(session: Session, period: Period, max_lines: int = 2, condition=None, *, limit: int,
+                    offset: int = 0) -> tuple[list[dict], int]:
+    """One page of :func:`cross_sell` and how many rows the whole list has — one query (the
+    count is a window over the same aggregate, so the purchase lines are grouped once)."""
+    query = cross_sell_query(period, max_lines, condition).add_columns(sa.func.count().over().label("total_count"))
+    result = list(session.execute(query.limit(limit).offset(offset)).mappings())
+    if not result:     # a page past the end: count without fetching
+        return [], count_cross_sell(session, period, max_lines, condition) if offset else 0
+    total = result[0]["total_count"]
+    rows = []
+    for row in _cross_sell_rows(session, result):
+        row.pop("total_count", None)
+        rows.append(row)
+    return rows, total
 
 
 def iter_cross_sell(session: Session, period: Period, max_lines: int = 2, condition=None,
