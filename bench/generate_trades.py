@@ -27,8 +27,10 @@ are those of ``bench/generate_customers.py`` (reused, not copied); on top of its
 
 Loading: PostgreSQL ``COPY … FROM STDIN`` (psycopg 3), foreign-key triggers off for the load
 session (``session_replication_role = replica``); SQLite one transaction of raw
-``executemany`` with ``synchronous=OFF``. Secondary indexes are dropped before and rebuilt
-after, then ``VACUUM (ANALYZE)`` on PostgreSQL (autovacuum is off on the bench machine) and
+``executemany`` with ``synchronous=OFF``. No trigger runs in the load (PostgreSQL's replica
+role; SQLite's are dropped with the secondary indexes and created again after them), so the
+lines' copy of their transaction's date and customer (migration 0011) is written here.
+Secondary indexes are dropped before and rebuilt after, then ``VACUUM (ANALYZE)`` on PostgreSQL (autovacuum is off on the bench machine) and
 ``ANALYZE`` on SQLite. The data is a pure function of ``--seed`` and the anchor date.
 
 :func:`ensure` (used by bench/analysis_speed.py) keeps the database for reuse and regenerates
@@ -67,7 +69,9 @@ PRODUCT_COLUMNS = ("id", "code", "name", "category_id", "unit", "list_price", "c
                    "active", "description", "created_on", "changed_on")
 TRADE_COLUMNS = ("id", "number", "customer_id", "trade_date", "amount", "salesperson_id", "payment_method",
                  "created_on", "changed_on", "created_by_id", "changed_by_id", "version")
-LINE_COLUMNS = ("id", "transaction_id", "product_id", "quantity", "unit_price", "amount")
+# trade_date and customer_id are the transaction's (migration 0011): written here, as the load
+# runs without triggers (PostgreSQL: replica role; SQLite: dropped until the load is done).
+LINE_COLUMNS = ("id", "transaction_id", "product_id", "quantity", "unit_price", "amount", "trade_date", "customer_id")
 EVENT_COLUMNS = ("id", "customer_id", "from_stage", "to_stage", "occurred_on", "reason", "user_id", "recorded_at")
 AFTER_SALES_COLUMNS = ("id", "customer_id", "kind", "occurred_on", "product_id", "content", "return_quantity",
                        "return_amount", "product_rating", "service_rating", "status", "handled_by_id", "resolution",
@@ -261,7 +265,8 @@ class Trades:
                 quantity = -rng.randint(1, 2 if device else 5)
                 amount = quantity * unit
                 self.line_id += 1
-                line_w.add((self.line_id, tid, product, f"{quantity}.000", money(unit), money(amount)))
+                line_w.add((self.line_id, tid, product, f"{quantity}.000", money(unit), money(amount), day.isoformat(),
+                            cid))
                 total = amount
             else:
                 for product, price, device in rng.sample(profile, min(len(profile), rng.choices((1, 2, 3), (55, 30, 15))[0])):
@@ -269,7 +274,8 @@ class Trades:
                     quantity = rng.randint(1, 2) if device else rng.randint(1, 20)
                     amount = quantity * unit
                     self.line_id += 1
-                    line_w.add((self.line_id, tid, product, f"{quantity}.000", money(unit), money(amount)))
+                    line_w.add((self.line_id, tid, product, f"{quantity}.000", money(unit), money(amount),
+                                day.isoformat(), cid))
                     total += amount
             at = stamp(day, rng)
             trade_w.add((tid, f"JYB{tid:08d}", cid, day.isoformat(), money(total), owner,
@@ -366,6 +372,16 @@ def secondary_indexes(conn, kind: str) -> list[tuple[str, str]]:
         f"AND tablename IN ({names}) AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname"))]
 
 
+def sqlite_triggers(conn) -> list[tuple[str, str]]:
+    """SQLite: the triggers on the loaded tables (name, statement). The load drops them (an
+    AFTER INSERT trigger per line would double the load) and creates them again after."""
+    import sqlalchemy as sa
+
+    names = ", ".join(f"'{t}'" for t in TABLES)
+    return [tuple(r) for r in conn.execute(sa.text(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({names}) ORDER BY name"))]
+
+
 def head_revision() -> str:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
@@ -376,7 +392,9 @@ def head_revision() -> str:
 
 
 def upgrade(url: str) -> None:
-    """``flask db upgrade`` on the kept database, then fresh planner statistics."""
+    """``flask db upgrade`` on the kept database, then fresh planner statistics (and on
+    PostgreSQL a VACUUM: autovacuum is off on the bench machine, and index-only scans need
+    the visibility map of the rows a migration rewrote)."""
     import sqlalchemy as sa
     from flask_migrate import upgrade as migrate
 
@@ -387,7 +405,7 @@ def upgrade(url: str) -> None:
     with app.app_context():
         migrate()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("ANALYZE"))
+            conn.execute(sa.text("VACUUM (ANALYZE)" if db.engine.dialect.name == "postgresql" else "ANALYZE"))
 
 
 def current_revision(url: str) -> str | None:
@@ -434,6 +452,9 @@ def generate(kind: str, url: str, n: int = CUSTOMERS, transactions: int = TRANSA
         indexes = secondary_indexes(conn, kind)
         for name, _ in indexes:
             conn.execute(sa.text(f'DROP INDEX "{name}"'))
+        triggers = sqlite_triggers(conn) if kind == "sqlite" else []
+        for name, _ in triggers:
+            conn.execute(sa.text(f'DROP TRIGGER "{name}"'))
         categories = dict(conn.execute(sa.select(ProductCategory.code, ProductCategory.id)).all())
     rng = random.Random(seed)
     product_rows = products(categories, rng, stamp(anchor - dt.timedelta(days=365 * YEARS + 30), rng))
@@ -497,8 +518,8 @@ def generate(kind: str, url: str, n: int = CUSTOMERS, transactions: int = TRANSA
                                      f"(SELECT coalesce(max(id), 1) FROM {table}))"))
         else:
             conn.exec_driver_sql("PRAGMA cache_size=-1000000")
-        for _, statement in indexes:
-            conn.execute(sa.text(statement))
+        for _, statement in indexes + triggers:
+            conn.exec_driver_sql(statement)
         conn.execute(sa.delete(NumberSequence.__table__).where(NumberSequence.prefix == gc.NUMBER_PREFIX))
         conn.execute(sa.insert(NumberSequence.__table__).values(prefix=gc.NUMBER_PREFIX, last_value=n))
     timings["rebuild indexes"] = time.perf_counter() - started

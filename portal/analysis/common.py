@@ -59,5 +59,11 @@ def in_scope(filters: Filters, user) -> list:
     """``Transaction.customer_id IN (the customers in scope and filters)`` — pushed into the
     transactions' aggregate, so a salesperson's page reads only their customers' trades
     (empty when nothing limits the customers)."""
+    return customers_in_scope(filters, user, Transaction.customer_id)
+
+
+def customers_in_scope(filters: Filters, user, customer_column) -> list:
+    """:func:`in_scope` for any column holding a customer id (``TransactionLine.customer_id``
+    for the lines read without their transactions)."""
     conditions = filters.customer_conditions(user)
-    return [Transaction.customer_id.in_(sa.select(Customer.id).where(*conditions))] if conditions else []
+    return [customer_column.in_(sa.select(Customer.id).where(*conditions))] if conditions else []

@@ -89,9 +89,18 @@ class TransactionLine(Model):
     """A product, quantity and price on a transaction."""
 
     __tablename__ = "trade_line"
-    # Covers the lines of a set of transactions for the product and category analyses (and
-    # the foreign key's lookups, as the plain transaction_id index did).
-    __table_args__ = (sa.Index("ix_trade_line_cover", "transaction_id", "product_id", "amount", "quantity"),)
+    # ix_trade_line_cover: the lines of a set of transactions (and the foreign key's lookups,
+    # as the plain transaction_id index did). The product and customer ones (migration 0011):
+    # a period's lines for the product and category analyses and the replenishment reminders,
+    # from the index alone — by product for all customers, by customer for a salesperson's.
+    __table_args__ = (sa.Index("ix_trade_line_cover", "transaction_id", "product_id", "amount", "quantity"),
+                      sa.Index("ix_trade_line_product_date", "product_id", "trade_date", "customer_id", "amount",
+                               "quantity"),
+                      sa.Index("ix_trade_line_customer_date", "customer_id", "trade_date", "product_id", "amount",
+                               "quantity"))
+    # The ORM fetches the trigger-set columns after an INSERT with a SELECT, not with
+    # RETURNING: SQLite's RETURNING gives the row before its AFTER INSERT trigger ran.
+    __mapper_args__ = {"eager_defaults": False}
     id: Mapped[int] = mapped_column(primary_key=True)
     transaction_id: Mapped[int] = mapped_column(
         sa.ForeignKey("trade.id", ondelete="CASCADE"), nullable=False,
@@ -99,7 +108,7 @@ class TransactionLine(Model):
                       aliases=("交易单号",)),
     )
     product_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("product.id"), nullable=False, index=True,
+        sa.ForeignKey("product.id"), nullable=False,
         info=describe("产品", "Product", "relation", "basic", required=True, listed=True, relation="product",
                       aliases=("产品名称", "产品编号", "品名")),
     )
@@ -116,6 +125,14 @@ class TransactionLine(Model):
         sa.Numeric(14, 2), nullable=False, default=0,
         info=describe("金额", "Amount", "money", "basic", listed=True, readonly=True),
     )
+    # The transaction's date and customer, copied by database triggers (migration 0011) on
+    # every write of the line or of the transaction's date or customer, so a period's lines
+    # are read without joining trade. Not described (no ``info``): no form, grid, import,
+    # export or history shows them, and the ORM never writes them (FetchedValue).
+    trade_date: Mapped[dt.date] = mapped_column(sa.Date, nullable=False, server_default=sa.FetchedValue(),
+                                                server_onupdate=sa.FetchedValue())
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id"), nullable=False,
+                                             server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue())
 
     transaction = relationship("Transaction", back_populates="lines")
     product = relationship("Product")

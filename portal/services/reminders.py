@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, fields, replace
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portal.models import AfterSales, Contact, Customer, Product, ReminderDone, Transaction, TransactionLine
+from portal.models import AfterSales, Contact, Customer, Product, ReminderDone, TransactionLine
 from portal.models.planning import REMINDER_KINDS
 from portal.security import scope
 
@@ -256,22 +256,25 @@ def _replenishments(session, user, on, settings, limit=None, customer_id=None):
     # pair when it is the latest (every other line of the pair is older still). So the max
     # over the bounded lines is the pair's last purchase whenever the pair is shown, and no
     # pair appears that would not be (tests/planning/test_reminders.py, the bound's cases).
-    # The constant bound (the longest cycle) lets the trade date index narrow the scan.
+    # The lines carry their transaction's date and customer (migration 0011): no join to
+    # trade, and the bounds are ranges of ix_trade_line_product_date per product (PostgreSQL
+    # takes each product's own bound, SQLite the constant one: the longest cycle's); a
+    # salesperson's customers are ranges of ix_trade_line_customer_date.
     earliest = on - dt.timedelta(days=2 * cycles[-1])
-    last = sa.func.max(Transaction.trade_date).label("last_purchase")
-    bought = (sa.select(Transaction.customer_id, TransactionLine.product_id, last)
+    line_date = TransactionLine.trade_date
+    last = sa.func.max(line_date).label("last_purchase")
+    bought = (sa.select(TransactionLine.customer_id, TransactionLine.product_id, last)
               .select_from(TransactionLine)
-              .join(Transaction, Transaction.id == TransactionLine.transaction_id)
               .join(Product, Product.id == TransactionLine.product_id)
               .where(TransactionLine.quantity > 0, cycle >= 0,
-                     Transaction.trade_date >= earliest, Transaction.trade_date <= on,
-                     Transaction.trade_date >= per_cycle(lambda c: on - dt.timedelta(days=2 * c)))
-              .group_by(Transaction.customer_id, TransactionLine.product_id))
+                     line_date >= earliest, line_date <= on,
+                     line_date >= per_cycle(lambda c: on - dt.timedelta(days=2 * c)))
+              .group_by(TransactionLine.customer_id, TransactionLine.product_id))
     visible = scope.customer_condition(user)
     if visible is not None:   # the user's customers only, before the aggregate
-        bought = bought.where(Transaction.customer_id.in_(sa.select(Customer.id).where(visible)))
+        bought = bought.where(TransactionLine.customer_id.in_(sa.select(Customer.id).where(visible)))
     if customer_id is not None:
-        bought = bought.where(Transaction.customer_id == customer_id)
+        bought = bought.where(TransactionLine.customer_id == customer_id)
     b = bought.subquery("bought")
     due = days_after(b.c.last_purchase, cycle)
     # due (last + cycle) ≤ horizon ⇔ last ≤ horizon − cycle: a constant per cycle.
