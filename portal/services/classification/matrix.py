@@ -80,14 +80,14 @@ def customer_figures(session: Session, period: Period) -> list[MatrixRow]:
 
 def figures(session: Session, period: Period, turnover: list[tuple[int, Decimal]]) -> list[MatrixRow]:
     """MatrixRows of the (customer id, turnover) given: the profit from one GROUP BY of the
-    period's lines joined to their trades and products, the loyalty index from the cards."""
-    t, line, product, customer = (Transaction.__table__, TransactionLine.__table__, Product.__table__,
-                                  Customer.__table__)
-    profit = (sa.select(t.c.customer_id, sa.func.sum(line.c.amount - line.c.quantity * product.c.cost_price))
-              .select_from(line.join(t, line.c.transaction_id == t.c.id)
-                           .join(product, line.c.product_id == product.c.id))
-              .where(t.c.trade_date >= period.start, t.c.trade_date <= period.end, product.c.cost_price.is_not(None))
-              .group_by(t.c.customer_id))
+    period's lines (which carry their trade's date and customer, migration 0011: no join to
+    trade) and their products, the loyalty index from the cards."""
+    line, product, customer = TransactionLine.__table__, Product.__table__, Customer.__table__
+    profit = (sa.select(line.c.customer_id, sa.func.sum(line.c.amount - line.c.quantity * product.c.cost_price))
+              .select_from(line.join(product, line.c.product_id == product.c.id))
+              .where(line.c.trade_date >= period.start, line.c.trade_date <= period.end,
+                     product.c.cost_price.is_not(None))
+              .group_by(line.c.customer_id))
     profits = dict(session.execute(profit).all())
     loyalty = dict(session.execute(sa.select(customer.c.id, customer.c.loyalty_index)
                                    .where(customer.c.loyalty_index.is_not(None))).all())
