@@ -262,11 +262,12 @@ def run_portal(kind: str, new: Path, update: Path, args) -> list[dict]:
             records.append(record)
             with open(OUT / f"import_speed_{kind}_{args.rows}_portal_runs.jsonl", "a", encoding="utf-8") as kept:
                 kept.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-            s = record["seconds"]
+            s, after = record["seconds"], record["rss_mb_after"]
             _say(f"  portal {kind:8s} {variant:7s} upload {s['upload']:5.1f}  prepare {s['prepare']:5.1f}  "
                  f"commit {s['commit']:5.1f}  total {s['total']:5.1f} s (CPU {record['cpu_seconds']['total']:.1f}, "
                  f"in SQL {sum(p['seconds'] for p in record['sql'].values()):.1f})  peak {record['peak_rss_mb']:4.0f} MB "
-                 f"(baseline {record['baseline_rss_mb']:.0f})  {record['counts'].get('commit') or record['counts']}")
+                 f"(baseline {record['baseline_rss_mb']:.0f}; peak after upload {after['upload']:.0f}, prepare "
+                 f"{after['prepare']:.0f}, commit {after['commit']:.0f})  {record['counts'].get('commit') or record['counts']}")
     return records
 
 

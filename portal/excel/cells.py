@@ -9,6 +9,7 @@ user's row scope — never one query per cell.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from typing import Any, Iterable
@@ -33,6 +34,9 @@ NEW_CODE = "new:"          # the staged value of a code-table row the commit wil
 BIG_TABLES = (Customer, Contact, Transaction)
 CHUNK = 500
 _MEMO_LIMIT = 20_000
+# A column whose cells hardly repeat (names, numbers, phones, e-mails) is not memoised: after
+# this many distinct cells, fewer repeats than distinct cells and the memo is dropped.
+_MEMO_TRIAL = 2_000
 _MISSING = object()
 # What a spreadsheet leaves off a province's or a region's name.
 _SHORT = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")       # distinct values remembered per column (dates, provinces, grades …)
@@ -126,8 +130,10 @@ class Converter:
 
     def __init__(self, session: Session, target: Target, policy: str = REJECT, user=None):
         self.target, self.spec, self.policy = target, target.spec, policy or REJECT
-        self.memo: dict[Any, Any] = {}
+        self.memo: dict[Any, Any] | None = {}
+        self.repeats = 0
         self.shown: dict[tuple, str] = {}
+        self.today = dt.date.today()   # one date for the whole file (clean() would ask per cell)
         self.relation = None
         if self.spec is not None and self.spec.type == FieldType.RELATION:
             self.relation = Relation(session, target.model, self.spec, user)
@@ -149,12 +155,21 @@ class Converter:
     def __call__(self, raw):
         # Cells of one column repeat (provinces, grades, dates, cities): each distinct one is
         # converted once. Errors are not remembered: each row gets its own exception.
-        value = self.memo.get(raw, _MISSING)
+        memo = self.memo
+        if memo is None:
+            return self._convert(raw)
+        value = memo.get(raw, _MISSING)
         if value is not _MISSING:
+            self.repeats += 1
             return value
         value = self._convert(raw)
-        if len(self.memo) < _MEMO_LIMIT:
-            self.memo[raw] = value
+        size = len(memo)
+        if size < _MEMO_LIMIT:
+            memo[raw] = value
+            if size == _MEMO_TRIAL and self.repeats < size and self.relation is None:
+                # Mostly distinct: the memo would only hold memory. (A relation's keeps what
+                # each text named when first seen, as later chunks may name more rows.)
+                self.memo = None
         return value
 
     def _convert(self, raw):
@@ -179,7 +194,7 @@ class Converter:
                 return code
             if self.policy == EMPTY:
                 return None
-        return clean(spec, raw)
+        return clean(spec, raw, today=self.today)
 
     def _related(self, raw):
         text = cell_text(raw)

@@ -213,10 +213,14 @@ class _FastCommit:
         return created, updated
 
     def _file_numbers(self) -> set[str]:
-        numbers = set()
-        for rows in _staged(self.session, self.w.batch.id, status.NEW, only_values=True):
-            numbers.update(r["values"]["number"] for r in rows if r["values"].get("number"))
-        return numbers
+        """The customer numbers the file's new rows bring, which numbering must not hand out:
+        picked out of the staged JSON by the database (decoding every staged row in Python
+        for them cost a tenth of the commit)."""
+        table = ImportRow.__table__
+        number = table.c["values"]["number"].as_string()
+        query = sa.select(number).where(table.c.batch_id == self.w.batch.id, table.c.status == status.NEW,
+                                        number.is_not(None), number != "")
+        return set(self.session.execute(query).scalars())
 
     def _fill(self, model, rows: list[dict]) -> list[dict]:
         """The same columns in every row (executemany): a missing one is None, or the

@@ -14,10 +14,14 @@ Cells come out as ``None``, ``str``, ``int``, ``float``, ``bool``, ``datetime.da
 stored as a float (``3.0``) as ``int`` while it is exact (below 10**15, Excel's 15 significant
 digits), times and durations as text. CSV cells are text: the import engine cleans them per field.
 
-Memory: CSV rows are decoded and parsed as they are read. python-calamine reads a whole sheet
-into its (Rust) memory before the first row is handed out — about 95 bytes per filled cell,
-150 MB for 100,000 rows x 16 columns — and turns rows into Python objects one at a time; the
-limits below are checked before a sheet is loaded wherever the file says how big it is.
+Memory: CSV rows are decoded and parsed as they are read. python-calamine (0.9, the newest)
+has no streaming reader: it reads a whole sheet into its (Rust) memory before the first row is
+handed out — about 95 bytes per filled cell, 150 MB for 100,000 rows x 16 columns. So an .xlsx
+sheet is never given to it whole: :meth:`Workbook.head` (the header, the sample) parses only
+the first rows, and :meth:`Workbook.rows` cuts the sheet's XML into pieces of whole rows as it
+unpacks and has calamine parse one piece at a time (:class:`_SheetPieces`, ≈ 20 MB each), with
+the same cells as a whole read. .xls and .ods sheets are loaded whole. The limits below are
+checked before a sheet is loaded wherever the file says how big it is.
 
 Helpers for the import engine: :func:`find_header` (which row holds the column titles),
 :func:`data_rows` (numbered data rows after it, empty rows skipped, a totals row dropped),
@@ -30,8 +34,11 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import os
 import re
+import shutil
+import tempfile
 import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
@@ -60,6 +67,10 @@ _CHUNK = 1024 * 1024        # bytes read at a time when scanning a whole file
 _RATIO_FLOOR = 16 * 1024 * 1024  # members smaller than this unpacked cannot hurt, whatever their ratio
 _EXACT_FLOAT = 1e15         # Excel keeps 15 significant digits: whole floats below this are exact
 _DELIMITERS = ",\t;|"       # in order of preference when two are as likely
+# An .xlsx sheet of more cells is parsed in pieces of about this many (≈ 20 MB in calamine):
+# a whole sheet of 100,000 rows x 16 columns would take 150 MB at once.
+PIECE_CELLS = 200_000
+_MIN_PIECE_ROWS = 1000      # however wide the sheet (its width is within Limits.max_columns)
 
 # Python's csv refuses fields over 128 KiB with a message that names no cell; raised so an
 # over-long cell reaches our own check, which names its row and column. A process-wide cap,
@@ -195,6 +206,21 @@ class SheetInfo:
 
 
 @dataclass
+class Parsed:
+    """What calamine has parsed of a workbook: ``rows`` in all (sheet rows from the first filled
+    one, each time a sheet or a piece of one is loaded) and ``most`` held at once — the memory a
+    read takes is about ``most`` rows' cells. CSV files are parsed as they are read: zeros."""
+
+    rows: int = 0
+    most: int = 0
+
+    def add(self, sheet) -> None:
+        held = sheet.height if sheet.end is not None else 0
+        self.rows += held
+        self.most = max(self.most, held)
+
+
+@dataclass
 class Workbook:
     """An opened file: its sheets in workbook order and its kind (one of :data:`KINDS`).
 
@@ -231,6 +257,21 @@ class Workbook:
         """
         return self._source.rows(self.sheet(sheet))
 
+    @property
+    def parsed(self) -> "Parsed":
+        """How much of the file the parser has read so far (see :class:`Parsed`)."""
+        return getattr(self._source, "parsed", None) or Parsed()
+
+    def head(self, sheet: str, count: int) -> list[list]:
+        """The first ``count`` rows of ``sheet``, as :meth:`rows` gives them: for finding the
+        header and a sample. An .xlsx sheet is not parsed past them (its size is still checked
+        against the limits); other kinds read as :meth:`rows` does."""
+        source = self._source
+        info = self.sheet(sheet)
+        if hasattr(source, "head"):
+            return source.head(info, count)
+        return list(itertools.islice(source.rows(info), count))
+
     def close(self) -> None:
         if self._source is not None:
             self._source.close()
@@ -257,8 +298,8 @@ def open_workbook(path: str | os.PathLike, file_name: str, *, limits: Limits = L
     with open(path, "rb") as stream:
         head = stream.read(_HEAD)
     if head.startswith(_ZIP_MAGIC):
-        kind, declared = _inspect_zip(path, limits)
-        return _open_calamine(path, kind, declared, limits)
+        kind, declared, members = _inspect_zip(path, limits)
+        return _open_calamine(path, kind, declared, limits, members)
     if head.startswith(_OLE_MAGIC):
         if _holds_encrypted_package(path):
             raise ReadError(ENCRYPTED)
@@ -285,9 +326,9 @@ def _check_size(sheet: str, rows: int, columns: int, limits: Limits) -> None:
 
 # --- zip containers (xlsx, ods) -------------------------------------------------------------
 
-def _inspect_zip(path, limits: Limits) -> tuple[str, dict[str, tuple[int, int]]]:
-    """The kind of a zip file and the sizes its sheets declare, after checking that it unpacks
-    to what it says and within the limits.
+def _inspect_zip(path, limits: Limits) -> tuple[str, dict[str, tuple[int, int]], dict[str, str]]:
+    """The kind of a zip file, the sizes its sheets declare and (xlsx) the zip member of each
+    sheet, after checking that it unpacks to what it says and within the limits.
 
     The declared sizes are checked first (an honest zip bomb is refused without unpacking a
     byte); then every member is unpacked once, in chunks, by Python's zipfile, which stops at
@@ -329,7 +370,7 @@ def _inspect_zip(path, limits: Limits) -> tuple[str, dict[str, tuple[int, int]]]
                         first = False
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
             raise ReadError(DAMAGED) from None
-    return kind, declared
+    return kind, declared, {sheet: member for member, sheet in parts.items()}
 
 
 def _zip_kind(archive: zipfile.ZipFile, names: set[str]) -> str:
@@ -480,15 +521,17 @@ def _calamine(call: Callable, failure: Any):
         raise ReadError(failure) from None
 
 
-def _open_calamine(path, kind: str, declared: dict[str, tuple[int, int]], limits: Limits) -> Workbook:
+def _open_calamine(path, kind: str, declared: dict[str, tuple[int, int]], limits: Limits,
+                   members: dict[str, str] | None = None) -> Workbook:
     failure = NOT_XLS if kind == "xls" else DAMAGED
 
     def load():
-        with open(path, "rb") as stream:   # calamine copies the file; the handle is not kept
-            return python_calamine.CalamineWorkbook.from_filelike(stream)
+        if members:   # an .xlsx read in pieces: only its workbook's parts (sheet names, kinds)
+            return python_calamine.CalamineWorkbook.from_filelike(_skeleton(path))
+        return _whole_workbook(path)
 
     book = _calamine(load, failure)
-    source = _CalamineSource(book, failure, limits)
+    source = _CalamineSource(path, book, failure, limits, members or {})
     sheets = []
     for meta in _calamine(lambda: book.sheets_metadata, failure):
         if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
@@ -501,20 +544,70 @@ def _open_calamine(path, kind: str, declared: dict[str, tuple[int, int]], limits
     return Workbook(sheets, kind, source)
 
 
+def _whole_workbook(path):
+    with open(path, "rb") as stream:   # calamine copies the file; the handle is not kept
+        return python_calamine.CalamineWorkbook.from_filelike(stream)
+
+
+def _skeleton(path) -> io.BytesIO:
+    """The workbook parts of an .xlsx without its sheets and shared strings, as a zip: what
+    calamine reads on opening a workbook (it would copy the whole file and parse every shared
+    string first)."""
+    data = io.BytesIO()
+    try:
+        with zipfile.ZipFile(path) as archive, zipfile.ZipFile(data, "w", zipfile.ZIP_STORED) as out:
+            for name in _xlsx_parts(archive, strings=False):
+                out.writestr(name, archive.read(name))
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, NotImplementedError, RuntimeError):
+        raise ReadError(DAMAGED) from None
+    data.seek(0)
+    return data
+
+
+def _xlsx_parts(archive: zipfile.ZipFile, *, strings: bool) -> list[str]:
+    """The parts calamine reads besides a sheet: the workbook, its relationships and styles
+    (dates), and with ``strings`` the shared strings."""
+    found = []
+    for member in archive.infolist():
+        name = member.filename.lower()
+        if name in _PARTS or name.endswith(".rels") or (strings and name.endswith("sharedstrings.xml")):
+            found.append(member.filename)
+    return found
+
+
 class _CalamineSource:
     """A calamine workbook and the one sheet loaded last: reading the first rows for the
-    header and then all rows parses the sheet once, not twice."""
+    header and then all rows parses the sheet once, not twice.
 
-    def __init__(self, book, failure, limits: Limits):
+    An .xlsx sheet whose zip member is known is not given to calamine whole: :meth:`head`
+    parses only its first rows, and :meth:`rows` parses the sheet in pieces of about
+    :data:`PIECE_CELLS` cells (:class:`_SheetPieces`), so memory holds one piece at a time;
+    ``book`` then holds only the workbook's parts, and the whole file is opened (``whole``)
+    only for a sheet that must be loaded whole (one without a declared size, an odd XML).
+    """
+
+    def __init__(self, path, book, failure, limits: Limits, members: dict[str, str]):
+        self.path = path
         self.book = book
+        self.whole = None if members else book
         self.failure = failure
         self.limits = limits
+        self.members = members
         self.loaded: tuple[str, Any] | None = None
+        self.pieces: list[_SheetPieces] = []
+        self.parsed = Parsed()
+
+    def _whole(self):
+        if self.whole is None:
+            self.whole = _calamine(lambda: _whole_workbook(self.path), self.failure)
+        return self.whole
 
     def measure(self, name: str) -> tuple[int, int]:
         """The size of a sheet whose file does not declare it; the first one with data is kept
         (it is the one likely read next)."""
-        sheet = _calamine(lambda: self.book.get_sheet_by_name(name), self.failure)
+        book = self._whole()
+        sheet = _calamine(lambda: book.get_sheet_by_name(name), self.failure)
+        self.parsed.add(sheet)
         size = _extent(sheet)
         if size[0] and self.loaded is None:
             self.loaded = (name, sheet)
@@ -524,10 +617,39 @@ class _CalamineSource:
         if self.loaded is not None and self.loaded[0] == name:
             return self.loaded[1]
         self.loaded = None   # free the last sheet before loading another
-        return _calamine(lambda: self.book.get_sheet_by_name(name), self.failure)
+        book = self._whole()
+        sheet = _calamine(lambda: book.get_sheet_by_name(name), self.failure)
+        self.parsed.add(sheet)
+        return sheet
+
+    def _split(self, info: SheetInfo) -> "_SheetPieces | None":
+        """Pieces of an xlsx sheet not loaded already, or None where the sheet is read whole."""
+        member = self.members.get(info.name)
+        if member is None or (self.loaded is not None and self.loaded[0] == info.name):
+            return None
+        pieces = _SheetPieces.open(self.path, member, self.failure)
+        if pieces is not None:
+            self.pieces.append(pieces)
+        return pieces
+
+    def head(self, info: SheetInfo, count: int) -> list[list]:
+        _check_size(info.name, info.rows, info.columns, self.limits)   # as declared
+        pieces = self._split(info)
+        if pieces is None:
+            return list(itertools.islice(self.rows(info), count))
+        with pieces:
+            sheet = pieces.first(info.name, count)
+            if sheet is None:
+                return []
+            self.parsed.add(sheet)
+            _check_size(info.name, *_extent(sheet), self.limits)
+            return list(itertools.islice(_calamine_rows(sheet, sheet.start[1], self.limits.max_cell_chars), count))
 
     def rows(self, info: SheetInfo) -> Iterator[list]:
         _check_size(info.name, info.rows, info.columns, self.limits)   # before loading, as declared
+        pieces = self._split(info)
+        if pieces is not None:
+            return self._piece_rows(info, pieces)
         sheet = self._load(info.name)
         self.loaded = (info.name, sheet)
         rows, columns = _extent(sheet)
@@ -538,12 +660,29 @@ class _CalamineSource:
         offset = sheet.start[1]
         return _calamine_rows(sheet, offset, self.limits.max_cell_chars)
 
+    def _piece_rows(self, info: SheetInfo, pieces: "_SheetPieces") -> Iterator[list]:
+        per_piece = max(_MIN_PIECE_ROWS, PIECE_CELLS // max(info.columns, 1))
+        done = 0   # rows given so far: a piece's rows from row 1 up to them are the earlier pieces'
+        with pieces:
+            for sheet in pieces.all(per_piece):
+                self.parsed.add(sheet)
+                rows, columns = _extent(sheet)
+                _check_size(info.name, rows, columns, self.limits)
+                if rows > done:
+                    yield from _calamine_rows(sheet, sheet.start[1], self.limits.max_cell_chars, skip=done)
+                    done = rows
+                del sheet
+
     def close(self) -> None:
         self.loaded = None
-        try:
-            self.book.close()
-        except python_calamine.CalamineError:
-            pass
+        for pieces in self.pieces:
+            pieces.close()
+        self.pieces = []
+        for book in {id(b): b for b in (self.book, self.whole) if b is not None}.values():
+            try:
+                book.close()
+            except python_calamine.CalamineError:
+                pass
 
 
 def _extent(sheet) -> tuple[int, int]:
@@ -551,10 +690,12 @@ def _extent(sheet) -> tuple[int, int]:
     return (0, 0) if end is None else (end[0] + 1, end[1] + 1)
 
 
-def _calamine_rows(sheet, offset: int, max_chars: int) -> Iterator[list]:
+def _calamine_rows(sheet, offset: int, max_chars: int, skip: int = 0) -> Iterator[list]:
     pad = [None] * offset
     exact = _EXACT_FLOAT
     for number, row in enumerate(sheet.iter_rows(), 1):
+        if number <= skip:
+            continue
         cells = pad.copy() if offset else []
         append = cells.append
         for value in row:
@@ -573,6 +714,264 @@ def _calamine_rows(sheet, offset: int, max_chars: int) -> Iterator[list]:
                 value = _duration_text(value)
             append(value)
         yield cells
+
+
+# --- xlsx sheets in pieces ------------------------------------------------------------------
+
+_NAME = rb"(?:[A-Za-z_][\w.-]*:)?"
+_ROOT_TAG = re.compile(rb"<(" + _NAME + rb"worksheet)[\s>]")
+_SHEET_DATA = re.compile(rb"<(" + _NAME + rb")sheetData\b[^>]*?(/?)>")
+_DIMENSION_TAG = re.compile(rb"<" + _NAME + rb"dimension\b[^>]*>(?:\s*</" + _NAME + rb"dimension>)?")
+_SST_ROOT = re.compile(rb"<(" + _NAME + rb"sst)[\s>]")
+_SST_ITEM_END = re.compile(rb"</" + _NAME + rb"si\s*>|<" + _NAME + rb"si\s*/>")
+_DATE1904 = re.compile(rb"<" + _NAME + rb"workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"")
+_MAX_PREFIX = 4 * 1024 * 1024   # what may come before <sheetData> (views, columns, ...)
+_PARTS = ("[content_types].xml", "xl/workbook.xml", "xl/styles.xml")
+
+
+class _SheetPieces:
+    """An .xlsx sheet's XML cut into pieces of whole rows as it unpacks, written with the parts
+    calamine needs (workbook, relationships, styles, shared strings) into an uncompressed .xlsx
+    in a temporary file and parsed there — by the very parser that reads a whole sheet, so the
+    cells are the same — one piece in memory at a time. :meth:`first` is the first rows alone
+    (with only the shared strings they use), :meth:`all` every piece in turn.
+
+    Each piece keeps its rows' own numbers (calamine's rows of a piece start at row 1, the
+    earlier rows empty). Whatever follows the rows (merged cells, hyperlinks …) is left out:
+    it holds no values.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, stream, member: str, failure, head: bytes, tail: bytes,
+                 close_tag: bytes, buffer: bytes, empty: bool):
+        self.archive, self.stream, self.member, self.failure = archive, stream, member, failure
+        self.head, self.tail, self.close_tag, self.buffer = head, tail, close_tag, buffer
+        self.row_end = close_tag.replace(b"sheetData", b"row>")
+        self.finished = empty
+        self.content = False
+        self.parts = _xlsx_parts(archive, strings=True)
+        fd, self.temporary = tempfile.mkstemp(prefix="portal-sheet-", suffix=".xlsx")
+        os.close(fd)
+
+    @classmethod
+    def open(cls, path, member: str, failure) -> "_SheetPieces | None":
+        """The pieces of ``member`` of the xlsx at ``path``, or None when its XML does not have
+        the usual shape (the sheet is then read whole)."""
+        archive = zipfile.ZipFile(path)
+        try:
+            stream = archive.open(member)
+            buffer = b""
+            while (found := _SHEET_DATA.search(buffer)) is None:
+                chunk = stream.read(_CHUNK // 4)
+                if not chunk or len(buffer) > _MAX_PREFIX:
+                    archive.close()
+                    return None
+                buffer += chunk
+            root = _ROOT_TAG.search(buffer, 0, found.start())
+            if root is None:
+                archive.close()
+                return None
+            prefix = found.group(1)
+            head = _DIMENSION_TAG.sub(b"", buffer[:found.start()])   # the piece's own extent, not the sheet's
+            head += b"<" + prefix + b"sheetData>"
+            tail = b"</" + prefix + b"sheetData></" + root.group(1) + b">"
+            return cls(archive, stream, member, failure, head, tail, b"</" + prefix + b"sheetData",
+                       buffer[found.end():], bool(found.group(2)))
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, NotImplementedError, RuntimeError):
+            archive.close()
+            raise ReadError(DAMAGED) from None
+
+    def first(self, sheet: str, rows: int):
+        """The calamine sheet of the first ``rows`` rows of the XML (with the shared strings up
+        to the last one they use), or None for a sheet without rows."""
+        if self.finished:
+            return None
+        try:
+            with zipfile.ZipFile(self.temporary, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
+                kept: list[bytes] = []
+                with out.open(self.member, "w", force_zip64=True) as piece:
+                    piece.write(self.head)
+                    count = self._copy_rows(piece, rows, kept)
+                    piece.write(self.tail)
+                if not count and not self.content:
+                    return None
+                used = _strings_used(self.head + b"".join(kept) + self.tail)
+                for name in self.parts:
+                    with self.archive.open(name) as source, out.open(name, "w", force_zip64=True) as target:
+                        if name.lower().endswith("sharedstrings.xml"):
+                            _copy_strings(source, target, used)
+                        else:
+                            shutil.copyfileobj(source, target, _CHUNK)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+            raise ReadError(DAMAGED) from None
+        book = _calamine(lambda: python_calamine.CalamineWorkbook.from_path(self.temporary), self.failure)
+        try:
+            return _calamine(lambda: book.get_sheet_by_name(sheet), self.failure)
+        finally:
+            book.close()
+
+    def all(self, rows: int) -> Iterator:
+        """The calamine sheet of each piece of ``rows`` rows, in order. The pieces are written
+        first, as the sheets of one temporary workbook with the file's shared strings, so those
+        are parsed once for all pieces (once per piece would double a read of Excel's files)."""
+        count = 0
+        try:
+            with zipfile.ZipFile(self.temporary, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
+                while not self.finished:
+                    with out.open(f"xl/worksheets/piece{count + 1}.xml", "w", force_zip64=True) as piece:
+                        piece.write(self.head)
+                        copied = self._copy_rows(piece, rows, None)
+                        piece.write(self.tail)
+                    if not copied and not self.content:
+                        break   # nothing after the last piece but white space
+                    count += 1
+                self._write_parts(out, count)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+            raise ReadError(DAMAGED) from None
+        book = _calamine(lambda: python_calamine.CalamineWorkbook.from_path(self.temporary), self.failure)
+        try:
+            for number in range(1, count + 1):
+                yield _calamine(lambda: book.get_sheet_by_name(f"piece{number}"), self.failure)
+        finally:
+            book.close()
+
+    def _write_parts(self, out: zipfile.ZipFile, count: int) -> None:
+        """A workbook of ``count`` piece sheets, with the file's styles (what makes a number a
+        date) and shared strings under the names calamine looks for, and its date system."""
+        main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+        rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+        styles = strings = None
+        for name in self.parts:
+            lower = name.lower()
+            if lower == "xl/styles.xml":
+                styles = name
+            elif lower.endswith("sharedstrings.xml") and strings is None:
+                strings = name
+        date1904 = _DATE1904.search(self.archive.read("xl/workbook.xml"))
+        sheets = "".join(f'<sheet name="piece{n}" sheetId="{n}" r:id="rId{n}"/>' for n in range(1, count + 1))
+        out.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" '
+                     f'xmlns:r="{rel}"><workbookPr date1904="{1 if date1904 else 0}"/><sheets>{sheets}</sheets>'
+                     '</workbook>')
+        links = [(f"rId{n}", "worksheet", f"worksheets/piece{n}.xml") for n in range(1, count + 1)]
+        for part, kind, target in ((styles, "styles", "styles.xml"), (strings, "sharedStrings", "sharedStrings.xml")):
+            if part is not None:
+                links.append((f"rId{kind}", kind, target))
+                with self.archive.open(part) as source, out.open(f"xl/{target}", "w", force_zip64=True) as copy:
+                    shutil.copyfileobj(source, copy, _CHUNK)
+        for name, targets in (("_rels/.rels", [("rId1", "officeDocument", "xl/workbook.xml")]),
+                              ("xl/_rels/workbook.xml.rels", links)):
+            out.writestr(name, '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+                         'openxmlformats.org/package/2006/relationships">' + "".join(
+                             f'<Relationship Id="{i}" Type="{rel}/{kind}" Target="{target}"/>'
+                             for i, kind, target in targets) + "</Relationships>")
+
+    def _copy_rows(self, target, limit: int, kept: list | None) -> int:
+        """Copy the sheet's XML to ``target`` up to the end of the ``limit``-th row from here
+        (rows counted by their closing tags: empty ``<row/>`` ones come along uncounted) or to
+        the end of the rows; the rows counted. Streams: holds a chunk and a tag's length."""
+        count = 0
+        row_end, close_tag = self.row_end, self.close_tag
+        keep = max(len(row_end), len(close_tag)) - 1   # a tag cut off at the end of the buffer
+
+        self.content = False   # copied something other than white space (rows without </row>?)
+
+        def write(part):
+            target.write(part)
+            if kept is not None:
+                kept.append(bytes(part))
+            if not self.content and bytes(part).strip():
+                self.content = True
+
+        while True:
+            buffer = self.buffer
+            end = buffer.find(close_tag)
+            stop = len(buffer) if end < 0 else end
+            cut = at = 0
+            while count < limit and (at := buffer.find(row_end, at, stop)) >= 0:
+                count += 1
+                at += len(row_end)
+                cut = at
+            if count == limit or end >= 0:
+                if count < limit:
+                    cut = end
+                    self.finished = True
+                write(memoryview(buffer)[:cut])
+                self.buffer = buffer[cut:]
+                return count
+            cut = max(cut, len(buffer) - keep)   # all of it belongs to this piece
+            write(memoryview(buffer)[:cut])
+            chunk = self.stream.read(_CHUNK)
+            if not chunk:   # no end of the rows: calamine says what is wrong with the XML
+                write(memoryview(buffer)[cut:])
+                self.finished = True
+                self.buffer = b""
+                return count
+            self.buffer = buffer[cut:] + chunk
+
+    def close(self) -> None:
+        self.finished = True
+        self.buffer = b""
+        self.archive.close()
+        try:
+            os.unlink(self.temporary)
+        except OSError:
+            pass
+
+    def __enter__(self) -> "_SheetPieces":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _strings_used(xml: bytes) -> int:
+    """How many shared strings a piece of sheet XML needs: one past the highest index it uses."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return 1 << 62   # calamine will say what is wrong; all the strings, meanwhile
+    highest = -1
+    for cell in root.iter():
+        if cell.tag.rsplit("}", 1)[-1] == "c" and cell.get("t") == "s":
+            for value in cell:
+                if value.tag.rsplit("}", 1)[-1] == "v" and (value.text or "").strip().isdigit():
+                    highest = max(highest, int(value.text))
+    return highest + 1
+
+
+def _copy_strings(source, target, count: int) -> None:
+    """The shared strings part with only its first ``count`` strings."""
+    buffer, seen, root = b"", 0, None
+    while True:
+        chunk = source.read(_CHUNK // 4)
+        if not chunk:
+            target.write(buffer)   # fewer strings than asked: all of them, as they are
+            return
+        buffer += chunk
+        if root is None:
+            found = _SST_ROOT.search(buffer)
+            if found is None:
+                continue
+            root = found.group(1)
+            if count == 0:
+                close = buffer.find(b">", found.end() - 1)
+                if close < 0:
+                    root = None
+                    continue
+                head = buffer[:close + 1]
+                if head.endswith(b"/>"):
+                    target.write(head)
+                else:
+                    target.write(head + b"</" + root + b">")
+                return
+        cut = 0
+        for match in _SST_ITEM_END.finditer(buffer):
+            seen += 1
+            cut = match.end()
+            if seen == count:
+                target.write(buffer[:cut] + b"</" + root + b">")
+                return
+        target.write(buffer[:cut])
+        buffer = buffer[cut:]
 
 
 # --- CSV ------------------------------------------------------------------------------------

@@ -4,14 +4,15 @@ Each name gets two lowercase keys without separators — the full pinyin and the
 stored beside the name and indexed, so a quick search is an indexed prefix match rather
 than a conversion at query time. Latin words keep their letters (full key) and give their
 first letter (initials); digits are kept; punctuation is dropped.
+
+pypinyin is imported on first use: its dictionaries take about 55 MB and 0.4 s to load, which
+a process that has not yet named a customer (a web worker serving lists, an import's upload
+and dry run) need not spend.
 """
 from __future__ import annotations
 
 import functools
 import re
-
-from pypinyin import lazy_pinyin
-from pypinyin.seg.mmseg import seg as _words
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -42,12 +43,21 @@ def _syllables(run: str) -> list[str]:
     """The pinyin of a run of Chinese, word by word as pypinyin's own segmenter cuts it, each
     word's reading cached: names repeat words (有限公司, 贸易, 科技), so an import of 100,000
     names costs a few microseconds each instead of 35."""
-    return [syllable for word in _words.cut(run) for syllable in _word_syllables(word)]
+    return [syllable for word in _pypinyin()[1].cut(run) for syllable in _word_syllables(word)]
 
 
 @functools.lru_cache(maxsize=100_000)
 def _word_syllables(word: str) -> tuple[str, ...]:
-    return tuple(lazy_pinyin(word))
+    return tuple(_pypinyin()[0](word))
+
+
+@functools.cache
+def _pypinyin():
+    """(lazy_pinyin, pypinyin's word segmenter), imported once, when first needed."""
+    from pypinyin import lazy_pinyin
+    from pypinyin.seg.mmseg import seg
+
+    return lazy_pinyin, seg
 
 
 def looks_like_pinyin(text: str) -> bool:
