@@ -129,26 +129,25 @@ def _product_line():
     return sa.func.coalesce(Product.category_id, -Product.id)
 
 
-class distinct_ids(FunctionElement):
-    """The distinct values of an integer expression of a group, as one text ``"3,-7,12"``
-    (order unspecified): ``group_concat(DISTINCT x)`` in SQLite, ``string_agg(DISTINCT
-    x::text, ',')`` in PostgreSQL."""
+class joined_ids(FunctionElement):
+    """The values of an integer expression of a group, as one text ``"3,-7,12"`` (order
+    unspecified): ``group_concat(x)`` in SQLite, ``string_agg(x::text, ',')`` in PostgreSQL."""
 
     type = sa.String()
     inherit_cache = True
-    name = "distinct_ids"
+    name = "joined_ids"
 
 
-@compiles(distinct_ids)
-def _distinct_ids_default(element, compiler, **kw):
+@compiles(joined_ids)
+def _joined_ids_default(element, compiler, **kw):
     (expr,) = list(element.clauses)
-    return f"string_agg(DISTINCT CAST({compiler.process(expr, **kw)} AS TEXT), ',')"
+    return f"string_agg(CAST({compiler.process(expr, **kw)} AS TEXT), ',')"
 
 
-@compiles(distinct_ids, "sqlite")
-def _distinct_ids_sqlite(element, compiler, **kw):
+@compiles(joined_ids, "sqlite")
+def _joined_ids_sqlite(element, compiler, **kw):
     (expr,) = list(element.clauses)
-    return f"group_concat(DISTINCT {compiler.process(expr, **kw)})"
+    return f"group_concat({compiler.process(expr, **kw)})"
 
 
 def _line_name_map(session: Session) -> dict[int, str]:
@@ -164,14 +163,22 @@ def cross_sell_query(period: Period, max_lines: int = 2, condition=None):
     """The SELECT of :func:`cross_sell` (customer columns, lines, value, line_ids), sorted by
     value (largest first) then customer id; one GROUP BY over the period's purchase lines of
     the customers ``condition`` admits (the condition is applied before the aggregate)."""
-    line, t = TransactionLine, Transaction
-    lines = (sa.select(t.customer_id.label("cid"), sa.func.count(sa.distinct(_product_line())).label("lines"),
-                       sa.func.sum(line.amount).label("value"), distinct_ids(_product_line()).label("line_ids"))
-             .select_from(line).join(t, t.id == line.transaction_id).join(Product, Product.id == line.product_id)
-             .where(t.trade_date >= period.start, t.trade_date <= period.end, line.quantity > 0))
+    # The lines carry their transaction's date and customer (migration 0011): the period's
+    # purchase lines are ranges of a covering index, with no join to trade (which read every
+    # line of the archive). Two plain GROUP BYs — (customer, line), then customer — instead
+    # of one with COUNT(DISTINCT) and a distinct string_agg, which sorted every line per
+    # customer (2 s on PostgreSQL at 3,000,000 lines).
+    line = TransactionLine
+    product_line = _product_line().label("line")
+    bought = (sa.select(line.customer_id.label("cid"), product_line, sa.func.sum(line.amount).label("value"))
+              .select_from(line).join(Product, Product.id == line.product_id)
+              .where(line.trade_date >= period.start, line.trade_date <= period.end, line.quantity > 0))
     if condition is not None:
-        lines = lines.where(t.customer_id.in_(sa.select(Customer.id).where(condition)))
-    lines = lines.group_by(t.customer_id).having(sa.func.count(sa.distinct(_product_line())) <= max_lines).subquery()
+        bought = bought.where(line.customer_id.in_(sa.select(Customer.id).where(condition)))
+    bought = bought.group_by(line.customer_id, _product_line()).subquery("bought")
+    lines = (sa.select(bought.c.cid, sa.func.count().label("lines"), sa.func.sum(bought.c.value).label("value"),
+                       joined_ids(bought.c.line).label("line_ids"))
+             .group_by(bought.c.cid).having(sa.func.count() <= max_lines).subquery())
     query = sa.select(*_CUSTOMER_COLUMNS, lines.c.lines, lines.c.value, lines.c.line_ids).select_from(lines)
     return _with_customer(query, lines.c.cid, condition).order_by(lines.c.value.desc(), Customer.id)
 
