@@ -149,14 +149,18 @@ def _abc_lists(filters, user) -> Result:
     owner = Column("owner", fields_of(Customer)["owner_id"].label)  # the registry's 业务员
     page = stream = None
     if which == "top":
-        def top(**paging):
-            rows = lists.top_customers(db.session, year, today, condition=condition, **paging)
+        def ordered_text(rows):
             for row in rows:
                 row["ordered_text"] = _("Yes") if row["ordered"] else _("No")
             return rows
 
-        rows, page, stream = _paged(filters.page, lambda limit, offset: (
-            top(limit=limit, offset=offset), lists.count_top_customers(db.session, year, condition=condition)), top)
+        def top_page(limit, offset):
+            rows, total = lists.top_customers_page(db.session, year, today, condition=condition, limit=limit,
+                                                   offset=offset)
+            return ordered_text(rows), total
+
+        rows, page, stream = _paged(filters.page, top_page, lambda: ordered_text(
+            lists.top_customers(db.session, year, today, condition=condition)))
         columns = [Column("rank", _l("Rank"), "int"), number, name, owner,
                    Column("value_last_year", _l("Value %(year)s", year=year), "money"),
                    Column("orders_this_year", _l("Orders %(year)s", year=year + 1), "int"),

@@ -107,3 +107,12 @@ def test_bad_page_numbers_are_a_400_with_a_message(client):
     for bad in ("0", "x", "-3", "1e3"):
         response = client.get(f"/analysis/abc_lists/data?list=cross_sell&page={bad}")
         assert response.status_code == 400 and response.get_json()["message"]
+
+
+def test_a_top_customers_page_comes_with_the_total_of_the_whole_list(app):
+    _archive()
+    today = dt.date(2026, 3, 1)
+    whole = lists.top_customers(db.session, 2025, today)
+    assert lists.top_customers_page(db.session, 2025, today, limit=4, offset=0) == (whole[:4], len(whole))
+    assert lists.top_customers_page(db.session, 2025, today, limit=4, offset=4) == (whole[4:], len(whole))
+    assert lists.top_customers_page(db.session, 2025, today, limit=4, offset=400) == ([], len(whole))

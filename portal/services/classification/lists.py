@@ -80,14 +80,31 @@ def top_customers(session: Session, year: int, today: dt.date, share: Decimal = 
                   condition=None, limit: int | None = None, offset: int = 0) -> list[dict]:
     """Last year's (``year``) top customers by value, with this year's orders up to ``today``:
     value_last_year, rank, orders_this_year, value_this_year, last_order, ordered (bool).
-    ``limit``/``offset`` page the list in SQL (:func:`count_top_customers` counts it).
+    ``limit``/``offset`` page the list in SQL (:func:`top_customers_page` with the total).
 
     Two steps, both in SQL: the ranking (one GROUP BY of last year's trades, rank() and the
     count of ranked customers as windows, the top-share test in integers: rank ≤ ceil(p/q · n)
     ⇔ q·(rank − 1) < p·n), then this year's orders of the (few) top customers only, by their
     ids along the (customer, date) index — not a join of two whole-year aggregates, which
     SQLite ran as a nested scan (11 s at 2,000,000 trades, bench/RESULTS.md)."""
-    query = _top_query(year, share, condition)
+    return _top_rows(session, _top_query(year, share, condition), year, today, limit, offset)
+
+
+def top_customers_page(session: Session, year: int, today: dt.date, share: Decimal = Decimal("0.05"),
+                       condition=None, *, limit: int, offset: int = 0) -> tuple[list[dict], int]:
+    """One page of :func:`top_customers` and how many the whole list has, from one ranking
+    (the count is a window of the same query)."""
+    query = _top_query(year, share, condition).add_columns(sa.func.count().over().label("total_count"))
+    rows = _top_rows(session, query, year, today, limit, offset)
+    if not rows:
+        return [], count_top_customers(session, year, share, condition) if offset else 0
+    total = rows[0]["total_count"]
+    for row in rows:
+        del row["total_count"]
+    return rows, total
+
+
+def _top_rows(session: Session, query, year: int, today: dt.date, limit: int | None, offset: int) -> list[dict]:
     if limit:
         query = query.limit(limit)
     if offset:
