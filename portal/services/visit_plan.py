@@ -544,7 +544,10 @@ def _due_plan(session: Session, user, on: dt.date, role_key: str, rules: dict[st
     # Most overdue days first = the earliest due-by date of the overdue tracks first.
     first_due_by = _least(_overdue_due_by(rules, "visits", p.c.value_grade, p.c.last_visit, on),
                           _overdue_due_by(rules, "calls", p.c.value_grade, p.c.last_call, on))
-    plan = sa.select(p, status.label("status_code"), first_due_by.label("first_due_by")).subquery("plan")
+    # MATERIALIZED on SQLite: else it folds this SELECT into the next one and evaluates the status
+    # CASE again in the sort and in every window count (PostgreSQL plans it well either way).
+    plan = sa.select(p, status.label("status_code"), first_due_by.label("first_due_by")).cte("plan") \
+        .prefix_with("MATERIALIZED", dialect="sqlite")
     return plan, plan.c.status_code, plan.c.first_due_by
 
 
