@@ -123,9 +123,9 @@ class AnalysisView(BaseView):
         rules = limits.rules_for()
         columns = [c for c in result.columns if c.source is None or rules.allows(c.source[0], _spec(c.source))]
         withheld = [c for c in result.columns if c not in columns]
-        rows = result.rows + ([result.totals] if result.totals else [])
+        count, rows = registry.export_rows(result)   # a paged result: every row, streamed
         try:
-            rules.check_count(len(rows))
+            rules.check_count(count)
             if not columns:
                 raise limits.ExportRefused(_l("Your role may not export any of these columns."), reason="no_columns")
         except limits.ExportRefused as refused:
