@@ -6,6 +6,8 @@ on a developer's machine and fail in CI (CI=true), where .ci/run installs it.
 """
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import os
 import shutil
 import threading
@@ -80,6 +82,29 @@ def open_session(browser, live, username, password=DEMO_PASSWORD, locale="zh-CN"
     page.wait_for_load_state()
     page.js_errors = errors
     return page
+
+
+def guard_offline(page):
+    """Make any request to a host but 127.0.0.1 fail (answered with an error, never sent) and
+    record it in ``page.external``, with the attempts the Content-Security-Policy refused
+    before they were made (neither the route nor a request listener sees those)."""
+    external = []
+
+    def guard(route):
+        host = urlparse(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            route.continue_()
+        else:
+            external.append(route.request.url)
+            route.abort()
+
+    page.context.route("**/*", guard)
+    page.context.on("request", lambda r: None if urlparse(r.url).hostname in ("127.0.0.1", None)
+                    or r.url.startswith(("data:", "blob:")) else external.append(r.url))
+    page.on("console", lambda m: external.append(f"CSP: {m.text}") if "Content Security Policy" in m.text else None)
+    page.external = external
+    return page
+
 
 
 @pytest.fixture

@@ -4,13 +4,12 @@ behind it, and no request leaves 127.0.0.1 — any request to another host fails
 from __future__ import annotations
 
 import re
-from urllib.parse import urlparse
 
 import pytest
 
 from tests.conftest import PASSWORD
 
-from .conftest import open_session
+from .conftest import guard_offline, open_session
 
 PERIOD = "from=2025-11-01&to=2026-10-31"
 PAGES = [
@@ -31,27 +30,9 @@ PAGES = [
 def offline(browser, live):
     """A custodian's browser in which every request is recorded; one to any host other than
     127.0.0.1 is answered with an error (never sent) and makes the test fail."""
-    page = open_session(browser, live, "custodian", PASSWORD)
-    external = []
-
-    def guard(route):
-        host = urlparse(route.request.url).hostname
-        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            route.continue_()
-        else:
-            external.append(route.request.url)
-            route.abort()
-
-    page.context.route("**/*", guard)
-    page.context.on("request", lambda r: None if urlparse(r.url).hostname in ("127.0.0.1", None)
-                    or r.url.startswith(("data:", "blob:")) else external.append(r.url))
-    # The portal's Content-Security-Policy stops most such requests before they are made (so
-    # neither the route nor the listener sees them): an attempt the policy refused counts too.
-    page.on("console", lambda m: external.append(f"CSP: {m.text}")
-            if "Content Security Policy" in m.text else None)
-    page.external = external
+    page = guard_offline(open_session(browser, live, "custodian", PASSWORD))
     yield page
-    assert not external, f"requests left 127.0.0.1: {external}"
+    assert not page.external, f"requests left 127.0.0.1: {page.external}"
     assert not page.js_errors, page.js_errors
     page.context.close()
 

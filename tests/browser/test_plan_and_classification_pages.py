@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from urllib.parse import urlparse
 
 import openpyxl
 import pytest
@@ -19,7 +18,7 @@ from portal.services import visit_plan
 from portal.views import visits_plan as plan_views
 from tests.conftest import PASSWORD
 
-from .conftest import DEMO_PASSWORD, open_session
+from .conftest import DEMO_PASSWORD, guard_offline, open_session
 
 EXTRA = plan_views.DUE_PAGE_SIZE + 25     # never-contacted customers added, so the due list has two pages
 
@@ -27,21 +26,7 @@ EXTRA = plan_views.DUE_PAGE_SIZE + 25     # never-contacted customers added, so 
 def offline(browser, live, username, password):
     """A session in which a request to any host but 127.0.0.1 is answered with an error (never
     sent) and recorded in ``page.external``; one the Content-Security-Policy refused too."""
-    page = open_session(browser, live, username, password)
-    external = []
-
-    def guard(route):
-        host = urlparse(route.request.url).hostname
-        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            route.continue_()
-        else:
-            external.append(route.request.url)
-            route.abort()
-
-    page.context.route("**/*", guard)
-    page.on("console", lambda m: external.append(f"CSP: {m.text}") if "Content Security Policy" in m.text else None)
-    page.external = external
-    return page
+    return guard_offline(open_session(browser, live, username, password))
 
 
 def finish(page):
