@@ -23,6 +23,7 @@ from pathlib import Path
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import object_session
 
 from portal.models import imports as status
 
@@ -80,6 +81,14 @@ def settle(batch) -> None:
     progress = read_progress(batch.id)
     if progress is not None and time.time() - progress.get("at", 0) < STALE_SECONDS:
         return
+    # The status is read again after the progress: a step that has just ended commits its new
+    # status before it removes its file, so a batch loaded before that commit would look
+    # abandoned here and be put back over the step's own result.
+    session = object_session(batch)
+    if session is not None and batch.id is not None:
+        session.refresh(batch, ["status", "error"])
+        if batch.status not in RESTART_FROM:
+            return
     # No file at all: the step never began or its process is gone (the file is written
     # before a step is started, and removed only after its status moved on).
     batch.status = RESTART_FROM[batch.status]

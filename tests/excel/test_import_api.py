@@ -207,3 +207,23 @@ def test_a_malformed_mapping_is_answered_with_a_message_and_nothing_staged(clien
     answer = client.post(f"/api/v1/import/batches/{batch['id']}/prepare", json=body)
     assert answer.status_code in (400, 422) and answer.get_json()["message"]
     assert count(ImportRow) == 0 and db.session.get(ImportBatch, batch["id"]).status == "uploaded"
+
+
+def test_a_step_that_ends_while_its_batch_is_read_is_not_put_back(client, tmp_path):
+    """A poll that loaded the batch while its step was running, and looks for the progress file
+    only after the step committed its result and removed the file, must not take the batch
+    back to where the step started (it would undo a finished preview)."""
+    login(client, "clerk")
+    batch = upload(client, ROWS, tmp_path=tmp_path).get_json()
+    record = db.session.get(ImportBatch, batch["id"])
+    record.status = "preparing"
+    db.session.commit()
+    assert record.status == "preparing"              # loaded: what the poll holds
+    with db.engine.begin() as connection:            # the step, in its own session, ends
+        connection.execute(sa.update(ImportBatch).where(ImportBatch.id == batch["id"]).values(status="previewed"))
+    assert not jobs.progress_path(batch["id"]).exists()
+    jobs.settle(record)
+    assert record.status == "previewed" and not record.error
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(ImportBatch, batch["id"]).status == "previewed"
