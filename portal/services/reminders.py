@@ -260,21 +260,34 @@ def _replenishments(session, user, on, settings, limit=None, customer_id=None):
     # trade, and the bounds are ranges of ix_trade_line_product_date per product (PostgreSQL
     # takes each product's own bound, SQLite the constant one: the longest cycle's); a
     # salesperson's customers are ranges of ix_trade_line_customer_date.
-    earliest = on - dt.timedelta(days=2 * cycles[-1])
     line_date = TransactionLine.trade_date
     last = sa.func.max(line_date).label("last_purchase")
-    bought = (sa.select(TransactionLine.customer_id, TransactionLine.product_id, last)
-              .select_from(TransactionLine)
-              .join(Product, Product.id == TransactionLine.product_id)
-              .where(TransactionLine.quantity > 0, cycle >= 0,
-                     line_date >= earliest, line_date <= on,
-                     line_date >= per_cycle(lambda c: on - dt.timedelta(days=2 * c)))
-              .group_by(TransactionLine.customer_id, TransactionLine.product_id))
     visible = scope.customer_condition(user)
-    if visible is not None:   # the user's customers only, before the aggregate
-        bought = bought.where(TransactionLine.customer_id.in_(sa.select(Customer.id).where(visible)))
-    if customer_id is not None:
-        bought = bought.where(TransactionLine.customer_id == customer_id)
+
+    def last_purchases(earliest, *conditions):
+        query = (sa.select(TransactionLine.customer_id, TransactionLine.product_id, last)
+                 .select_from(TransactionLine)
+                 .join(Product, Product.id == TransactionLine.product_id)
+                 .where(TransactionLine.quantity > 0, line_date >= earliest, line_date <= on, *conditions)
+                 .group_by(TransactionLine.customer_id, TransactionLine.product_id))
+        if visible is not None:   # the user's customers only, before the aggregate
+            query = query.where(TransactionLine.customer_id.in_(sa.select(Customer.id).where(visible)))
+        if customer_id is not None:
+            query = query.where(TransactionLine.customer_id == customer_id)
+        return query
+
+    if session.get_bind().dialect.name == "sqlite" and visible is None and customer_id is None:
+        # Every customer: SQLite bounds an index range by a constant only, so one aggregate per
+        # cycle, each over its own products' lines from its own bound (a pair's product has one
+        # cycle: the parts never share a pair); 0.80 → 0.55 s at 100,000 customers. A
+        # salesperson's lines are read by customer instead (ix_trade_line_customer_date).
+        bought = sa.union_all(*[
+            last_purchases(on - dt.timedelta(days=2 * c),
+                           TransactionLine.product_id.in_(sa.select(Product.id).where(cycle == c)))
+            for c in cycles])
+    else:
+        bought = last_purchases(on - dt.timedelta(days=2 * cycles[-1]), cycle >= 0,
+                                line_date >= per_cycle(lambda c: on - dt.timedelta(days=2 * c)))
     b = bought.subquery("bought")
     due = days_after(b.c.last_purchase, cycle)
     # due (last + cycle) ≤ horizon ⇔ last ≤ horizon − cycle: a constant per cycle.
