@@ -25,7 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_appbuilder import AppBuilder
 
     from . import health, services
-    from .extensions import db, enforce_sqlite_foreign_keys, migrate
+    from .extensions import db, enforce_sqlite_foreign_keys, migrate, postgresql_without_jit
     from .security import history, users
     from .security.manager import PortalSecurityManager
 
@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     services.install()
     users.install()
     _once(enforce_sqlite_foreign_keys)
+    _once(postgresql_without_jit)
     history.install()
 
     with app.app_context():

@@ -34,3 +34,18 @@ def enforce_sqlite_foreign_keys() -> None:
             except sqlite3.OperationalError:
                 pass  # a read-only connection (backup checks) keeps the file's journal mode
             cursor.close()
+
+
+def postgresql_without_jit() -> None:
+    """Turn PostgreSQL's JIT compiler off for the portal's connections. The analyses are
+    aggregates of a second or less whose estimated cost passes jit_above_cost, and compiling
+    them costs more than it saves: the referral chains at 100,000 customers took 1.0 s, 0.7 s of
+    it JIT (EXPLAIN ANALYZE), and 0.3 s without."""
+    import sqlalchemy as sa
+
+    @sa.event.listens_for(sa.engine.Engine, "connect")
+    def _no_jit(dbapi_connection, connection_record):
+        if type(dbapi_connection).__module__.startswith("psycopg"):
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET jit = off")
+            dbapi_connection.commit()

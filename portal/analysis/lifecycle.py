@@ -194,10 +194,15 @@ def chains(filters: Filters, user):
     chain = (sa.select(visible.c.id.label("root_id"), visible.c.id.label("id"),
                        sa.cast(sa.null(), sa.Integer).label("parent_id"), sa.literal(0, sa.Integer).label("depth"))
              .where(is_root).cte("chain", recursive=True))
-    step = visible.alias("step")
+    # Each level follows ix_customer_referred_by_id from the level above (with the scope and
+    # filters on the customers reached), not a scan of every visible customer per level.
+    step = Customer.__table__.alias("step")
+    conditions = [c for c in filters.customer_conditions(user)]
+    in_view = (sa.select(visible.c.id).where(visible.c.id == step.c.id).exists() if conditions else sa.true())
     return chain.union_all(
         sa.select(chain.c.root_id, step.c.id, step.c.referred_by_id, chain.c.depth + 1)
-        .select_from(chain).join(step, step.c.referred_by_id == chain.c.id).where(chain.c.depth < MAX_DEPTH))
+        .select_from(chain).join(step, step.c.referred_by_id == chain.c.id)
+        .where(chain.c.depth < MAX_DEPTH, in_view))
 
 
 def referral_chains(filters: Filters, user) -> Result:
