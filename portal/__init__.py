@@ -34,6 +34,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_object("config")
     if config:
         app.config.update(config)
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        # An import writes one chunk in a second thread while it builds the next
+        # (excel/bulk.py WriteBehind), one thread at a time on the connection; Python's sqlite3
+        # is built thread-safe, but refuses a connection used by another thread unless told.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"check_same_thread": False, **(options.get("connect_args") or {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), compare_type=True)

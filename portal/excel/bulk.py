@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -66,12 +68,16 @@ class History:
         self.rows: list[dict] = []
         self.at = now()
 
+    def row(self, model, record_id, action: str, changes: dict, customer_id=None) -> dict:
+        """The change_log row of one entry (written by the caller)."""
+        return {"at": self.at, "user_id": self.user_id, "username": self.username, "customer_id": customer_id,
+                "object_type": model.__name__, "object_id": record_id, "action": action, "source": self.source,
+                "changes": changes}
+
     def add(self, model, record_id, action: str, changes: dict, customer_id=None) -> None:
         if not changes and action == "update":
             return
-        self.rows.append({"at": self.at, "user_id": self.user_id, "username": self.username,
-                          "customer_id": customer_id, "object_type": model.__name__, "object_id": record_id,
-                          "action": action, "source": self.source, "changes": changes})
+        self.rows.append(self.row(model, record_id, action, changes, customer_id))
         if len(self.rows) >= CHUNK:
             self.flush()
 
@@ -109,6 +115,39 @@ def creation_changes(model, values: dict, labels=None) -> dict:
     return changes
 
 
+_AS_IS = frozenset({FieldType.TEXT, FieldType.LONGTEXT, FieldType.INT, FieldType.BOOL, FieldType.CHOICE,
+                    FieldType.MOBILE, FieldType.PHONE, FieldType.EMAIL, FieldType.URL, FieldType.POSTCODE,
+                    FieldType.ID_NUMBER, FieldType.CARD_NUMBER})
+
+
+def creation_changes_many(model, rows: list[dict], labels=None, skip: Iterable[str] = ()) -> list[dict]:
+    """``creation_changes`` of many rows with the same keys (an import's chunk), column by
+    column: each column's spec and its JSON form are looked up once, not once per cell."""
+    if not rows:
+        return []
+    specs, skip = tracked(model), set(skip)
+    plan = []
+    for name in rows[0]:
+        spec = specs.get(name)
+        if spec is None or name in skip:
+            continue
+        relation = spec.type == FieldType.RELATION and labels is not None
+        plan.append((name, None if spec.type in _AS_IS else plain, spec if relation else None))
+    found = []
+    for values in rows:
+        changes = {}
+        for name, convert, relation in plan:
+            value = values[name]
+            if value is None or value == "":
+                continue
+            if relation is not None:
+                changes[name] = {"old": None, "new": value, "old_text": None, "new_text": labels(relation, value)}
+            else:
+                changes[name] = {"old": None, "new": value if convert is None else convert(value)}
+        found.append(changes)
+    return found
+
+
 def reserve_numbers(session: Session, model, count: int, taken: set[str]) -> list[str]:
     """``count`` new numbers from the model's pattern, in one counter update, none of them
     used by an existing record or by ``taken`` (the file's own numbers)."""
@@ -137,7 +176,8 @@ def reserve_numbers(session: Session, model, count: int, taken: set[str]) -> lis
     return found[:count]
 
 
-def _with_keys(model, values: dict) -> dict:
+def with_keys(model, values: dict) -> dict:
+    """The record's pinyin search keys, set in ``values`` (as the flush hook sets them)."""
     if model in (Customer, Contact) and "name" in values:
         values["name_pinyin"], values["name_initials"] = pinyin.keys(values["name"])
     return values
@@ -159,40 +199,158 @@ def _defaults(table, names) -> dict:
 
 
 def executemany(session: Session, table, rows: list[dict]) -> None:
-    """INSERT ``rows`` (the same keys in each), each column's value put through its type's
-    own bind processor once, column by column: as one COPY on PostgreSQL, one DBAPI
-    executemany elsewhere. SQLAlchemy's executemany does the same per parameter set and costs
-    more than the database at 100,000 rows; the values stored are identical (same processors,
-    same defaults)."""
+    """INSERT ``rows`` (the same keys in each): as one COPY on PostgreSQL, one DBAPI
+    executemany elsewhere (see :class:`Insert`)."""
     if not rows:
         return
     connection = session.connection()
-    dialect = connection.dialect
-    names = list(rows[0])
-    defaults = _defaults(table, set(names))
-    columns = names + list(defaults)
-    compiled = sa.insert(table).compile(dialect=dialect, column_keys=columns)
-    order = list(compiled.positiontup) if compiled.positional else columns
-    processors = {}
-    for name in order:
-        processor = table.c[name].type._cached_bind_processor(dialect)
-        if processor is not None:
-            processors[name] = processor
-    fixed = {name: (processors[name](value) if name in processors else value) for name, value in defaults.items()}
+    Insert(connection.dialect, table, rows).run(connection.connection.dbapi_connection)
+    statistics.note_written(session, table.name, len(rows))
+
+
+class Insert:
+    """The INSERT of ``rows`` (the same keys in each) with every value already put through its
+    column type's own bind processor, ready to be run on a DBAPI connection — in this thread,
+    or in a second one while this one prepares the next rows (:class:`WriteBehind`).
+
+    SQLAlchemy's executemany does the same per parameter set and costs more than the database
+    at 100,000 rows; the values stored are identical (same processors, same Python-side
+    defaults: created_on, version, stage …). A row's tuple is taken in C (itemgetter) and only
+    the columns whose type has a processor are touched in Python."""
+
+    def __init__(self, dialect, table, rows: list[dict]):
+        self.table, self.postgres, self.params = table, dialect.name == "postgresql", []
+        if not rows:
+            return
+        names = list(rows[0])
+        defaults = _defaults(table, set(names))
+        self.columns = names + list(defaults)
+        processed = [(i, p) for i, p in enumerate(table.c[n].type._cached_bind_processor(dialect) for n in names)
+                     if p is not None]
+        fixed = []
+        for name, value in defaults.items():
+            processor = table.c[name].type._cached_bind_processor(dialect)
+            fixed.append(processor(value) if processor is not None else value)
+        self.params = list(map(_row_values(names, processed, tuple(fixed)), rows))
+        quote = dialect.identifier_preparer.quote
+        listed = ", ".join(quote(c) for c in self.columns)
+        if self.postgres:
+            self.statement = f"COPY {quote(table.name)} ({listed}) FROM STDIN"
+        elif dialect.paramstyle == "qmark":
+            self.statement = f"INSERT INTO {quote(table.name)} ({listed}) VALUES ({', '.join('?' * len(self.columns))})"
+        else:
+            raise ValueError(f"bulk inserts need SQLite or PostgreSQL, not {dialect.name}")
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+    def run(self, dbapi_connection) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            if self.postgres:
+                with cursor.copy(self.statement) as copy:
+                    for row in self.params:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(self.statement, self.params)
+        finally:
+            cursor.close()
+
+
+class WriteBehind:
+    """Runs the inserts of one chunk in a second thread while the caller builds the next chunk's
+    rows: the database (SQLite's B-trees, PostgreSQL's server) works on one core while Python
+    builds on the other (sqlite3 and psycopg let go of the GIL while the database works).
+    The caller uses the connection only between :meth:`wait` and the next :meth:`submit`,
+    so one thread at a time uses it (SQLite connections are opened with
+    ``check_same_thread=False`` for this: see portal/__init__.py)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.dbapi = session.connection().connection.dbapi_connection
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="import-writes")
+        self.pending = None
+        self.inserts: list[Insert] = []
+
+    def __enter__(self) -> "WriteBehind":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if exc[0] is None:
+                self.wait()
+            elif self.pending is not None:
+                self.pending.exception()   # let it finish; the transaction is rolled back anyway
+        finally:
+            self.pool.shutdown(wait=True)
+
+    def submit(self, inserts: list[Insert]) -> None:
+        self.wait()
+        inserts = [i for i in inserts if len(i)]
+        self.inserts = inserts
+        self.pending = self.pool.submit(self._run, inserts)
+
+    def _run(self, inserts: list[Insert]) -> None:
+        for insert in inserts:
+            insert.run(self.dbapi)
+
+    def wait(self) -> None:
+        """Until the submitted inserts are written (their error raised here)."""
+        if self.pending is None:
+            return
+        pending, self.pending = self.pending, None
+        pending.result()
+        for insert in self.inserts:
+            statistics.note_written(self.session, insert.table.name, len(insert))
+        self.inserts = []
+
+
+class Ids:
+    """Ids for new rows, taken before the rows are written, so a chunk's history and its
+    dependants (contacts, stage events) can be built while an earlier chunk is still being
+    written. PostgreSQL: from the table's sequence. SQLite: counted on from the table's last
+    id — what SQLite itself would give, since the caller's transaction holds the database's
+    only write lock (see :func:`hold_write_lock`) until it commits."""
+
+    def __init__(self, session: Session):
+        self.session, self.last = session, {}
+
+    def take(self, table, count: int) -> list[int]:
+        if count <= 0:
+            return []
+        given = _new_ids(self.session, table, count)
+        if given is not None:
+            return given
+        last = self.last.get(table.name)
+        if last is None:
+            last = self.session.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+        self.last[table.name] = last + count
+        return list(range(last + 1, last + count + 1))
+
+
+def hold_write_lock(session: Session, table, key) -> None:
+    """SQLite: take the database's write lock now (a write to the row ``key`` of ``table``
+    that changes nothing), so that ids counted from a table's last one stay free until commit."""
+    if not _postgres(session):
+        session.execute(sa.update(table).where(table.c.id == key).values(id=table.c.id))
+
+
+def _row_values(names: list[str], processed: list[tuple[int, object]], fixed: tuple):
+    """row dict → the statement's values: the named columns in order, then the defaults."""
+    get = operator.itemgetter(*names)
+    single = len(names) == 1
+    if not processed:
+        if single:
+            return lambda row: (row[names[0]], *fixed)
+        return lambda row: get(row) + fixed
 
     def values(row):
-        return tuple(fixed[n] if n in fixed else (processors[n](row[n]) if n in processors else row[n]) for n in order)
-
-    if dialect.name == "postgresql":
-        _copy(connection, table.name, order, map(values, rows))
-        statistics.note_written(session, table.name, len(rows))
-        return
-    params = [values(r) for r in rows] if compiled.positional else [dict(zip(order, values(r))) for r in rows]
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.executemany(str(compiled), params)
-    finally:
-        cursor.close()
+        found = [get(row)] if single else list(get(row))
+        for index, processor in processed:
+            found[index] = processor(found[index])
+        found.extend(fixed)
+        return found
+    return values
 
 
 def _copy(connection, table_name: str, columns: list[str], rows: Iterable[tuple]) -> None:
@@ -227,7 +385,7 @@ def insert(session: Session, model, rows: list[dict]) -> list[int]:
         return []
     table = model.__table__
     for values in rows:
-        _with_keys(model, values)
+        with_keys(model, values)
     ids: list[int] = []
     for start in range(0, len(rows), CHUNK):
         part = rows[start:start + CHUNK]
@@ -245,13 +403,17 @@ def insert(session: Session, model, rows: list[dict]) -> list[int]:
     return ids
 
 
-def card_created_events(session: Session, customers: list[tuple[int, dict]], user_id) -> None:
+def card_created_rows(customers: list[tuple[int, dict]], user_id) -> list[dict]:
     """The first stage event of each new card, as lifecycle.open_new_customers writes it."""
     reason, today, at = str(_l("Card created")), dt.date.today(), now()
-    rows = [{"customer_id": pk, "from_stage": None, "to_stage": values.get("stage") or "potential",
+    return [{"customer_id": pk, "from_stage": None, "to_stage": values.get("stage") or "potential",
              "occurred_on": values.get("stage_since") or values.get("acquired_on") or today,
              "reason": reason, "transaction_id": None, "user_id": user_id, "recorded_at": at}
             for pk, values in customers]
+
+
+def card_created_events(session: Session, customers: list[tuple[int, dict]], user_id) -> None:
+    rows = card_created_rows(customers, user_id)
     for start in range(0, len(rows), CHUNK):
         executemany(session, LifecycleEvent.__table__, rows[start:start + CHUNK])
 
@@ -264,7 +426,7 @@ def update(session: Session, model, items: Iterable[tuple[int, int, dict]], user
     table = model.__table__
     groups: dict[tuple, list[tuple]] = {}
     for pk, version, values in items:
-        values = _with_keys(model, dict(values))
+        values = with_keys(model, dict(values))
         columns = tuple(sorted(values))
         groups.setdefault(columns, []).append((pk, version, *(values[c] for c in columns)))
     stamp = {c: v for c, v in (("changed_on", now()), ("changed_by_id", user_id)) if c in table.c}

@@ -43,6 +43,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Callable, Iterable, Iterator
@@ -828,9 +829,20 @@ class _SheetPieces:
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
             raise ReadError(DAMAGED) from None
         book = _calamine(lambda: python_calamine.CalamineWorkbook.from_path(self.temporary), self.failure)
+
+        def parse(number: int):
+            return _calamine(lambda: book.get_sheet_by_name(f"piece{number}"), self.failure)
+
         try:
-            for number in range(1, count + 1):
-                yield _calamine(lambda: book.get_sheet_by_name(f"piece{number}"), self.failure)
+            # The next piece is parsed in a thread while the caller converts this one's rows:
+            # calamine lets go of the GIL while it parses (a tenth of a dry run's time).
+            with ThreadPoolExecutor(1, thread_name_prefix="sheet-piece") as ahead:
+                coming = ahead.submit(parse, 1) if count else None
+                for number in range(1, count + 1):
+                    sheet = coming.result()
+                    coming = ahead.submit(parse, number + 1) if number < count else None
+                    yield sheet
+                    del sheet
         finally:
             book.close()
 
