@@ -110,14 +110,16 @@ def prune_access_log_command() -> None:
 @with_appcontext
 def prune_batches_command() -> None:
     """Remove import batches' staged rows and files, and grid batches, older than
-    IMPORT_RETENTION_DAYS / GRID_BATCH_RETENTION_DAYS (the records and their history stay)."""
+    IMPORT_RETENTION_DAYS / GRID_BATCH_RETENTION_DAYS (the records and their history stay),
+    and the temporary workbooks of interrupted sheet reads older than an hour."""
     from portal.excel import retention
 
     done = retention.prune(db.session)
     db.session.commit()
     click.echo(f"imports older than {retention.import_days()} days: {done.import_batches} batches pruned "
                f"({done.import_rows} staged rows, {done.files} files); grid batches older than "
-               f"{retention.grid_days()} days: {done.grid_batches} removed")
+               f"{retention.grid_days()} days: {done.grid_batches} removed; temporary sheets of "
+               f"interrupted reads older than an hour: {done.temporary_sheets} removed")
 
 
 @portal_cli.command("import")

@@ -331,7 +331,8 @@ def batch_json(batch: ImportBatch) -> dict:
 
 class _Display:
     """The text of staged (JSON) values for one page of the preview: choices by their label,
-    related rows by theirs (looked up once for the page), yes/no, numbers and dates as text."""
+    related rows by theirs (looked up once for the page; a many-to-many's joined with "、" in
+    the card's order), yes/no, numbers and dates as text."""
 
     def __init__(self, model, rows):
         from portal.excel.cells import NEW_CODE
@@ -344,14 +345,19 @@ class _Display:
         for row in rows:
             for key, value in (row["values"] or {}).items():
                 target = self._target(key)
-                if target is not None and target.spec is not None and target.spec.type.value == "relation" \
-                        and isinstance(value, int):
+                kind = target.spec.type.value if target is not None and target.spec is not None else None
+                if kind == "relation" and isinstance(value, int):
                     wanted.setdefault(key, set()).add(value)
+                elif kind == "relation_many" and isinstance(value, list):
+                    wanted.setdefault(key, set()).update(v for v in value if isinstance(v, int))
         for key, ids in wanted.items():
             target = self.targets[key]
             related = related_model(target.model, target.spec)
-            found = db.session.scalars(sa.select(related).where(related.id.in_(sorted(ids)))).all()
-            self.labels[key] = {r.id: label_of(r) for r in found}
+            order = getattr(target.model, target.spec.name).property.order_by or () \
+                if target.spec.type.value == "relation_many" else ()
+            found = db.session.scalars(sa.select(related).where(related.id.in_(sorted(ids)))
+                                       .order_by(*order, related.id)).all()
+            self.labels[key] = {r.id: label_of(r) for r in found}   # in the card's order
 
     def _target(self, key):
         if key not in self.targets:
@@ -365,6 +371,12 @@ class _Display:
         spec = target.spec if target is not None else None
         if spec is None:
             return str(value)
+        if spec.type.value == "relation_many" and isinstance(value, list):
+            labels = self.labels.get(key, {})
+            known = [text for pk, text in labels.items() if pk in value]
+            added = [str(_l("%(name)s (new)", name=v[len(self.new_code):])) for v in value
+                     if isinstance(v, str) and v.startswith(self.new_code)]
+            return "、".join(known + added)
         if spec.type.value == "relation":
             if isinstance(value, str) and value.startswith(self.new_code):
                 return str(_l("%(name)s (new)", name=value[len(self.new_code):]))

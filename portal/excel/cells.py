@@ -1,7 +1,9 @@
 """What a cell of an uploaded sheet becomes in a field: the registry's clean() for plain
 fields (identifiers read as text first), the id of the row a relation names, and for choice
 and code-table columns what the clerk chose to do with values not in the list (reject them,
-leave the field empty, or add them to the code table).
+leave the field empty, or add them to the code table). A many-to-many cell (标签 ``VIP、待核实``)
+names several rows: each name is found as a relation's text is, and the same choice applies to
+the names not in the list.
 
 Relations are resolved in bulk: small code tables and users are read once; customers and
 other big tables are looked up for the distinct texts of the file, in chunks, within the
@@ -40,11 +42,27 @@ _MEMO_TRIAL = 2_000
 _MISSING = object()
 # What a spreadsheet leaves off a province's or a region's name.
 _SHORT = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")       # distinct values remembered per column (dates, provinces, grades …)
+# What separates the names in a many-to-many cell: commas, the enumeration comma (、, as the
+# export joins them), semicolons, bars and slashes, half- or full-width, and line breaks — not
+# spaces, which a name may hold (``VIP 客户``).
+SEPARATORS = re.compile(r"[,，、;；|｜/／\r\n]+")
+_SEPARATED = re.compile(f"({SEPARATORS.pattern})")   # split keeping the separators
+
+
+def split_names(text: str) -> list[str]:
+    """The names a many-to-many cell lists: trimmed, empty ones dropped, each once (the
+    first spelling, in the cell's order; names differing only in case are one)."""
+    names: dict[str, str] = {}
+    for part in SEPARATORS.split(text or ""):
+        part = part.strip()
+        if part:
+            names.setdefault(part.casefold(), part)
+    return list(names.values())
 
 
 def can_add(model, spec: FieldSpec) -> bool:
     """Values not in the list may be added for code tables a name alone describes."""
-    if spec.type != FieldType.RELATION:
+    if spec.type not in (FieldType.RELATION, FieldType.RELATION_MANY):
         return False
     related = related_model(model, spec)
     if not issubclass(related, CodeTable):
@@ -58,7 +76,7 @@ def can_add(model, spec: FieldSpec) -> bool:
 def policies(model, spec: FieldSpec) -> tuple[str, ...] | None:
     if spec.type == FieldType.CHOICE:
         return (REJECT, EMPTY)
-    if spec.type == FieldType.RELATION:
+    if spec.type in (FieldType.RELATION, FieldType.RELATION_MANY):
         return POLICIES if can_add(model, spec) else (REJECT, EMPTY)
     return None
 
@@ -124,6 +142,91 @@ class Relation:
         return self.labels.get(pk, "")
 
 
+class Many(Relation):
+    """Text → ids of the rows a many-to-many column names, and those rows' labels in the
+    order the card lists them (the relationship's ``order_by``: Tag.sort_order)."""
+
+    def __init__(self, session: Session, model, spec: FieldSpec, user):
+        self.order: dict[int, tuple] = {}
+        self.normalised: dict[str, set[int]] = defaultdict(set)
+        self.joined = False   # some name holds a separator ("B2B/B2C"): cells are read greedily
+        attribute = getattr(model, spec.name).property
+        self.order_by = tuple(c.key for c in attribute.order_by or ())
+        super().__init__(session, model, spec, user)
+
+    def _add_rows(self, rows) -> None:
+        super()._add_rows(rows)
+        for row in rows:
+            self._know(row)
+            for name in _names(row):
+                self.joined = self.joined or SEPARATORS.search(name) is not None
+                if normalise(name):
+                    self.normalised[normalise(name)].add(row.id)
+
+    def _know(self, row) -> None:
+        self.labels[row.id] = label_of(row)
+        self.order[row.id] = (*(getattr(row, name, None) or 0 for name in self.order_by), row.id)
+
+    def remember(self, ids: Iterable[int]) -> None:
+        """Read the labels of rows the texts did not bring (a record's current tags, inactive
+        ones too), without making them choosable."""
+        missing = sorted(set(ids) - self.labels.keys())
+        for start in range(0, len(missing), CHUNK):
+            part = missing[start:start + CHUNK]
+            for row in self.session.scalars(sa.select(self.related).where(self.related.id.in_(part))):
+                self._know(row)
+
+    def prime(self, texts: Iterable[str]) -> None:
+        if self.big:
+            super().prime(name for text in texts for name in split_names(text))
+
+    def find(self, text: str) -> int | None:
+        """The one row ``text`` names exactly (case, width, spacing and punctuation aside), or None."""
+        folded = text.strip().casefold()
+        found = self.ids.get(folded) or self.normalised.get(normalise(folded)) or set()
+        return next(iter(found)) if len(found) == 1 else None
+
+    def names_in(self, text: str) -> list[tuple[str, int | None]]:
+        """(name, id or None) of each name the cell lists, each row once. When a name of the
+        list holds a separator itself, the longest run of parts naming a row is taken."""
+        if not self.joined:
+            found = [(name, self.find(name)) for name in split_names(text)]
+        else:
+            found = self._greedy(text)
+        seen, unique = set(), []
+        for name, pk in found:
+            mark = pk if pk is not None else name.casefold()
+            if mark not in seen:
+                seen.add(mark)
+                unique.append((name, pk))
+        return unique
+
+    def _greedy(self, text: str) -> list[tuple[str, int | None]]:
+        pieces = _SEPARATED.split(text)       # name, separator, name …
+        parts = pieces[0::2]
+        found, i = [], 0
+        while i < len(parts):
+            for j in range(len(parts), i, -1):
+                name = "".join(pieces[2 * i:2 * j - 1]).strip()
+                pk = self.find(name) if name else None
+                if pk is not None or j == i + 1:
+                    if name:
+                        found.append((name, pk))
+                    i = j
+                    break
+        return found
+
+    def ordered(self, ids: Iterable[int]) -> list[int]:
+        return sorted(ids, key=lambda pk: self.order.get(pk, (pk,)))
+
+    def labels_of(self, value) -> list[str]:
+        """The labels of a staged value (ids, and names to add), as the card lists them."""
+        value = list(value or ())
+        known = [v for v in value if not isinstance(v, str)]
+        added = [v[len(NEW_CODE):] for v in value if isinstance(v, str) and v.startswith(NEW_CODE)]
+        return [self.label(pk) or str(pk) for pk in self.ordered(known)] + added
+
+
 class Converter:
     """Turns the cells of one mapped column into the field's value (plain Python), raising
     FieldInvalid with the field's message. ``policy`` applies to values not in the list."""
@@ -134,9 +237,11 @@ class Converter:
         self.repeats = 0
         self.shown: dict[tuple, str] = {}
         self.today = dt.date.today()   # one date for the whole file (clean() would ask per cell)
-        self.relation = None
+        self.relation = self.many = None
         if self.spec is not None and self.spec.type == FieldType.RELATION:
             self.relation = Relation(session, target.model, self.spec, user)
+        elif self.spec is not None and self.spec.type == FieldType.RELATION_MANY:
+            self.many = Many(session, target.model, self.spec, user)
         self.identifier = self.spec is not None and self.spec.type in IDENTIFIER_TYPES
         if self.spec is not None and self.spec.type == FieldType.CHOICE:
             self.choices = {}
@@ -151,6 +256,8 @@ class Converter:
     def prime(self, raws: Iterable) -> None:
         if self.relation is not None:
             self.relation.prime(cell_text(r) for r in raws if r not in (None, ""))
+        elif self.many is not None:
+            self.many.prime(cell_text(r) for r in raws if r not in (None, ""))
 
     def __call__(self, raw):
         # Cells of one column repeat (provinces, grades, dates, cities): each distinct one is
@@ -166,7 +273,7 @@ class Converter:
         size = len(memo)
         if size < _MEMO_LIMIT:
             memo[raw] = value
-            if size == _MEMO_TRIAL and self.repeats < size and self.relation is None:
+            if size == _MEMO_TRIAL and self.repeats < size and self.relation is None and self.many is None:
                 # Mostly distinct: the memo would only hold memory. (A relation's keeps what
                 # each text named when first seen, as later chunks may name more rows.)
                 self.memo = None
@@ -181,6 +288,8 @@ class Converter:
             return text or None
         if self.relation is not None:
             return self._related(raw)
+        if self.many is not None:
+            return self._related_many(raw)
         if self.identifier and raw not in (None, ""):
             try:
                 raw = identifier_text(raw)
@@ -211,6 +320,24 @@ class Converter:
             return NEW_CODE + text[:100]
         raise FieldInvalid(_l("%(label)s: no entry named %(text)s in the list.", label=self.spec.label, text=text))
 
+    def _related_many(self, raw) -> tuple | None:
+        """The ids a many-to-many cell names, sorted, then the names to add (``new:名称``), as a
+        tuple: the memo hands the same value to every row with the same cell, and a tuple
+        cannot be changed by one of them (the staged JSON holds it as a list). None when the
+        cell names nothing (or only names left out): the record keeps what it has."""
+        found, added, unknown = set(), [], []
+        for name, pk in self.many.names_in(cell_text(raw)):
+            if pk is not None:
+                found.add(pk)
+            elif self.policy == ADD:
+                added.append(NEW_CODE + name[:100])
+            elif self.policy != EMPTY:
+                unknown.append(name)
+        if unknown:
+            raise FieldInvalid(_l("%(label)s: no entries named %(names)s in the list.", label=self.spec.label,
+                                  names="、".join(unknown)))
+        return (*sorted(found), *dict.fromkeys(added)) or None
+
     def display(self, value) -> str:
         """How a value converted here is shown in the preview (each distinct value once: an
         update's diff shows the old and the new text of every changed cell)."""
@@ -228,6 +355,11 @@ class Converter:
     def _display(self, value) -> str:
         if value is None:
             return ""
+        if self.many is not None:
+            known = "、".join(self.many.labels_of(v for v in value if not isinstance(v, str)))
+            added = [str(_l("%(name)s (new)", name=v[len(NEW_CODE):])) for v in value
+                     if isinstance(v, str) and v.startswith(NEW_CODE)]
+            return "、".join(t for t in (known, *added) if t)
         if self.relation is not None:
             if isinstance(value, str) and value.startswith(NEW_CODE):
                 return str(_l("%(name)s (new)", name=value[len(NEW_CODE):]))

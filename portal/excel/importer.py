@@ -7,6 +7,11 @@ field's converter (the registry's clean()), the match key finds the existing rec
 the user's row scope, and the row is staged in import_row as new, update (with old → new per
 field), unchanged, invalid (a message per cell, in the user's language) or duplicate (its key
 appears earlier in the file, or exists already in create-only mode).
+
+A many-to-many column (a customer's tags) is compared as a set with the record's current links
+(read per chunk); its diff entry holds the labels (``old``/``new``, the change history's shape
+for such a field), the texts shown (``old_text``/``new_text``) and the previous ids
+(``old_ids``, which the undo puts back).
 """
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ from portal.models import Contact, Customer, ImportBatch, ImportMapping, ImportR
 from portal.models import imports as status
 from portal.security import scope
 
-from . import bulk, jobs, reader, statistics
+from . import bulk, jobs, reader, statistics, tag_links
 from .cells import NEW_CODE, POLICIES, REJECT, Converter, policies
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN, MatchKey, Target, match_key, recognises, resolve, suggest
 
@@ -212,7 +217,8 @@ class Plan:
     mode: str
     all_or_nothing: bool
     who: Who
-    own: list[Column] = field(default_factory=list)       # the sheet's model's own fields
+    own: list[Column] = field(default_factory=list)       # the sheet's model's own fields (its columns)
+    many: list[Column] = field(default_factory=list)      # its many-to-many fields (tags): link rows
     contact: list[Column] = field(default_factory=list)   # contact.* on a customer sheet
     custom: list[Column] = field(default_factory=list)
 
@@ -281,7 +287,8 @@ def make_plan(session: Session, batch: ImportBatch, mapping: dict, options: dict
     elif mode != "create":
         raise ImportRefused(_l("Choose how rows find their record (the match key) to update records."))
     plan = Plan(model, columns, key, mode, bool(options.get("all_or_nothing")), who)
-    plan.own = [c for c in columns if not c.target.is_contact and not c.target.is_custom]
+    plan.many = [c for c in columns if c.convert.many is not None and not c.target.is_contact]
+    plan.own = [c for c in columns if not c.target.is_contact and not c.target.is_custom and c not in plan.many]
     plan.contact = [c for c in columns if c.target.is_contact]
     plan.custom = [c for c in columns if c.target.is_custom]
     if plan.creates:
@@ -433,7 +440,20 @@ class Judge:
                 record_key = tuple(_folded(record.get(f)) for f in key.fields)
                 if record_key in wanted:
                     found.setdefault(record_key, record)
+        self._links(found)
         return found
+
+    def _links(self, found: dict) -> None:
+        """The records' current links of each many-to-many column (ids, sorted), under the
+        column's key, with one query per chunk of records."""
+        if not self.plan.many or not found:
+            return
+        ids = [r["id"] for r in found.values()]
+        for column in self.plan.many:
+            now = tag_links.current(self.session, self.model, column.target.spec, ids)
+            column.convert.many.remember({pk for linked in now.values() for pk in linked})
+            for record in found.values():
+                record[column.target.key] = now.get(record["id"], [])
 
     def _taken_uniques(self, judged: list[dict], existing: dict) -> dict[tuple[str, object], int]:
         """(key, value) → id of the record holding a unique value somewhere in the archive
@@ -536,6 +556,12 @@ class Judge:
             if key not in values:
                 continue  # an empty cell leaves the field as it is
             new = values[key]
+            if column.convert.many is not None:
+                old = record.get(key) or []
+                if set(old) != set(new):
+                    changed[key] = list(new)
+                    diff[key] = _many_diff(column, old, new)
+                continue
             if column.target.is_custom:
                 old = custom.get(key[len(CUSTOM):])
             elif column.target.is_contact:
@@ -562,6 +588,12 @@ class Judge:
             row["contact_id"] = contact["id"]
             row["values"]["_contact_version"] = contact["version"]
         return self._count(row, status.UPDATE)
+
+
+def _many_diff(column: Column, old: list, new) -> dict:
+    many = column.convert.many
+    return {"old": many.labels_of(old), "new": many.labels_of(new), "old_ids": list(old),
+            "old_text": "、".join(many.labels_of(old)), "new_text": column.convert.display(new), "many": True}
 
 
 def _shown(column: Column, old) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from portal.fields import FieldSpec, FieldType, fields_of
+from portal.fields import FieldSpec, fields_of
 from portal.models import Contact, Customer, Transaction, Visit
 
 CONTACT = "contact."
@@ -68,9 +68,10 @@ class MatchKey:
 
 
 def importable(spec: FieldSpec, sees_sensitive: bool) -> bool:
-    """Fields an import may fill: not set by the system, not masked for this user. Tags
-    (many-to-many) are kept to the card and the grid."""
-    if spec.readonly or spec.section == "system" or spec.type == FieldType.RELATION_MANY:
+    """Fields an import may fill: not set by the system, not masked for this user. A
+    many-to-many field (a customer's tags) is one too: its cell lists names (``VIP、待核实``)
+    and the commit writes its links (portal/excel/tag_links.py)."""
+    if spec.readonly or spec.section == "system":
         return False
     return sees_sensitive or not spec.sensitive
 

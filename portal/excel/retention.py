@@ -8,6 +8,11 @@ of this is the archive: the records and their change history stay. After the ret
 ``flask portal prune-batches`` removes it. The import batch itself stays in the import history
 with its file name, user, mapping and counts, marked as pruned, and can no longer be undone:
 ``undo`` refuses it with that reason.
+
+It also removes the temporary workbooks a piecewise read of a big .xlsx leaves behind when its
+process is killed mid-read (portal/excel/reader.py, ``_SheetPieces``: ``portal-sheet-*.xlsx``
+in the system's temporary folder) once they are an hour old: a read in progress rewrites its
+file with every piece, so one untouched for an hour belongs to no running read.
 """
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ import dataclasses
 import datetime as dt
 import os
 import shutil
+import tempfile
+import time
 
 import sqlalchemy as sa
 from flask import current_app
@@ -26,6 +33,9 @@ from portal.models import imports as status
 
 MIN_DAYS = 7
 PRUNED = "pruned_on"  # the key in ImportBatch.options saying when its rows were removed
+# reader._SheetPieces' temporary workbook: tempfile.mkstemp(prefix=…, suffix=…) in tempfile's folder
+TEMPORARY_SHEET_PREFIX, TEMPORARY_SHEET_SUFFIX = "portal-sheet-", ".xlsx"
+TEMPORARY_SHEET_AGE = 3600  # seconds
 
 
 def _days(name: str) -> int:
@@ -58,6 +68,7 @@ class Pruned:
     import_rows: int = 0
     files: int = 0
     grid_batches: int = 0
+    temporary_sheets: int = 0
 
 
 def prune(session: Session, today: dt.date | None = None) -> Pruned:
@@ -85,4 +96,27 @@ def prune(session: Session, today: dt.date | None = None) -> Pruned:
     grid_cutoff = dt.datetime.combine(today - dt.timedelta(days=grid_days()), dt.time())
     table = GridBatch.__table__
     done.grid_batches = session.execute(sa.delete(table).where(table.c.created_at < grid_cutoff)).rowcount or 0
+    done.temporary_sheets = prune_temporary_sheets()
     return done
+
+
+def prune_temporary_sheets(now: float | None = None, folder: str | None = None) -> int:
+    """Remove the reader's temporary workbooks (``portal-sheet-*.xlsx`` in ``folder``, the
+    temporary folder by default) last written over an hour before ``now`` (a Unix time,
+    default: now); how many were removed. Files that cannot be removed (another user's) stay."""
+    cutoff = (time.time() if now is None else now) - TEMPORARY_SHEET_AGE
+    removed = 0
+    try:
+        entries = list(os.scandir(folder or tempfile.gettempdir()))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not (entry.name.startswith(TEMPORARY_SHEET_PREFIX) and entry.name.endswith(TEMPORARY_SHEET_SUFFIX)):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.remove(entry.path)
+                removed += 1
+        except OSError:
+            continue
+    return removed

@@ -1,7 +1,8 @@
 """Undoing a committed batch as a whole: the records it created are removed, the fields it
 changed get their previous values back, the code-table entries it added go when nothing uses
 them — in one transaction, with the change history of each record labelled
-``undo:import:<id>``.
+``undo:import:<id>``. A created customer's tags go with it (customer_tag cascades); an updated
+one gets its previous tags back (the diff's ``old_ids``).
 
 A record changed since the import (its version moved on), or a created one that other
 records now point at (a contact, a transaction or a visit added later), is not touched
@@ -24,7 +25,7 @@ from portal.models import (
 )
 from portal.models import imports as status
 
-from . import bulk, retention
+from . import bulk, retention, tag_links
 from .commit import to_python
 from .importer import ImportRefused, Who, _require, model_of
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
@@ -147,10 +148,12 @@ def _remove(session: Session, model, rows, history: bulk.History) -> None:
     ids = [r["written_id"] for r in rows]
     tracked = list(bulk.tracked(model))
     current = bulk.current(session, model, ids, [c for c in tracked if c in model.__table__.c])
+    linked = tag_links.removal_changes(session, model, ids)
     for pk in ids:
         values = current.get(pk, {})
         changes = {name: {"old": plain(values.get(name)), "new": None}
                    for name in tracked if values.get(name) not in (None, "", [])}
+        changes.update(linked.get(pk, {}))
         history.add(model, pk, "delete", changes, None)
     contacts = [r["contact_id"] for r in rows if r["contact_created"] and r["contact_id"]]
     if model is Customer and contacts:
@@ -163,20 +166,26 @@ def _remove(session: Session, model, rows, history: bulk.History) -> None:
 
 
 def _restore(session: Session, model, rows, history: bulk.History, who: Who) -> None:
-    """Put back the previous values of the fields the batch changed (contacts too)."""
+    """Put back the previous values of the fields the batch changed (contacts and links too)."""
     specs, contact_specs = fields_of(model), fields_of(Contact)
+    many = {spec.name: spec for spec in tag_links.many_specs(model)}
     items, contact_items, created_contacts = [], [], []
+    links: dict[str, dict[int, list[int]]] = {}
     customs = {}
     if any(any(k.startswith(CUSTOM) for k in (r["diff"] or {})) for r in rows):
         current = bulk.current(session, model, [r["target_id"] for r in rows], [CUSTOM_FIELD_COLUMN])
         customs = {pk: dict(c.get(CUSTOM_FIELD_COLUMN) or {}) for pk, c in current.items()}
     for r in rows:
         own, contact, changes, contact_changes = {}, {}, {}, {}
+        relinked = False
         for key, entry in (r["diff"] or {}).items():
             reverse = {"old": entry.get("new"), "new": entry.get("old")}
             if entry.get("relation"):
                 reverse["old_text"], reverse["new_text"] = entry.get("new_text"), entry.get("old_text")
-            if key.startswith(CUSTOM):
+            if key in many:
+                links.setdefault(key, {})[r["target_id"]] = list(entry.get("old_ids") or [])
+                changes[key], relinked = reverse, True
+            elif key.startswith(CUSTOM):
                 custom = own.setdefault(CUSTOM_FIELD_COLUMN, dict(customs.get(r["target_id"], {})))
                 name = key[len(CUSTOM):]
                 if entry.get("old") is None:
@@ -191,7 +200,7 @@ def _restore(session: Session, model, rows, history: bulk.History, who: Who) -> 
             else:
                 own[key] = to_python(specs[key], entry.get("old"))
                 changes[key] = reverse
-        if own:
+        if own or relinked:  # links alone bump the version too, as the import's did
             items.append((r["target_id"], r["target_version"] + 1, own))
             history.add(model, r["target_id"], "update", changes,
                         r["target_id"] if model is Customer else None)
@@ -208,6 +217,8 @@ def _restore(session: Session, model, rows, history: bulk.History, who: Who) -> 
         bulk.update(session, Contact, contact_items, who.user_id)
     except bulk.RecordsChanged:
         raise ImportRefused(_l("Records were changed while undoing; nothing was undone. Try again."), 409)
+    for key, wanted in links.items():
+        tag_links.replace(session, model, many[key], wanted)
     bulk.delete(session, Contact, created_contacts)
 
 
@@ -217,7 +228,10 @@ def _remove_added_codes(session: Session, batch: ImportBatch) -> None:
 
     for table_name, ids in (batch.added_codes or {}).items():
         related = registry.model_for(table_name)
+        linked = tag_links.still_linked(session, related, ids)  # a tag's links would go with it
         for pk in ids:
+            if pk in linked:
+                continue
             try:
                 with session.begin_nested():
                     session.execute(sa.delete(related.__table__).where(related.__table__.c.id == pk))

@@ -19,7 +19,9 @@ EXACT_COLUMNS = ("name", "name_en", "code", "number", "username")
 
 
 def related_model(model, spec: FieldSpec) -> type:
-    return getattr(model, spec.relation).property.mapper.class_
+    """The model a relation points at: through its relationship (``relation``) for a foreign
+    key, the field's own relationship for a many-to-many (tags)."""
+    return getattr(model, spec.relation or spec.name).property.mapper.class_
 
 
 def label_of(row) -> str:

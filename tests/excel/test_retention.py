@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -101,3 +103,41 @@ def test_the_command_prunes_and_says_what_it_removed(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["portal", "prune-batches"])
     assert result.exit_code == 0 and "0 batches pruned" in result.output and "90 days" in result.output
+
+
+def test_temporary_sheets_of_interrupted_reads_older_than_an_hour_are_removed(app, tmp_path, monkeypatch):
+    from portal.excel import reader
+
+    from .files import xlsx
+
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setattr(reader, "PIECE_CELLS", 10)   # read in pieces: through a temporary workbook
+    path = xlsx(tmp_path / "big.xlsx", [["客户名称", "城市"]] + [[f"客户{i}", "杭州"] for i in range(3000)])
+    with reader.open_workbook(path, path.name) as book:
+        rows = book.rows(book.first_with_data())
+        next(rows)
+        # what a process killed here leaves behind
+        left = [f for f in os.listdir(folder)
+                if f.startswith(retention.TEMPORARY_SHEET_PREFIX) and f.endswith(retention.TEMPORARY_SHEET_SUFFIX)]
+        assert len(left) == 1
+        stale = folder / left[0]
+        stale_copy = folder / (retention.TEMPORARY_SHEET_PREFIX + "killed.xlsx")
+        stale_copy.write_bytes(stale.read_bytes())
+        rows.close()
+    fresh = folder / (retention.TEMPORARY_SHEET_PREFIX + "reading.xlsx")
+    fresh.write_bytes(b"a read in progress")
+    other = folder / "portal-sheet-notes.txt"
+    other.write_text("not ours")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale_copy, (two_hours_ago, two_hours_ago))
+    os.utime(other, (two_hours_ago, two_hours_ago))
+
+    done = retention.prune(db.session, TODAY)
+    assert done.temporary_sheets == 1
+    assert not stale_copy.exists() and fresh.exists() and other.exists()
+    os.utime(fresh, (two_hours_ago, two_hours_ago))
+    result = app.test_cli_runner().invoke(args=["portal", "prune-batches"])
+    assert result.exit_code == 0 and "older than an hour: 1 removed" in result.output
+    assert not fresh.exists() and other.exists()

@@ -58,7 +58,7 @@ def test_headers_are_the_importable_fields_of_the_registry_with_required_ones_ma
     names = [c.key for c in columns]
     assert "stage" not in names and "created_on" not in names and "verified_by_id" not in names  # set by the system
     assert "id_number" in names and "owner_id" in names
-    assert "tags" not in names  # what the import cannot fill is not offered (mapping.importable: tags stay with the card and grid)
+    assert "tags" in names  # the import fills tags too (mapping.importable): names separated by 、 , ; …
     for column in columns:
         spec = specs[column.key]
         assert column.header == spec.label + ("*" if spec.required else "")
