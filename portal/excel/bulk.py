@@ -461,7 +461,7 @@ def update_rows(session: Session, table, keys: tuple[str, ...], columns: tuple[s
         statement = (sa.update(table).where(*(table.c[k] == sa.bindparam(f"k_{k}") for k in keys))
                      .values({**{c: sa.bindparam(f"v_{c}") for c in columns}, **also}))
         names = [f"k_{k}" for k in keys] + [f"v_{c}" for c in columns]
-        return session.connection().execute(statement, [dict(zip(names, row)) for row in rows]).rowcount
+        return _executemany_positional(session.connection(), statement, names, rows)
     connection = session.connection()
     quote = connection.dialect.identifier_preparer.quote
     temporary = f"_bulk_update_{next(_temporary)}"
@@ -478,6 +478,38 @@ def update_rows(session: Session, table, keys: tuple[str, ...], columns: tuple[s
     matched = connection.execute(statement).rowcount
     connection.exec_driver_sql(f"DROP TABLE {temporary}")
     return matched
+
+
+def _executemany_positional(connection, statement, names: list[str], rows: list[tuple]) -> int:
+    """SQLite: ``statement`` compiled once and run by the DBAPI's executemany with each row's
+    values (``names``, in order) put through the bind parameters' processors; the other bind
+    parameters (``also``'s values) bound once. SQLAlchemy's own executemany builds a parameter
+    dictionary per row, which cost as much as SQLite's work at 100,000 updates. Returns the
+    rows matched."""
+    compiled = statement.compile(dialect=connection.dialect)
+    processors = compiled._bind_processors
+    given = compiled.construct_params({name: None for name in names})
+    where = {name: i for i, name in enumerate(names)}
+    plan = []
+    for name in compiled.positiontup:
+        processor = processors.get(name)
+        if name in where:
+            plan.append((where[name], processor))
+        else:
+            value = given.get(name)
+            column = statement.table.c.get(name)
+            if value is None and column is not None and column.onupdate is not None:
+                # a column's onupdate (changed_on), which SQLAlchemy evaluates per execution
+                update = column.onupdate
+                value = update.arg if update.is_scalar else update.arg(None) if update.is_callable else None
+            plan.append((None, processor(value) if processor is not None else value))
+    params = [tuple((row[i] if f is None else f(row[i])) if i is not None else f for i, f in plan) for row in rows]
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.executemany(compiled.string, params)
+        return cursor.rowcount
+    finally:
+        cursor.close()
 
 
 def delete(session: Session, model, ids: list[int]) -> None:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from portal.context import acting_as, changes_from
 from portal.fields import FieldType, fields_of
-from portal.models import Contact, Customer, ImportBatch, ImportRow
+from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow, LifecycleEvent
 from portal.models import imports as status
 
 from . import bulk, statistics
+from . import tag_links
 from portal.grid.lookups import label_of, related_model
 
 from .cells import NEW_CODE
@@ -28,6 +29,7 @@ from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
 
 CHUNK = 1000
 ORM_FLUSH = 200
+_STAMPS = ("created_by_id", "changed_by_id")  # not part of a new record's history
 
 
 def to_python(spec, value):
@@ -133,6 +135,8 @@ class Writer:
         """Where a staged key goes and what turns its JSON value into the column's (once per key)."""
         if key.startswith("_"):
             return None, None, None
+        if key in self.specs and self.specs[key].type == FieldType.RELATION_MANY:
+            return None, None, None  # not a column: tag_links writes its links
         if key.startswith(CUSTOM):
             return "custom", key[len(CUSTOM):], None
         if key.startswith(CONTACT):
@@ -176,12 +180,31 @@ def commit(session: Session, batch: ImportBatch, who: Who = Who(), progress=None
         except bulk.RecordsChanged:
             raise ImportRefused(_l("Records were changed by someone else since this import was checked. "
                                    "Nothing was imported; check the file again."), 409)
+        except (sa.exc.IntegrityError, session.get_bind().dialect.dbapi.IntegrityError):
+            # The bulk inserts go to the DBAPI directly: its own error, not SQLAlchemy's.
+            raise ImportRefused(_l("A value that must be unique (such as a customer number) was given to another "
+                                   "record since this import was checked. Nothing was imported; check the file "
+                                   "again."), 409)
     batch.added_codes = writer.codes.added or None
     batch.counts = {**counts, "created": created, "updated": updated,
                     "skipped": counts.get("invalid", 0) + counts.get("duplicate", 0)}
     batch.status, batch.error = status.COMMITTED, None
     batch.committed_at = dt.datetime.now().replace(microsecond=0)
     return batch
+
+
+class _Chunk:
+    """One chunk of new rows on its way through the commit."""
+
+    def __init__(self, rows, own: list[dict]):
+        self.rows, self.own = rows, own
+        self.ids: list[int] = []
+        self.contacts: list[dict] = []
+        self.contact_ids: list[int] = []
+        self.changes: list[dict] = []
+        self.contact_changes: list[dict] = []
+        self.inserts: list = []
+        self.written: list[tuple] = []
 
 
 class _FastCommit:
@@ -198,12 +221,8 @@ class _FastCommit:
         done = created = updated = 0
         numbered = "number" in (self.w.batch.mapping or {}).values()
         taken = self._file_numbers() if self.model is Customer and numbered else set()
-        for rows in _staged(self.session, self.w.batch.id, status.NEW, only_values=True):
-            created += self._create(rows, taken)
-            done += len(rows)
-            if progress:
-                progress(done, total)
-        self._record_written()
+        if (self.w.batch.counts or {}).get("new"):
+            created = done = self._create_all(taken, progress, total)
         for rows in _staged(self.session, self.w.batch.id, status.UPDATE):
             updated += self._update(rows)
             done += len(rows)
@@ -239,7 +258,38 @@ class _FastCommit:
             filled.append(row)
         return filled
 
-    def _create(self, rows, taken: set[str]) -> int:
+    def _create_all(self, taken: set[str], progress, total: int) -> int:
+        """The new rows, chunk by chunk, each chunk's inserts written in a second thread while
+        the next chunk is built (bulk.WriteBehind): the database's work, most of a commit's
+        time on SQLite, then overlaps Python's. The connection is used by one thread at a
+        time: staged rows are read and ids, numbers and labels taken only between a wait
+        and the next submit."""
+        bulk.hold_write_lock(self.session, ImportBatch.__table__, self.w.batch.id)
+        ids, done = bulk.Ids(self.session), 0
+        written = ready = None   # the chunk being written; the history of the one before it
+        with bulk.WriteBehind(self.session) as behind:
+            for rows in _staged(self.session, self.w.batch.id, status.NEW, only_values=True):
+                chunk = self._allocate(rows, taken, ids)
+                if written is not None:
+                    behind.submit([ready, *written.inserts] if ready else written.inserts)
+                self._build(chunk)
+                behind.wait()
+                if written is not None:
+                    ready = self._written(written)
+                written = chunk
+                done += len(rows)
+                if progress:
+                    progress(done, total)
+            if written is not None:
+                behind.submit([ready, *written.inserts] if ready else written.inserts)
+                behind.wait()
+                behind.submit([self._written(written)])
+        self._record_written()
+        return done
+
+    def _allocate(self, rows, taken: set[str], ids: "bulk.Ids") -> "_Chunk":
+        """What a chunk of new rows needs from the database: codes to add, customer numbers,
+        ids, the labels of the relations its history names."""
         model, w = self.model, self.w
         parts = [w.split(r["values"]) for r in rows]
         own = [dict(p[0]) for p in parts]
@@ -260,19 +310,65 @@ class _FastCommit:
         for values in own:
             values.setdefault("created_by_id", w.who.user_id)
             values.setdefault("changed_by_id", w.who.user_id)
-        filled = self._fill(model, own)
-        ids = bulk.insert(self.session, model, filled)
-        for pk, values in zip(ids, filled):
-            given = {k: v for k, v in values.items() if k not in ("created_by_id", "changed_by_id")}
-            self.history.add(model, pk, "create", bulk.creation_changes(model, given, w.labels),
-                             bulk.customer_of(model, pk, values))
+        chunk = _Chunk(rows, self._fill(model, own))
+        chunk.ids = ids.take(model.__table__, len(rows))
+        pairs = [(pk, p[1]) for pk, p in zip(chunk.ids, parts) if p[1]]
+        if pairs:
+            chunk.contacts = self._fill(Contact, [
+                {**values, "customer_id": customer_id, "is_primary": True, "created_by_id": w.who.user_id,
+                 "changed_by_id": w.who.user_id} for customer_id, values in pairs])
+            chunk.contact_ids = ids.take(Contact.__table__, len(pairs))
+        for model_of_rows, filled in ((model, chunk.own), (Contact, chunk.contacts)):
+            self._prefetch_labels(model_of_rows, filled)
+        return chunk
+
+    def _prefetch_labels(self, model, filled: list[dict]) -> None:
+        """The relations' texts the history will name, read now (the chunk is built while
+        the connection writes another)."""
+        if not filled:
+            return
+        specs = bulk.tracked(model)
+        for name in filled[0]:
+            spec = specs.get(name)
+            if spec is not None and spec.type == FieldType.RELATION:
+                for pk in {v[name] for v in filled if v[name] is not None}:
+                    self.w.labels(spec, pk)
+
+    def _build(self, chunk: "_Chunk") -> None:
+        """The chunk's rows as the inserts take them (pure Python: no database)."""
+        model, w = self.model, self.w
+        dialect = self.session.get_bind().dialect
+        for pk, values in zip(chunk.ids, chunk.own):
+            values["id"] = pk
+            bulk.with_keys(model, values)
+        chunk.changes = bulk.creation_changes_many(model, chunk.own, w.labels, skip=_STAMPS)
+        chunk.inserts = [bulk.Insert(dialect, model.__table__, chunk.own)]
         if model is Customer:
-            bulk.card_created_events(self.session, list(zip(ids, filled)), w.who.user_id)
-        contacts = self._create_contacts([(pk, p[1]) for pk, p in zip(ids, parts) if p[1]])
-        self.written.extend((r["id"], pk, contacts.get(pk), pk in contacts) for r, pk in zip(rows, ids))
+            chunk.inserts.append(bulk.Insert(dialect, LifecycleEvent.__table__, bulk.card_created_rows(
+                list(zip(chunk.ids, chunk.own)), w.who.user_id)))
+        contact_of = {}
+        if chunk.contacts:
+            for pk, values in zip(chunk.contact_ids, chunk.contacts):
+                values["id"] = pk
+                bulk.with_keys(Contact, values)
+                contact_of[values["customer_id"]] = pk
+            chunk.contact_changes = bulk.creation_changes_many(Contact, chunk.contacts, w.labels, skip=_STAMPS)
+            chunk.inserts.append(bulk.Insert(dialect, Contact.__table__, chunk.contacts))
+        chunk.written = [(r["id"], pk, contact_of.get(pk), pk in contact_of) for r, pk in zip(chunk.rows, chunk.ids)]
+
+    def _written(self, chunk: "_Chunk") -> "bulk.Insert":
+        """After a chunk's records are in: their links (tags), and the history entries, which
+        name the links (an insert for the next chunk's turn)."""
+        model, history = self.model, self.history
+        tag_links.create(self.w, chunk.rows, chunk.ids, chunk.changes)
+        rows = [history.row(model, pk, "create", entry, bulk.customer_of(model, pk, values))
+                for pk, values, entry in zip(chunk.ids, chunk.own, chunk.changes)]
+        rows += [history.row(Contact, pk, "create", entry, values["customer_id"])
+                 for pk, values, entry in zip(chunk.contact_ids, chunk.contacts, chunk.contact_changes)]
+        self.written.extend(chunk.written)
         if len(self.written) >= bulk.COPY_CHUNK:
             self._record_written()
-        return len(ids)
+        return bulk.Insert(self.session.get_bind().dialect, ChangeLog.__table__, rows)
 
     def _record_written(self) -> None:
         """What each staged row wrote (the undo reads it), in large chunks: on PostgreSQL each
@@ -290,10 +386,9 @@ class _FastCommit:
                 for customer_id, values in pairs]
         filled = self._fill(Contact, rows)
         ids = bulk.insert(self.session, Contact, filled)
-        for pk, values in zip(ids, filled):
-            given = {k: v for k, v in values.items() if k not in ("created_by_id", "changed_by_id")}
-            self.history.add(Contact, pk, "create", bulk.creation_changes(Contact, given, self.w.labels),
-                             values["customer_id"])
+        changes = bulk.creation_changes_many(Contact, filled, self.w.labels, skip=_STAMPS)
+        for pk, values, entry in zip(ids, filled, changes):
+            self.history.add(Contact, pk, "create", entry, values["customer_id"])
         return {values["customer_id"]: pk for pk, values in zip(ids, filled)}
 
     def _update(self, rows) -> int:
@@ -331,6 +426,7 @@ class _FastCommit:
             bulk.update_rows(self.session, ImportRow.__table__, ("id",), ("contact_id",),
                              [(r["id"], created[r["target_id"]]) for r, _ in new_contacts],
                              also={"contact_created": True})
+        tag_links.update(w, rows)
         return len(rows)
 
 

@@ -21,6 +21,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -41,6 +42,7 @@ from .cells import NEW_CODE, POLICIES, REJECT, Converter, policies
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN, MatchKey, Target, match_key, recognises, resolve, suggest
 
 CHUNK = 2000
+_AS_TEXT = frozenset({FieldType.DATE, FieldType.DATETIME, FieldType.DECIMAL, FieldType.MONEY})  # staged as text
 SAMPLE_ROWS = 5
 HEAD_ROWS = 40           # rows read for the header, the sample and the mapping
 MODES = ("create", "update", "upsert")
@@ -314,9 +316,9 @@ def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None
         save_mapping(session, batch, save_as, who)
     session.execute(sa.delete(ImportRow.__table__).where(ImportRow.__table__.c.batch_id == batch.id))
     total = next((s["rows"] for s in batch.sheets or [] if s["name"] == batch.sheet), 0)
-    judge = Judge(session, plan)
     done = 0
-    with _workbook(batch) as workbook:
+    with _workbook(batch) as workbook, bulk.WriteBehind(session) as behind:
+        judge = Judge(session, plan, behind)
         rows = reader.data_rows(workbook.rows(batch.sheet), batch.header_row - 1, len(batch.headers))
         chunk = []
         for item in rows:
@@ -328,6 +330,7 @@ def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None
                     progress(done, max(total - batch.header_row, done))
         if chunk:
             done += judge.stage(batch.id, chunk)
+        judge.finish()
     if done == 0:
         raise ImportRefused(_l("The sheet has no data rows under its header."), 400)
     batch.counts = {**judge.counts, "total": done}
@@ -358,8 +361,9 @@ class Judge:
     """Judges chunks of rows against the archive and stages them, remembering what earlier
     chunks held (keys and unique values seen in the file)."""
 
-    def __init__(self, session: Session, plan: Plan):
-        self.session, self.plan = session, plan
+    def __init__(self, session: Session, plan: Plan, behind: "bulk.WriteBehind | None" = None):
+        self.session, self.plan, self.behind = session, plan, behind
+        self.pending = None   # the staged rows of the last chunk, written while the next one converts
         self.model = plan.model
         self.table = self.model.__table__
         self.seen_keys: dict[tuple, int] = {}
@@ -369,6 +373,10 @@ class Judge:
         self.labels = {c.target.key: c.target.label for c in plan.columns}
         self.converting = [(c.index, c.target.key, c.convert) for c in plan.columns]
         self.required_new = [s.name for s in required_fields(self.model)]
+        # The values staged as JSON text: dates and decimals (the others are JSON already).
+        self.plain_keys = [c.target.key for c in plan.columns
+                           if c.target.spec is not None and c.target.spec.type in _AS_TEXT]
+        self.contact_keys = [c.target.key for c in plan.contact]
         self.contact_required = [s.name for s in required_fields(Contact) if s.name != "customer_id"]
 
     # one chunk ---------------------------------------------------------------------------
@@ -376,7 +384,10 @@ class Judge:
         plan = self.plan
         for column in plan.columns:
             column.convert.prime(cells[column.index] for _, cells in chunk)
+        self._write_pending()   # the last chunk's staged rows are written while this one converts
         judged = [self._convert(row_no, cells) for row_no, cells in chunk]
+        if self.behind is not None:
+            self.behind.wait()
         existing = self._existing([j for j in judged if not j["errors"]])
         taken = self._taken_uniques(judged, existing)
         contacts = self._contacts(existing)
@@ -389,8 +400,22 @@ class Judge:
             row["raw"] = [reader.cell_text(c) for c in row["raw"]] \
                 if row["status"] in (status.INVALID, status.DUPLICATE, status.UPDATE) else None
             out.append(row)
-        bulk.executemany(self.session, ImportRow.__table__, out)
+        if self.behind is None:
+            bulk.executemany(self.session, ImportRow.__table__, out)
+        else:
+            self.pending = bulk.Insert(self.session.get_bind().dialect, ImportRow.__table__, out)
         return len(out)
+
+    def _write_pending(self) -> None:
+        if self.pending is not None:
+            self.behind.submit([self.pending])
+            self.pending = None
+
+    def finish(self) -> None:
+        """Write what is still pending (the last chunk)."""
+        if self.behind is not None:
+            self._write_pending()
+            self.behind.wait()
 
     def _convert(self, row_no: int, cells: list) -> dict:
         values, errors = {}, {}
@@ -539,13 +564,16 @@ class Judge:
             return self._count(row, status.INVALID, {"_row": str(_l(
                 "No record with this %(key)s (update only).", key=plan.key.label if plan.key else ""))})
         missing = {name: str(_l("This field is required.")) for name in self.required_new if name not in values}
-        contact_given = [k for k in values if k.startswith(CONTACT)]
-        if contact_given:
+        if any(k in values for k in self.contact_keys):
             missing.update({CONTACT + n: str(_l("This field is required."))
                             for n in self.contact_required if CONTACT + n not in values})
         if missing:
             return self._count(row, status.INVALID, missing)
-        row["values"] = {k: plain(v) for k, v in values.items()}
+        for key in self.plain_keys:
+            value = values.get(key)
+            if value is not None:
+                values[key] = plain(value)
+        row["values"] = values
         return self._count(row, status.NEW)
 
     def _update(self, row: dict, values: dict, record: dict, contact: dict | None) -> dict:
@@ -568,6 +596,8 @@ class Judge:
                 old = contact.get(column.target.name) if contact else None
             else:
                 old = record.get(column.target.name)
+            if old == new and old.__class__ is new.__class__ and old.__class__ is not Decimal:
+                continue  # most cells of an update file: the same value, no JSON forms needed
             old_plain, new_plain = plain(old), plain(new)
             if old_plain == new_plain and not (isinstance(new, str) and new.startswith(NEW_CODE)):
                 continue

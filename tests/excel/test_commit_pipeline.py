@@ -1,0 +1,85 @@
+"""The commit of new rows in chunks, each chunk written in a second thread while the next is
+built (excel/bulk.py WriteBehind, ids taken ahead): several chunks, against an archive that
+already holds records, give every record its own history entry, stage event, contact and
+staged row; a failure in the writing thread leaves nothing of the batch."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from portal.excel import steps
+from portal.excel.importer import ImportRefused, Who
+from portal.extensions import db
+from portal.models import ChangeLog, Contact, Customer, ImportRow, Industry, LifecycleEvent
+
+from .importing import prepared
+
+ROWS = 2_600   # three chunks of the commit (1,000 rows each)
+
+
+def rows():
+    found = [["客户编号", "客户名称", "手机", "行业", "联系人"]]
+    for i in range(ROWS):
+        found.append([f"KH-P{i:05d}", f"流水{i:05d}公司", f"139{i:08d}", "软件测试业" if i % 2 else "新材料",
+                      f"联系人{i:05d}"])
+    return found
+
+
+def test_every_chunk_gets_its_own_ids_history_events_contacts_and_staged_rows(app, tmp_path):
+    db.session.add(Industry(code="T-SW", name="软件测试业"))
+    for i in range(5):   # ids already taken, and one freed at the end of the table
+        db.session.add(Customer(number=f"OLD{i}", name=f"旧客户{i}"))
+    db.session.commit()
+    db.session.delete(db.session.scalars(sa.select(Customer).filter_by(number="OLD4")).one())
+    db.session.commit()
+    batch = prepared(tmp_path, rows(), match=["number"], mode="create", choices={"industry_id": "add"})
+    assert batch.counts["new"] == ROWS
+    steps.run("commit", batch, Who(), background=False)
+    assert batch.status == "committed" and batch.counts["created"] == ROWS
+
+    customers = {c.number: c for c in db.session.scalars(sa.select(Customer).where(Customer.number.like("KH-P%")))}
+    assert len(customers) == ROWS
+    assert len({c.id for c in customers.values()}) == ROWS
+    entries = {(e.object_type, e.object_id): e
+               for e in db.session.scalars(sa.select(ChangeLog).filter_by(source=f"import:{batch.id}"))}
+    contacts = {c.customer_id: c for c in db.session.scalars(sa.select(Contact))}
+    events = {e.customer_id: e for e in db.session.scalars(sa.select(LifecycleEvent))}
+    staged = {r.row_no: r for r in db.session.scalars(sa.select(ImportRow).filter_by(batch_id=batch.id))}
+    assert len(entries) == 2 * ROWS and len(contacts) == ROWS
+    for i in (0, 999, 1000, 1999, 2000, ROWS - 1):   # each side of each chunk's border
+        customer = customers[f"KH-P{i:05d}"]
+        entry = entries[("Customer", customer.id)]
+        assert entry.customer_id == customer.id
+        assert entry.changes["name"] == {"old": None, "new": f"流水{i:05d}公司"}
+        assert entry.changes["mobile"]["new"] == customer.mobile == f"139{i:08d}"
+        assert entry.changes["industry_id"]["new_text"] == ("软件测试业" if i % 2 else "新材料")
+        assert customer.name_pinyin.startswith("liushui")
+        contact = contacts[customer.id]
+        assert contact.name == f"联系人{i:05d}" and contact.is_primary
+        assert entries[("Contact", contact.id)].customer_id == customer.id
+        assert events[customer.id].to_stage == "potential"
+        row = staged[i + 2]   # the sheet's row: its header is row 1
+        assert (row.written_id, row.contact_id, row.contact_created) == (customer.id, contact.id, True)
+
+    steps.run("undo", batch, Who(), background=False)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 4
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Contact)) == 0
+
+
+def test_a_failure_while_a_chunk_is_written_leaves_nothing_of_the_batch(app, tmp_path):
+    """A number taken after the preview (another session's card): the writing thread's insert
+    fails in the third chunk, and the whole batch is rolled back."""
+    industries = db.session.scalar(sa.select(sa.func.count()).select_from(Industry))
+    batch = prepared(tmp_path, rows(), match=["number"], mode="create", choices={"industry_id": "add"})
+    db.session.add(Customer(number=f"KH-P{ROWS - 10:05d}", name="抢先的客户"))
+    db.session.commit()
+    with pytest.raises(ImportRefused) as refused:
+        steps.run("commit", batch, Who(), background=False)
+    assert refused.value.status_code == 409 and "unique" in str(refused.value.message)
+    db.session.expire_all()
+    assert batch.status == "previewed"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Contact)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ChangeLog)
+                             .where(ChangeLog.source == f"import:{batch.id}")) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Industry)) == industries  # none added
