@@ -16,9 +16,9 @@ migrate = Migrate()
 
 # SQLite's page cache per connection (its default is 2 MB). An import writes 100,000 cards
 # into the customer table and its 23 indexes; with 2 MB their pages go back and forth to the
-# file, and the inserts take about twice as long as with 64 MB (bench/RESULTS.md). The cache
+# file, and the inserts take up to twice as long as with 32–64 MB (bench/RESULTS.md). The cache
 # fills only as pages are read, so an idle connection does not hold it.
-SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_CACHE_KIB = 48 * 1024
 
 
 def enforce_sqlite_foreign_keys() -> None:

@@ -208,6 +208,10 @@ def executemany(session: Session, table, rows: list[dict]) -> None:
     statistics.note_written(session, table.name, len(rows))
 
 
+SQLITE_VARIABLES = 32766      # SQLite's limit of bound values per statement (3.32 and newer)
+SQLITE_ROWS_PER_INSERT = 500  # rows per multi-row INSERT (a statement's text is compiled per size)
+
+
 class Insert:
     """The INSERT of ``rows`` (the same keys in each) with every value already put through its
     column type's own bind processor, ready to be run on a DBAPI connection — in this thread,
@@ -237,7 +241,8 @@ class Insert:
         if self.postgres:
             self.statement = f"COPY {quote(table.name)} ({listed}) FROM STDIN"
         elif dialect.paramstyle == "qmark":
-            self.statement = f"INSERT INTO {quote(table.name)} ({listed}) VALUES ({', '.join('?' * len(self.columns))})"
+            self.statement = f"INSERT INTO {quote(table.name)} ({listed}) VALUES "
+            self.row_marks = f"({', '.join('?' * len(self.columns))})"
         else:
             raise ValueError(f"bulk inserts need SQLite or PostgreSQL, not {dialect.name}")
 
@@ -252,7 +257,13 @@ class Insert:
                     for row in self.params:
                         copy.write_row(row)
             else:
-                cursor.executemany(self.statement, self.params)
+                # Many rows per statement: one step of SQLite's for a few hundred rows, where an
+                # executemany steps (and lets go of the GIL and waits to get it back) per row.
+                per = max(1, min(SQLITE_ROWS_PER_INSERT, SQLITE_VARIABLES // len(self.columns)))
+                for start in range(0, len(self.params), per):
+                    part = self.params[start:start + per]
+                    cursor.execute(self.statement + ", ".join([self.row_marks] * len(part)),
+                                   list(itertools.chain.from_iterable(part)))
         finally:
             cursor.close()
 

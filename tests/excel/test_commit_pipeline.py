@@ -75,7 +75,7 @@ def test_a_failure_while_a_chunk_is_written_leaves_nothing_of_the_batch(app, tmp
     db.session.commit()
     with pytest.raises(ImportRefused) as refused:
         steps.run("commit", batch, Who(), background=False)
-    assert refused.value.status_code == 409 and "unique" in str(refused.value.message)
+    assert refused.value.status_code == 409 and "必须唯一" in str(refused.value.message)
     db.session.expire_all()
     assert batch.status == "previewed"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 1
