@@ -208,8 +208,17 @@ def executemany(session: Session, table, rows: list[dict]) -> None:
     statistics.note_written(session, table.name, len(rows))
 
 
-SQLITE_VARIABLES = 32766      # SQLite's limit of bound values per statement (3.32 and newer)
 SQLITE_ROWS_PER_INSERT = 500  # rows per multi-row INSERT (a statement's text is compiled per size)
+
+
+def _sqlite_variables(dbapi_connection) -> int:
+    """How many values one statement may bind on this SQLite build (32,766 since 3.32)."""
+    import sqlite3
+
+    try:
+        return dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except (AttributeError, sqlite3.Error):
+        return 999   # the limit of SQLite before 3.32
 
 
 class Insert:
@@ -259,7 +268,7 @@ class Insert:
             else:
                 # Many rows per statement: one step of SQLite's for a few hundred rows, where an
                 # executemany steps (and lets go of the GIL and waits to get it back) per row.
-                per = max(1, min(SQLITE_ROWS_PER_INSERT, SQLITE_VARIABLES // len(self.columns)))
+                per = max(1, min(SQLITE_ROWS_PER_INSERT, _sqlite_variables(dbapi_connection) // len(self.columns)))
                 for start in range(0, len(self.params), per):
                     part = self.params[start:start + per]
                     cursor.execute(self.statement + ", ".join([self.row_marks] * len(part)),
