@@ -363,9 +363,11 @@ def _s(value) -> str:
 def _dje_records(path: Path) -> list[dict]:
     """DJE runs kept earlier: an import_speed_<db>.json, or run_dje.py's JSON lines."""
     text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("{\"db\""):
-        return json.loads(text)["dje_runs"]
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    try:
+        whole = json.loads(text)   # an import_speed_<db>.json (indented)
+    except ValueError:
+        return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    return whole["dje_runs"] if isinstance(whole, dict) else whole
 
 
 def machine() -> dict:
