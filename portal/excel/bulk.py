@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from portal.fields import FieldType, fields_of
 from portal.fields.plain import plain
+from portal.fields.spec import TEXT_IN_JSON
 from portal.models import ChangeLog, Contact, Customer, LifecycleEvent, NumberSequence, Visit
 from portal.services import numbering, pinyin
 
@@ -115,11 +116,6 @@ def creation_changes(model, values: dict, labels=None) -> dict:
     return changes
 
 
-_AS_IS = frozenset({FieldType.TEXT, FieldType.LONGTEXT, FieldType.INT, FieldType.BOOL, FieldType.CHOICE,
-                    FieldType.MOBILE, FieldType.PHONE, FieldType.EMAIL, FieldType.URL, FieldType.POSTCODE,
-                    FieldType.ID_NUMBER, FieldType.CARD_NUMBER})
-
-
 def creation_changes_many(model, rows: list[dict], labels=None, skip: Iterable[str] = ()) -> list[dict]:
     """``creation_changes`` of many rows with the same keys (an import's chunk), column by
     column: each column's spec and its JSON form are looked up once, not once per cell."""
@@ -132,7 +128,7 @@ def creation_changes_many(model, rows: list[dict], labels=None, skip: Iterable[s
         if spec is None or name in skip:
             continue
         relation = spec.type == FieldType.RELATION and labels is not None
-        plan.append((name, None if spec.type in _AS_IS else plain, spec if relation else None))
+        plan.append((name, plain if spec.type in TEXT_IN_JSON else None, spec if relation else None))
     found = []
     for values in rows:
         changes = {}

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from portal.fields import FieldInvalid, FieldType, fields_of
 from portal.fields.plain import plain
+from portal.fields.spec import TEXT_IN_JSON
 from portal.grid.resources import resource_named
 from portal.models import Contact, Customer, ImportBatch, ImportMapping, ImportRow
 from portal.models import imports as status
@@ -42,7 +43,6 @@ from .cells import NEW_CODE, POLICIES, REJECT, Converter, policies
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN, MatchKey, Target, match_key, recognises, resolve, suggest
 
 CHUNK = 2000
-_AS_TEXT = frozenset({FieldType.DATE, FieldType.DATETIME, FieldType.DECIMAL, FieldType.MONEY})  # staged as text
 SAMPLE_ROWS = 5
 HEAD_ROWS = 40           # rows read for the header, the sample and the mapping
 MODES = ("create", "update", "upsert")
@@ -375,7 +375,7 @@ class Judge:
         self.required_new = [s.name for s in required_fields(self.model)]
         # The values staged as JSON text: dates and decimals (the others are JSON already).
         self.plain_keys = [c.target.key for c in plan.columns
-                           if c.target.spec is not None and c.target.spec.type in _AS_TEXT]
+                           if c.target.spec is not None and c.target.spec.type in TEXT_IN_JSON]
         self.contact_keys = [c.target.key for c in plan.contact]
         self.contact_required = [s.name for s in required_fields(Contact) if s.name != "customer_id"]
 

@@ -39,6 +39,9 @@ IDENTIFIER_TYPES = frozenset({
     FieldType.MOBILE, FieldType.PHONE, FieldType.POSTCODE, FieldType.ID_NUMBER, FieldType.CARD_NUMBER,
 })
 NUMBER_TYPES = frozenset({FieldType.INT, FieldType.DECIMAL, FieldType.MONEY})
+# Types whose values are not JSON as they are: plain() writes them as text (dates as ISO text,
+# decimals exactly); every other type's value is its own JSON form.
+TEXT_IN_JSON = frozenset({FieldType.DATE, FieldType.DATETIME, FieldType.DECIMAL, FieldType.MONEY})
 
 
 @dataclass(frozen=True)

@@ -82,3 +82,22 @@ def test_refresh_analyses_tables_changed_beyond_autovacuums_threshold(app):
         assert statistics.refresh(db.session, ["customer"]) == ["customer"]
         db.session.commit()
         assert statistics.refresh(db.session, ["customer"]) == []
+
+
+def test_creation_changes_of_many_rows_are_those_of_each_row(app):
+    """The column-wise history of an import's new records (dates and decimals as text, the rest
+    as they are, empty values left out) is what the one-record form gives."""
+    import datetime as dt
+    from decimal import Decimal
+
+    rows = [{"name": "甲公司", "birth_date": dt.date(1985, 3, 2), "registered_capital": Decimal("1000000.50"),
+             "is_core": False, "employee_count": 12, "email": "", "city": None, "created_by_id": 1},
+            {"name": "乙公司", "birth_date": None, "registered_capital": Decimal("3"), "is_core": True,
+             "employee_count": None, "email": "a@b.cn", "city": "杭州", "created_by_id": 1}]
+    with app.app_context():
+        many = bulk.creation_changes_many(Customer, rows, skip=("created_by_id",))
+        one = [bulk.creation_changes(Customer, {k: v for k, v in r.items() if k != "created_by_id"}) for r in rows]
+    assert many == one
+    assert many[0]["birth_date"] == {"old": None, "new": "1985-03-02"}
+    assert many[0]["registered_capital"]["new"] == "1000000.50" and many[0]["is_core"]["new"] is False
+    assert "email" not in many[0] and "city" not in many[0] and "created_by_id" not in many[0]
