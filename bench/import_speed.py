@@ -73,6 +73,14 @@ def peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def second_process() -> tuple[float, float]:
+    """(CPU seconds, peak RSS in MB) of the processes this one started and waited for: the
+    dry run's second process (portal/excel/conversion.py). Its RSS counts the pages it
+    shares with this process since the fork."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime, round(usage.ru_maxrss / 1024, 1)
+
+
 # ---------------------------------------------------------------------------------------
 # The workbooks
 # ---------------------------------------------------------------------------------------
@@ -176,15 +184,17 @@ def portal_run(url: str, path: Path, variant: str, profile: Path | None) -> dict
             ("commit", step(lambda: commit(session, state["batch"], who))),
         )
         state: dict = {}
-        seconds, cpu, rss, counts, in_sql = {}, {}, {"start": baseline}, {}, {}
+        seconds, cpu, rss, counts, in_sql, cpu_second = {}, {}, {"start": baseline}, {}, {}, {}
         profiles = []
         for phase, run_step in steps:
             profiler = _profiler() if profile else None
             started, cpu_started = time.perf_counter(), time.process_time()
+            children_started = second_process()[0]
             sql.reset()
             value = profiler.runcall(run_step) if profiler else run_step()
             seconds[phase] = round(time.perf_counter() - started, 2)
             cpu[phase] = round(time.process_time() - cpu_started, 2)
+            cpu_second[phase] = round(second_process()[0] - children_started, 2)
             in_sql[phase] = {"statements": sql.statements, "seconds": round(sql.seconds, 2)}
             rss[phase] = peak_mb()
             state["batch"] = value
@@ -201,6 +211,7 @@ def portal_run(url: str, path: Path, variant: str, profile: Path | None) -> dict
     if profile:
         _write_profiles(profile, profiles)
     return {"side": "portal", "variant": variant, "file": path.name, "seconds": seconds, "cpu_seconds": cpu, "sql": in_sql, "peak_rss_mb": peak_mb(),
+            "second_process": {"cpu_seconds": cpu_second, "peak_rss_mb": second_process()[1]},
             "rss_mb_after": rss, "baseline_rss_mb": baseline, "counts": counts, "status": status,
             "table_rows_before": before, "table_rows_after": after, "database_version": database_version}
 
@@ -265,7 +276,9 @@ def run_portal(kind: str, new: Path, update: Path, args) -> list[dict]:
             s, after = record["seconds"], record["rss_mb_after"]
             _say(f"  portal {kind:8s} {variant:7s} upload {s['upload']:5.1f}  prepare {s['prepare']:5.1f}  "
                  f"commit {s['commit']:5.1f}  total {s['total']:5.1f} s (CPU {record['cpu_seconds']['total']:.1f}, "
-                 f"in SQL {sum(p['seconds'] for p in record['sql'].values()):.1f})  peak {record['peak_rss_mb']:4.0f} MB "
+                 f"in SQL {sum(p['seconds'] for p in record['sql'].values()):.1f}; second process CPU "
+                 f"{sum(record['second_process']['cpu_seconds'].values()):.1f}, peak "
+                 f"{record['second_process']['peak_rss_mb']:.0f} MB)  peak {record['peak_rss_mb']:4.0f} MB "
                  f"(baseline {record['baseline_rss_mb']:.0f}; peak after upload {after['upload']:.0f}, prepare "
                  f"{after['prepare']:.0f}, commit {after['commit']:.0f})  {record['counts'].get('commit') or record['counts']}")
     return records

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import shutil
 import uuid
@@ -30,7 +31,7 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from portal.fields import FieldInvalid, FieldType, fields_of
+from portal.fields import FieldType, fields_of
 from portal.fields.plain import plain
 from portal.fields.spec import TEXT_IN_JSON
 from portal.grid.resources import resource_named
@@ -38,11 +39,12 @@ from portal.models import Contact, Customer, ImportBatch, ImportMapping, ImportR
 from portal.models import imports as status
 from portal.security import scope
 
-from . import bulk, jobs, reader, statistics, tag_links
+from . import bulk, conversion, jobs, reader, statistics, tag_links
 from .cells import NEW_CODE, POLICIES, REJECT, Converter, policies
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN, MatchKey, Target, match_key, recognises, resolve, suggest
 
 CHUNK = 2000
+IN_LIST = 2000           # values per IN (…) lookup: a chunk's keys in one query (SQLite binds up to 32,766)
 SAMPLE_ROWS = 5
 HEAD_ROWS = 40           # rows read for the header, the sample and the mapping
 MODES = ("create", "update", "upsert")
@@ -317,19 +319,27 @@ def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None
     session.execute(sa.delete(ImportRow.__table__).where(ImportRow.__table__.c.batch_id == batch.id))
     total = next((s["rows"] for s in batch.sheets or [] if s["name"] == batch.sheet), 0)
     done = 0
-    with _workbook(batch) as workbook, bulk.WriteBehind(session) as behind:
+    with contextlib.ExitStack() as stack:
+        if conversion.in_second_process(session, total):
+            # Forked before this process starts its writing thread; it reads and converts
+            # while this one judges and stages.
+            source = stack.enter_context(conversion.SecondProcess(
+                functools.partial(_converted, _BatchFile.of(batch), mapping, options, who)))
+        else:
+            source = None
+        behind = stack.enter_context(bulk.WriteBehind(session))
         judge = Judge(session, plan, behind)
-        rows = reader.data_rows(workbook.rows(batch.sheet), batch.header_row - 1, len(batch.headers))
-        chunk = []
-        for item in rows:
-            chunk.append(item)
-            if len(chunk) >= CHUNK:
-                done += judge.stage(batch.id, chunk)
-                chunk = []
-                if progress:
-                    progress(done, max(total - batch.header_row, done))
-        if chunk:
-            done += judge.stage(batch.id, chunk)
+        if source is None:
+            workbook = stack.enter_context(_workbook(batch))
+            chunks = conversion.chunks(reader.data_rows(workbook.rows(batch.sheet), batch.header_row - 1,
+                                                        len(batch.headers)), CHUNK)
+            stage = judge.stage
+        else:
+            chunks, stage = source, judge.stage_converted
+        for chunk in chunks:
+            done += stage(batch.id, chunk)
+            if progress:
+                progress(done, max(total - batch.header_row, done))
         judge.finish()
     if done == 0:
         raise ImportRefused(_l("The sheet has no data rows under its header."), 400)
@@ -353,8 +363,35 @@ def save_mapping(session: Session, batch: ImportBatch, name: str, who: Who) -> I
     return saved
 
 
-def _folded(value):
-    return value.strip().casefold() if isinstance(value, str) else value
+@dataclass
+class _BatchFile:
+    """What the dry run's second process needs of a batch (not the ORM row, which belongs to
+    this process's session)."""
+
+    resource: str
+    headers: list
+    stored_as: str
+    file_name: str
+    sheet: str
+    header_row: int
+
+    @classmethod
+    def of(cls, batch: ImportBatch) -> "_BatchFile":
+        return cls(batch.resource, list(batch.headers or []), batch.stored_as, batch.file_name, batch.sheet,
+                   batch.header_row)
+
+
+def _converted(batch: _BatchFile, mapping: dict, options: dict, who: Who, session: Session):
+    """(In the second process) the sheet's rows converted, chunk by chunk, with converters
+    of its own session, for the user looked up again there."""
+    user = session.get(type(who.user), who.user_id) if who.user is not None else None
+    plan = make_plan(session, batch, mapping, options, Who(user=user, sees_sensitive=who.sees_sensitive))
+    converting = conversion.Conversion(plan)
+    with _workbook(batch) as workbook:
+        for chunk in conversion.chunks(reader.data_rows(workbook.rows(batch.sheet), batch.header_row - 1,
+                                                        len(batch.headers)), CHUNK):
+            converting.prime(chunk)
+            yield converting.convert(chunk)
 
 
 class Judge:
@@ -371,7 +408,11 @@ class Judge:
         self.seen_unique: dict[str, dict] = {c.target.key: {} for c in self.unique_columns}
         self.counts = {s: 0 for s in status.ROW_STATUSES}
         self.labels = {c.target.key: c.target.label for c in plan.columns}
-        self.converting = [(c.index, c.target.key, c.convert) for c in plan.columns]
+        self.conversion = conversion.Conversion(plan)
+        # What _update needs of each column, looked up once (not 16 properties a row).
+        self.updating = [(c.target.key, c.target.name, _MANY if c.convert.many is not None else
+                          _CUSTOM if c.target.is_custom else _CONTACT if c.target.is_contact else _OWN, c)
+                         for c in plan.columns]
         self.required_new = [s.name for s in required_fields(self.model)]
         # The values staged as JSON text: dates and decimals (the others are JSON already).
         self.plain_keys = [c.target.key for c in plan.columns
@@ -381,13 +422,28 @@ class Judge:
 
     # one chunk ---------------------------------------------------------------------------
     def stage(self, batch_id: int, chunk: list[tuple[int, list]]) -> int:
-        plan = self.plan
-        for column in plan.columns:
-            column.convert.prime(cells[column.index] for _, cells in chunk)
+        """Convert a chunk of ``(row number, cells)`` here, judge and stage it."""
+        self.conversion.prime(chunk)
         self._write_pending()   # the last chunk's staged rows are written while this one converts
-        judged = [self._convert(row_no, cells) for row_no, cells in chunk]
+        judged = self.conversion.convert(chunk)
         if self.behind is not None:
             self.behind.wait()
+        return self._stage(batch_id, judged)
+
+    def stage_converted(self, batch_id: int, judged: list[dict]) -> int:
+        """Judge and stage a chunk the second process converted; its staged rows are written
+        while the next chunk comes."""
+        if self.behind is not None:
+            self.behind.wait()
+        # This process's relation columns learn the rows the chunk names: the preview's
+        # texts of old and new values come from them.
+        self.conversion.prime((j["row"], j["cells"]) for j in judged)
+        count = self._stage(batch_id, judged)
+        self._write_pending()
+        return count
+
+    def _stage(self, batch_id: int, judged: list[dict]) -> int:
+        cell_text = reader.cell_text
         existing = self._existing([j for j in judged if not j["errors"]])
         taken = self._taken_uniques(judged, existing)
         contacts = self._contacts(existing)
@@ -397,7 +453,7 @@ class Judge:
             # The file's own cells are kept for the rows that are not written (the error
             # report gives them back) and for updates (the preview shows the whole row);
             # new rows are shown from their staged values.
-            row["raw"] = [reader.cell_text(c) for c in row["raw"]] \
+            row["raw"] = [c.strip() if c.__class__ is str else cell_text(c) for c in row["raw"]] \
                 if row["status"] in (status.INVALID, status.DUPLICATE, status.UPDATE) else None
             out.append(row)
         if self.behind is None:
@@ -416,26 +472,6 @@ class Judge:
         if self.behind is not None:
             self._write_pending()
             self.behind.wait()
-
-    def _convert(self, row_no: int, cells: list) -> dict:
-        values, errors = {}, {}
-        width = len(cells)
-        for index, key, convert in self.converting:   # the inner loop of a dry run: 1.6 M cells
-            raw = cells[index] if index < width else None
-            if raw is None or (raw.__class__ is str and not raw.strip()):
-                continue
-            try:
-                value = convert(raw)
-            except FieldInvalid as exc:
-                errors[key] = str(exc.message)
-                continue
-            if value is not None:
-                values[key] = value
-        key = lookup = None
-        if self.plan.key is not None:
-            lookup = tuple(values.get(f) for f in self.plan.key.fields)
-            key = tuple(_folded(p) for p in lookup) if all(p is not None for p in lookup) else None
-        return {"row": row_no, "cells": cells, "values": values, "errors": errors, "key": key, "lookup": lookup}
 
     def _existing(self, judged: list[dict]) -> dict[tuple, dict]:
         """Match key → the existing record's columns, within the user's row scope."""
@@ -456,13 +492,15 @@ class Judge:
         lead_values = sorted({j["lookup"][-1] for j in judged if j["key"] is not None}, key=str)
         found: dict[tuple, dict] = {}
         lead_column = self.table.c[lead]
-        for start in range(0, len(lead_values), 500):
-            part = lead_values[start:start + 500]
+        names = [c.name for c in columns]
+        folded = conversion.folded
+        for start in range(0, len(lead_values), IN_LIST):
+            part = lead_values[start:start + IN_LIST]
             # Exact values (as cleaned), so the column's index serves the lookup.
             query = scope.scoped(sa.select(*columns).where(lead_column.in_(part)), self.model, self.plan.who.scope_user)
-            for row in self.session.execute(query).mappings():
-                record = dict(row)
-                record_key = tuple(_folded(record.get(f)) for f in key.fields)
+            for row in self.session.execute(query):
+                record = dict(zip(names, row))
+                record_key = tuple(folded(record[f]) for f in key.fields)
                 if record_key in wanted:
                     found.setdefault(record_key, record)
         self._links(found)
@@ -488,8 +526,8 @@ class Judge:
             values = sorted({j["values"][column.target.key] for j in judged if column.target.key in j["values"]},
                             key=str)
             table_column = self.table.c[column.target.name]
-            for start in range(0, len(values), 500):
-                part = values[start:start + 500]
+            for start in range(0, len(values), IN_LIST):
+                part = values[start:start + IN_LIST]
                 for pk, value in self.session.execute(sa.select(self.table.c.id, table_column)
                                                       .where(table_column.in_(part))):
                     taken[(column.target.key, value)] = pk
@@ -579,23 +617,22 @@ class Judge:
     def _update(self, row: dict, values: dict, record: dict, contact: dict | None) -> dict:
         diff, changed = {}, {}
         custom = dict(record.get(CUSTOM_FIELD_COLUMN) or {})
-        for column in self.plan.columns:
-            key = column.target.key
-            if key not in values:
+        for key, name, where, column in self.updating:
+            new = values.get(key, _ABSENT)
+            if new is _ABSENT:
                 continue  # an empty cell leaves the field as it is
-            new = values[key]
-            if column.convert.many is not None:
+            if where is _OWN:
+                old = record.get(name)
+            elif where is _MANY:
                 old = record.get(key) or []
                 if set(old) != set(new):
                     changed[key] = list(new)
                     diff[key] = _many_diff(column, old, new)
                 continue
-            if column.target.is_custom:
+            elif where is _CUSTOM:
                 old = custom.get(key[len(CUSTOM):])
-            elif column.target.is_contact:
-                old = contact.get(column.target.name) if contact else None
             else:
-                old = record.get(column.target.name)
+                old = contact.get(name) if contact else None
             if old == new and old.__class__ is new.__class__ and old.__class__ is not Decimal:
                 continue  # most cells of an update file: the same value, no JSON forms needed
             old_plain, new_plain = plain(old), plain(new)
@@ -618,6 +655,10 @@ class Judge:
             row["contact_id"] = contact["id"]
             row["values"]["_contact_version"] = contact["version"]
         return self._count(row, status.UPDATE)
+
+
+_OWN, _MANY, _CUSTOM, _CONTACT = "own", "many", "custom", "contact"   # where an update's old value is
+_ABSENT = object()
 
 
 def _many_diff(column: Column, old: list, new) -> dict:

@@ -1,0 +1,138 @@
+"""The dry run with its reading and converting in a second process (excel/conversion.py): the
+dry-run and tag tests again, every sheet converted there (IMPORT_WORKER_ROWS = 1), so both
+ways judge and stage alike; the same rich sheet staged both ways, row for row; and what the
+clerk is told when that process cannot read the file or stops."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+import sqlalchemy as sa
+
+from portal.excel import conversion, importer, steps
+from portal.excel.importer import ImportRefused, Who
+from portal.extensions import db
+from portal.models import Customer, ImportBatch, ImportRow, Industry
+
+from .importing import sheet_file, staged
+from .test_import_dry_run import *  # noqa: F401,F403 — each of them again, converted in a second process
+from .test_import_tags import *  # noqa: F401,F403
+
+
+@pytest.fixture
+def app(database, template):
+    from tests.conftest import _app_on_copy
+
+    for portal in _app_on_copy(database, template):
+        portal.config["IMPORT_WORKER_ROWS"] = 1
+        yield portal
+
+
+@pytest.fixture(autouse=True)
+def forks(monkeypatch, app):
+    """Count the second processes started: these tests are only worth it if every dry run
+    forked (checked once the test is over)."""
+    started = []
+    original = conversion.SecondProcess.__init__
+
+    def counting(self, produce):
+        started.append(produce)
+        original(self, produce)
+
+    monkeypatch.setattr(conversion.SecondProcess, "__init__", counting)
+    yield started
+    db.session.rollback()
+    checked = db.session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)
+                                .where(ImportBatch.prepared_at.is_not(None)))
+    if checked and app.config["IMPORT_WORKER_ROWS"] == 1:
+        assert len(started) >= checked, "a dry run converted in this process"
+
+
+RICH = [["客户编号", "客户名称", "手机", "省份", "出生日期", "注册资本(元)", "行业", "标签", "联系人", "备注栏"]]
+for i in range(60):
+    RICH.append([f"RICH{i:03d}", f"丰富{i:03d}贸易有限公司", f"1390000{i:04d}" if i % 7 else "12345",
+                 "浙江" if i % 3 else "火星", f"1985年3月{i % 28 + 1}日", f"{i},000", "新材料" if i % 2 else "未知行业",
+                 "VIP、待核实" if i % 4 == 0 else "", f"联系人{i}", f"备注{i}"])
+RICH.append(RICH[5][:])   # a duplicate of row 6
+
+
+def _staged_rows(batch):
+    return [(r.row_no, r.status, r.values, r.diff, r.errors, r.raw, r.target_id)
+            for r in db.session.scalars(sa.select(ImportRow).filter_by(batch_id=batch.id).order_by(ImportRow.row_no))]
+
+
+def _prepare(tmp_path, name):
+    path = sheet_file(tmp_path, RICH, name)
+    batch = importer.upload(db.session, path, path.name, "customer", Who())
+    db.session.commit()
+    steps.run("prepare", batch, Who(), background=False,
+              options={"match": ["number"], "mode": "upsert", "choices": {"industry_id": "add", "tags": "add"}})
+    return batch
+
+
+def test_a_sheet_is_staged_alike_in_one_process_and_in_two(app, tmp_path, forks):
+    db.session.add(Industry(code="T-NM", name="新材料"))
+    db.session.add(Customer(number="RICH001", name="旧名称", mobile="13900000001"))
+    db.session.commit()
+    two = _prepare(tmp_path, "两个进程.xlsx")
+    assert len(forks) == 1
+    app.config["IMPORT_WORKER_ROWS"] = 0          # off: converted here
+    one = _prepare(tmp_path, "一个进程.xlsx")
+    assert len(forks) == 1
+    assert one.counts == two.counts
+    assert one.counts["update"] == 1 and one.counts["invalid"] > 0 and one.counts["duplicate"] == 1
+    assert _staged_rows(one) == _staged_rows(two)
+
+
+def test_a_file_the_second_process_cannot_read_is_refused_with_its_message(app, tmp_path, forks):
+    path = sheet_file(tmp_path, RICH)
+    batch = importer.upload(db.session, path, path.name, "customer", Who())
+    db.session.commit()
+    with open(batch.stored_as, "r+b") as stored:   # damaged after the upload
+        stored.truncate(2000)
+    with pytest.raises(ImportRefused) as refused:
+        steps.run("prepare", batch, Who(), background=False, options={"match": ["number"], "mode": "upsert"})
+    assert len(forks) == 1
+    assert refused.value.status_code == 400 and "损坏" in str(refused.value.message)
+    db.session.expire_all()
+    assert batch.status == "uploaded" and staged(batch) == {}
+
+
+def test_a_second_process_that_is_killed_stops_the_check_and_nothing_is_staged(app, tmp_path, monkeypatch):
+    def killed(session):
+        os.kill(os.getpid(), signal.SIGKILL)
+        yield []
+
+    monkeypatch.setattr(importer, "_converted", lambda *args: killed(args[-1]))
+    path = sheet_file(tmp_path, RICH)
+    batch = importer.upload(db.session, path, path.name, "customer", Who())
+    db.session.commit()
+    with pytest.raises(ImportRefused) as refused:
+        steps.run("prepare", batch, Who(), background=False, options={"match": ["number"], "mode": "upsert"})
+    assert refused.value.status_code == 500 and "没有保存" in str(refused.value.message)
+    db.session.expire_all()
+    assert batch.status == "uploaded" and staged(batch) == {}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportRow)) == 0
+
+
+def test_the_parents_connection_survives_its_second_process(app, tmp_path):
+    """The forked process neither uses nor closes the parent's connection: the parent's
+    transaction goes on (its uncommitted row is still there) after the dry run."""
+    db.session.add(Industry(code="T-KEEP", name="保留行业"))
+    db.session.flush()
+    path = sheet_file(tmp_path, RICH)
+    batch = importer.upload(db.session, path, path.name, "customer", Who())
+    importer.prepare(db.session, batch, options={"match": ["number"], "mode": "upsert"})
+    assert db.session.scalar(sa.select(Industry.id).filter_by(code="T-KEEP")) is not None
+    db.session.commit()
+    assert batch.counts["total"] == len(RICH) - 1
+
+
+def test_small_sheets_and_sqlite_in_memory_convert_here(app):
+    app.config["IMPORT_WORKER_ROWS"] = 20_000
+    assert not conversion.in_second_process(db.session, 19_999)
+    assert conversion.in_second_process(db.session, 20_000) == (conversion._cores() > 1)
+    engine = sa.create_engine("sqlite://")
+    with sa.orm.Session(engine) as memory:
+        assert not conversion.in_second_process(memory, 1_000_000)
