@@ -156,7 +156,10 @@ def portal_run(url: str, path: Path, variant: str, profile: Path | None) -> dict
     from portal.extensions import db
     from portal.models import Customer
 
-    app = create_app(bench_config(url))
+    # IMPORT_WORKER_ROWS=0 in the environment: every step in one process (the portal's second
+    # process for big steps off), to measure what it brings in the same session.
+    app = create_app({**bench_config(url), **({"IMPORT_WORKER_ROWS": int(os.environ["IMPORT_WORKER_ROWS"])}
+                                              if os.environ.get("IMPORT_WORKER_ROWS") else {})})
     baseline = peak_mb()
     sql = _SqlClock()
     with app.app_context():

@@ -254,6 +254,14 @@ class Insert:
     def __len__(self) -> int:
         return len(self.params)
 
+    def __getstate__(self) -> dict:
+        # Built in an import's second process and run here (portal/excel/forked.py): the
+        # table travels by name.
+        return {**self.__dict__, "table": self.table.name}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, table=ChangeLog.metadata.tables[state["table"]])
+
     def run(self, dbapi_connection) -> None:
         cursor = dbapi_connection.cursor()
         try:

@@ -1,35 +1,14 @@
 """The dry run's first half: the sheet's rows read and each cell put through its column's
 converter (the registry's clean(), relations looked up), chunk by chunk — in this process, or
-for a big sheet in a second one (:class:`SecondProcess`) while this one judges the converted
-rows against the archive and stages them.
-
-Both halves are bound by Python (the GIL), so on one process a dry run uses one core: reading
-and converting were about 6 of a 100,000-row dry run's 9 seconds. Forked, the second process
-starts at once with the app, the plan and the converters' code; it opens its own database
-connection (it only reads: code tables and the rows relations name) and sends each converted
-chunk back through a pipe. It reads what is committed; a sheet that big is prepared by a
-background job (IMPORT_BACKGROUND_ROWS is far below IMPORT_WORKER_ROWS), which starts its own
-transaction anyway.
+for a big sheet in a second one (portal/excel/forked.py) while this one judges the converted
+rows against the archive and stages them. Both halves are bound by Python (the GIL): reading
+and converting are about 6 of a 100,000-row dry run's 9 seconds on one core.
 """
 from __future__ import annotations
 
-import logging
-import multiprocessing
-import os
-import pickle
-import traceback
-from typing import Callable, Iterable, Iterator
-
-import sqlalchemy as sa
-from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
+from typing import Iterable, Iterator
 
 from portal.fields import FieldInvalid
-
-from . import reader
-
-log = logging.getLogger(__name__)
-WORKER_ROWS = 20_000      # the default IMPORT_WORKER_ROWS: under it, a fork is not worth its start
 
 
 class Conversion:
@@ -87,127 +66,3 @@ def chunks(rows: Iterable[tuple[int, list]], size: int) -> Iterator[list[tuple[i
             chunk = []
     if chunk:
         yield chunk
-
-
-def in_second_process(session, rows: int) -> bool:
-    """Whether a dry run of ``rows`` rows converts in a second process: a sheet of at least
-    IMPORT_WORKER_ROWS rows (0 turns it off), a machine with a second core, a database a second
-    process can open (not SQLite in memory), and fork (Linux, macOS)."""
-    limit = int(current_app.config.get("IMPORT_WORKER_ROWS", WORKER_ROWS)) if has_app_context() else WORKER_ROWS
-    if limit <= 0 or rows < limit:
-        return False
-    if "fork" not in multiprocessing.get_all_start_methods() or _cores() < 2:
-        return False
-    url = session.get_bind().url
-    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:   # not on Linux
-        return os.cpu_count() or 1
-
-
-# What a second process keeps of its parent's that it must never use nor let go: the parent's
-# session holds a connection in a transaction, and a copy let go would be rolled back (on
-# PostgreSQL, on the parent's own socket).
-_INHERITED: list = []
-
-
-class SecondProcess:
-    """Runs ``produce(session)`` — a generator of converted chunks — in a forked process and
-    yields its chunks here, in order. The pipe holds a chunk or two, so the second process
-    runs at most that far ahead (memory stays flat). An error there is raised here: a file
-    that cannot be read (reader.ReadError) or a refusal with the same message; anything else,
-    and a second process that ends without a word (killed, out of memory), as a refusal
-    saying the check stopped (the details in the log). Leaving early stops the second process."""
-
-    def __init__(self, produce: Callable[[object], Iterator[list[dict]]]):
-        self.produce = produce
-        context = multiprocessing.get_context("fork")
-        self.receiving, sending = context.Pipe(duplex=False)
-        self.process = context.Process(target=self._child, args=(sending,), name="import-conversion", daemon=True)
-        self.process.start()
-        sending.close()
-
-    # the second process ------------------------------------------------------------------
-    def _child(self, sending) -> None:
-        self.receiving.close()
-        try:
-            session = _own_session()
-            for chunk in self.produce(session):
-                sending.send_bytes(pickle.dumps(("rows", chunk), pickle.HIGHEST_PROTOCOL))
-            sending.send_bytes(pickle.dumps(("done", None)))
-        except BaseException as exc:   # reported to the parent, which raises it
-            sending.send_bytes(pickle.dumps(_reported(exc)))
-        finally:
-            sending.close()
-
-    # this process ------------------------------------------------------------------------
-    def __iter__(self) -> Iterator[list[dict]]:
-        from .importer import ImportRefused
-
-        while True:
-            try:
-                kind, payload = pickle.loads(self.receiving.recv_bytes())
-            except (EOFError, OSError):
-                self.process.join(5)
-                raise self._stopped(f"it ended with exit code {self.process.exitcode}")
-            if kind == "rows":
-                yield payload
-            elif kind == "done":
-                return
-            elif kind == "read":
-                raise payload[0](payload[1])
-            elif kind == "refused":
-                raise ImportRefused(payload[0], payload[1])
-            else:
-                raise self._stopped(payload)
-
-    @staticmethod
-    def _stopped(detail: str):
-        from .importer import ImportRefused
-
-        log.error("the dry run's conversion process failed: %s", detail)
-        return ImportRefused(_l("The check stopped before the end of the sheet; nothing was saved. "
-                                "Start it again."), 500)
-
-    def close(self) -> None:
-        self.receiving.close()
-        if self.process.is_alive():
-            self.process.terminate()
-        self.process.join(10)
-
-    def __enter__(self) -> "SecondProcess":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def _own_session():
-    """In the forked process: a session of its own on a new connection, put where
-    ``db.session`` finds it (code that asks db.session then uses it, never the parent's)."""
-    from sqlalchemy.orm import Session
-
-    from portal.extensions import _json_text, db
-
-    import orjson
-
-    _INHERITED.append(db.session())
-    engine = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool, json_serializer=_json_text,
-                              json_deserializer=orjson.loads)
-    session = Session(bind=engine)
-    db.session.registry.set(session)
-    return session
-
-
-def _reported(exc: BaseException) -> tuple:
-    from .importer import ImportRefused
-
-    if isinstance(exc, reader.ReadError):
-        return "read", (type(exc), str(exc))
-    if isinstance(exc, ImportRefused):
-        return "refused", (str(exc.message), exc.status_code)
-    return "failed", "".join(traceback.format_exception(exc))

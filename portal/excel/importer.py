@@ -39,7 +39,7 @@ from portal.models import Contact, Customer, ImportBatch, ImportMapping, ImportR
 from portal.models import imports as status
 from portal.security import scope
 
-from . import bulk, conversion, jobs, reader, statistics, tag_links
+from . import bulk, conversion, forked, jobs, reader, statistics, tag_links
 from .cells import NEW_CODE, POLICIES, REJECT, Converter, policies
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN, MatchKey, Target, match_key, recognises, resolve, suggest
 
@@ -320,10 +320,10 @@ def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None
     total = next((s["rows"] for s in batch.sheets or [] if s["name"] == batch.sheet), 0)
     done = 0
     with contextlib.ExitStack() as stack:
-        if conversion.in_second_process(session, total):
+        if forked.in_second_process(session, total):
             # Forked before this process starts its writing thread; it reads and converts
             # while this one judges and stages.
-            source = stack.enter_context(conversion.SecondProcess(
+            source = stack.enter_context(forked.SecondProcess(
                 functools.partial(_converted, _BatchFile.of(batch), mapping, options, who)))
         else:
             source = None

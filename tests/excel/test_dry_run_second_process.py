@@ -1,4 +1,4 @@
-"""The dry run with its reading and converting in a second process (excel/conversion.py): the
+"""The dry run with its reading and converting in a second process (excel/forked.py): the
 dry-run and tag tests again, every sheet converted there (IMPORT_WORKER_ROWS = 1), so both
 ways judge and stage alike; the same rich sheet staged both ways, row for row; and what the
 clerk is told when that process cannot read the file or stops."""
@@ -10,7 +10,7 @@ import signal
 import pytest
 import sqlalchemy as sa
 
-from portal.excel import conversion, importer, steps
+from portal.excel import forked, importer, steps
 from portal.excel.importer import ImportRefused, Who
 from portal.extensions import db
 from portal.models import Customer, ImportBatch, ImportRow, Industry
@@ -34,13 +34,13 @@ def forks(monkeypatch, app):
     """Count the second processes started: these tests are only worth it if every dry run
     forked (checked once the test is over)."""
     started = []
-    original = conversion.SecondProcess.__init__
+    original = forked.SecondProcess.__init__
 
     def counting(self, produce):
         started.append(produce)
         original(self, produce)
 
-    monkeypatch.setattr(conversion.SecondProcess, "__init__", counting)
+    monkeypatch.setattr(forked.SecondProcess, "__init__", counting)
     yield started
     db.session.rollback()
     checked = db.session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)
@@ -131,8 +131,8 @@ def test_the_parents_connection_survives_its_second_process(app, tmp_path):
 
 def test_small_sheets_and_sqlite_in_memory_convert_here(app):
     app.config["IMPORT_WORKER_ROWS"] = 20_000
-    assert not conversion.in_second_process(db.session, 19_999)
-    assert conversion.in_second_process(db.session, 20_000) == (conversion._cores() > 1)
+    assert not forked.in_second_process(db.session, 19_999)
+    assert forked.in_second_process(db.session, 20_000) == (forked._cores() > 1)
     engine = sa.create_engine("sqlite://")
     with sa.orm.Session(engine) as memory:
-        assert not conversion.in_second_process(memory, 1_000_000)
+        assert not forked.in_second_process(memory, 1_000_000)
