@@ -172,25 +172,11 @@ def reserve_numbers(session: Session, model, count: int, taken: set[str]) -> lis
     return found[:count]
 
 
-# The dry run stages a new row's pinyin keys beside its values (a customer's name, its first
-# contact's), where its process has time to spare, so the commit need not convert the names:
-# a fifth of a 100,000-row commit's Python.
-STAGED_KEYS, STAGED_CONTACT_KEYS = "_pinyin", "_contact_pinyin"
-
-
 def with_keys(model, values: dict) -> dict:
-    """The record's pinyin search keys, set in ``values`` (as the flush hook sets them), unless
-    ``values`` holds them already (staged by the dry run for the same name)."""
-    if model in (Customer, Contact) and "name" in values and values.get("name_pinyin") is None:
+    """The record's pinyin search keys, set in ``values`` (as the flush hook sets them)."""
+    if model in (Customer, Contact) and "name" in values:
         values["name_pinyin"], values["name_initials"] = pinyin.keys(values["name"])
     return values
-
-
-def staged_keys(values: dict, name_key: str = "name", into: str = STAGED_KEYS) -> None:
-    """Stage the pinyin keys of ``values[name_key]`` under ``into`` (a new row of the dry run)."""
-    name = values.get(name_key)
-    if name:
-        values[into] = pinyin.keys(name)
 
 
 def _defaults(table, names) -> dict:

@@ -297,8 +297,6 @@ class _FastCommit:
         model, w = self.model, self.w
         parts = [w.split(r["values"]) for r in rows]
         own = [dict(p[0]) for p in parts]
-        for values, r in zip(own, rows):
-            _keys_from(r["values"], bulk.STAGED_KEYS, values)
         if CUSTOM_FIELD_COLUMN in model.__table__.c:
             for values, (_, _, custom) in zip(own, parts):
                 values[CUSTOM_FIELD_COLUMN] = custom or None
@@ -317,12 +315,11 @@ class _FastCommit:
             values.setdefault("changed_by_id", w.who.user_id)
         chunk = _Chunk(rows, self._fill(model, own))
         chunk.ids = source.take(model.__table__, len(rows))
-        pairs = [(pk, p[1], r["values"]) for pk, p, r in zip(chunk.ids, parts, rows) if p[1]]
+        pairs = [(pk, p[1]) for pk, p in zip(chunk.ids, parts) if p[1]]
         if pairs:
             chunk.contacts = self._fill(Contact, [
-                _keys_from(staged, bulk.STAGED_CONTACT_KEYS, {
-                    **values, "customer_id": customer_id, "is_primary": True, "created_by_id": w.who.user_id,
-                    "changed_by_id": w.who.user_id}) for customer_id, values, staged in pairs])
+                {**values, "customer_id": customer_id, "is_primary": True, "created_by_id": w.who.user_id,
+                 "changed_by_id": w.who.user_id} for customer_id, values in pairs])
             chunk.contact_ids = source.take(Contact.__table__, len(pairs))
         for model_of_rows, filled in ((model, chunk.own), (Contact, chunk.contacts)):
             self._prefetch_labels(model_of_rows, filled)
@@ -547,15 +544,6 @@ def _built(batch: _BatchOf, model, who: Who, reserved: _Reserved, at, session: S
         chunk = step._allocate(rows, reserved)
         step._build(chunk)
         yield [*chunk.inserts, step._history_of(chunk)], chunk.written
-
-
-def _keys_from(staged: dict, key: str, values: dict) -> dict:
-    """``values`` with the pinyin keys the dry run staged under ``key`` (none staged: the
-    build converts the name, bulk.with_keys)."""
-    given = staged.get(key)
-    if given:
-        values["name_pinyin"], values["name_initials"] = given
-    return values
 
 
 def _given(staged, key: str):

@@ -418,7 +418,6 @@ class Judge:
         self.plain_keys = [c.target.key for c in plan.columns
                            if c.target.spec is not None and c.target.spec.type in TEXT_IN_JSON]
         self.contact_keys = [c.target.key for c in plan.contact]
-        self.keyed = self.model in (Customer, Contact)   # records with pinyin search keys
         self.contact_required = [s.name for s in required_fields(Contact) if s.name != "customer_id"]
 
     # one chunk ---------------------------------------------------------------------------
@@ -612,10 +611,6 @@ class Judge:
             value = values.get(key)
             if value is not None:
                 values[key] = plain(value)
-        if self.keyed:
-            bulk.staged_keys(values)
-        if self.contact_keys:
-            bulk.staged_keys(values, CONTACT + "name", bulk.STAGED_CONTACT_KEYS)
         row["values"] = values
         return self._count(row, status.NEW)
 

@@ -187,21 +187,3 @@ def test_a_second_process_killed_while_building_leaves_nothing_of_the_batch(app,
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportRow)
                              .where(ImportRow.written_id.is_not(None))) == 0
 
-
-@pytest.mark.parametrize("beside", [False, True])
-def test_rows_staged_without_their_pinyin_keys_get_them_at_the_commit(app, tmp_path, beside):
-    """A batch checked before the dry run staged the keys (or a row whose name has none):
-    the commit converts the names itself."""
-    from portal.services import pinyin
-
-    app.config["IMPORT_WORKER_ROWS"] = 1 if beside else 0
-    batch = _prepared(tmp_path, "KEYS")
-    for row in db.session.scalars(sa.select(ImportRow).filter_by(batch_id=batch.id)):
-        assert row.values["_pinyin"] == list(pinyin.keys(row.values["name"]))
-        row.values = {k: v for k, v in row.values.items() if k not in ("_pinyin", "_contact_pinyin")}
-    db.session.commit()
-    steps.run("commit", batch, Who(), background=False)
-    for customer in db.session.scalars(sa.select(Customer).where(Customer.number.like("KEYS%"))):
-        assert (customer.name_pinyin, customer.name_initials) == pinyin.keys(customer.name)
-    for contact in db.session.scalars(sa.select(Contact)):
-        assert (contact.name_pinyin, contact.name_initials) == pinyin.keys(contact.name)
