@@ -447,6 +447,17 @@ def update(session: Session, model, items: Iterable[tuple[int, int, dict]], user
     seen, bumping it; raises RecordsChanged when any record moved on meanwhile. Rows are
     grouped by the columns they set: on PostgreSQL one UPDATE … FROM a copied temporary
     table per group, elsewhere one executemany per group."""
+    dbapi = session.connection().connection.dbapi_connection
+    written = 0
+    for statement in updates(session.get_bind().dialect, model, items, user_id):
+        statement.run(dbapi)
+        written += len(statement)
+    return written
+
+
+def updates(dialect, model, items: Iterable[tuple[int, int, dict]], user_id) -> list["Update"]:
+    """:func:`update`'s statements, built but not run (a WriteBehind thread may run them),
+    each refusing (RecordsChanged) when a record's version moved on."""
     table = model.__table__
     groups: dict[tuple, list[tuple]] = {}
     for pk, version, values in items:
@@ -454,15 +465,10 @@ def update(session: Session, model, items: Iterable[tuple[int, int, dict]], user
         columns = tuple(sorted(values))
         groups.setdefault(columns, []).append((pk, version, *(values[c] for c in columns)))
     stamp = {c: v for c, v in (("changed_on", now()), ("changed_by_id", user_id)) if c in table.c}
-    written, size = 0, COPY_CHUNK if _postgres(session) else CHUNK
-    for columns, rows in groups.items():
-        for start in range(0, len(rows), size):
-            part = rows[start:start + size]
-            if update_rows(session, table, ("id", "version"), columns, part,
-                           also={"version": table.c.version + 1, **stamp}) != len(part):
-                raise RecordsChanged()
-            written += len(part)
-    return written
+    size = COPY_CHUNK if dialect.name == "postgresql" else CHUNK
+    return [Update(dialect, table, ("id", "version"), columns, rows[start:start + size],
+                   also={"version": table.c.version + 1, **stamp}, every=True)
+            for columns, rows in groups.items() for start in range(0, len(rows), size)]
 
 
 def _postgres(session: Session) -> bool:
@@ -476,41 +482,100 @@ def update_rows(session: Session, table, keys: tuple[str, ...], columns: tuple[s
                 also: dict | None = None) -> int:
     """Set ``columns`` of the rows matched on ``keys``: each row is (key values…, column
     values…). ``also`` holds values (or SQL expressions) set on every matched row. Returns
-    the number of rows matched. PostgreSQL: the rows are copied into a temporary table and
-    applied by one UPDATE … FROM, instead of a statement per row; elsewhere an executemany."""
+    the number of rows matched (see :class:`Update`)."""
     if not rows:
         return 0
-    also = also or {}
-    if not _postgres(session):
-        statement = (sa.update(table).where(*(table.c[k] == sa.bindparam(f"k_{k}") for k in keys))
-                     .values({**{c: sa.bindparam(f"v_{c}") for c in columns}, **also}))
-        names = [f"k_{k}" for k in keys] + [f"v_{c}" for c in columns]
-        return _executemany_positional(session.connection(), statement, names, rows)
     connection = session.connection()
-    quote = connection.dialect.identifier_preparer.quote
-    temporary = f"_bulk_update_{next(_temporary)}"
-    selected = ", ".join([f"{quote(k)} AS {quote('k_' + k)}" for k in keys] + [quote(c) for c in columns])
-    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {temporary} ON COMMIT DROP AS "
-                               f"SELECT {selected} FROM {quote(table.name)} WITH NO DATA")
-    processors = [table.c[name].type._cached_bind_processor(connection.dialect) for name in (*keys, *columns)]
-    _copy(connection, temporary, [f"k_{k}" for k in keys] + list(columns),
-          (tuple(v if f is None else f(v) for f, v in zip(processors, row)) for row in rows))
-    connection.exec_driver_sql(f"ANALYZE {temporary}")  # else the planner guesses its size
-    source = sa.table(temporary, *(sa.column(f"k_{k}") for k in keys), *(sa.column(c) for c in columns))
-    statement = (sa.update(table).where(*(table.c[k] == source.c[f"k_{k}"] for k in keys))
-                 .values({**{c: source.c[c] for c in columns}, **also}))
-    matched = connection.execute(statement).rowcount
-    connection.exec_driver_sql(f"DROP TABLE {temporary}")
-    return matched
+    return Update(connection.dialect, table, keys, columns, rows, also).run(connection.connection.dbapi_connection)
 
 
-def _executemany_positional(connection, statement, names: list[str], rows: list[tuple]) -> int:
-    """SQLite: ``statement`` compiled once and run by the DBAPI's executemany with each row's
-    values (``names``, in order) put through the bind parameters' processors; the other bind
-    parameters (``also``'s values) bound once. SQLAlchemy's own executemany builds a parameter
-    dictionary per row, which cost as much as SQLite's work at 100,000 updates. Returns the
-    rows matched."""
-    compiled = statement.compile(dialect=connection.dialect)
+class Update:
+    """The UPDATE of ``rows`` (key values…, column values…) matched on ``keys``, compiled and
+    bound here, run on a DBAPI connection — at once, or in a WriteBehind thread while the
+    next rows are built. PostgreSQL: the rows are copied into a temporary table and applied by
+    one UPDATE … FROM, instead of a statement per row. SQLite: the statement compiled once and
+    run by the DBAPI's executemany with each row's values put through the bind processors
+    (SQLAlchemy's own executemany builds a parameter dictionary per row, which cost as much as
+    SQLite's work at 100,000 updates). ``every``: fewer rows matched than given raise
+    RecordsChanged (a version moved on)."""
+
+    def __init__(self, dialect, table, keys: tuple[str, ...], columns: tuple[str, ...], rows: list[tuple],
+                 also: dict | None = None, every: bool = False):
+        self.table, self.rows, self.every, self.postgres = table, len(rows), every, dialect.name == "postgresql"
+        also = also or {}
+        if not self.postgres:
+            statement = (sa.update(table).where(*(table.c[k] == sa.bindparam(f"k_{k}") for k in keys))
+                         .values({**{c: sa.bindparam(f"v_{c}") for c in columns}, **also}))
+            self.sql, self.params = _positional(dialect, statement, [f"k_{k}" for k in keys] +
+                                                [f"v_{c}" for c in columns], rows)
+            return
+        quote = dialect.identifier_preparer.quote
+        self.temporary = temporary = f"_bulk_update_{next(_temporary)}"
+        selected = ", ".join([f"{quote(k)} AS {quote('k_' + k)}" for k in keys] + [quote(c) for c in columns])
+        self.create = (f"CREATE TEMPORARY TABLE {temporary} ON COMMIT DROP AS "
+                       f"SELECT {selected} FROM {quote(table.name)} WITH NO DATA")
+        self.copy = (f"COPY {temporary} ({', '.join(quote(c) for c in [f'k_{k}' for k in keys] + list(columns))})"
+                     " FROM STDIN")
+        processors = [table.c[name].type._cached_bind_processor(dialect) for name in (*keys, *columns)]
+        self.params = [tuple(v if f is None else f(v) for f, v in zip(processors, row)) for row in rows]
+        source = sa.table(temporary, *(sa.column(f"k_{k}") for k in keys), *(sa.column(c) for c in columns))
+        statement = (sa.update(table).where(*(table.c[k] == source.c[f"k_{k}"] for k in keys))
+                     .values({**{c: source.c[c] for c in columns}, **also}))
+        compiled = statement.compile(dialect=dialect)
+        processors = compiled._bind_processors
+        self.sql = compiled.string
+        self.bound = {}
+        for name, value in compiled.construct_params().items():
+            value = _on_update(statement, name, value)
+            self.bound[name] = processors[name](value) if name in processors else value
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "table": self.table.name}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, table=ChangeLog.metadata.tables[state["table"]])
+
+    def run(self, dbapi_connection) -> int:
+        """Run it; the rows matched."""
+        cursor = dbapi_connection.cursor()
+        try:
+            if self.postgres:
+                cursor.execute(self.create)
+                with cursor.copy(self.copy) as copy:
+                    for row in self.params:
+                        copy.write_row(row)
+                cursor.execute(f"ANALYZE {self.temporary}")  # else the planner guesses its size
+                cursor.execute(self.sql, self.bound)
+                matched = cursor.rowcount
+                cursor.execute(f"DROP TABLE {self.temporary}")
+            else:
+                cursor.executemany(self.sql, self.params)
+                matched = cursor.rowcount
+        finally:
+            cursor.close()
+        if self.every and matched != self.rows:
+            raise RecordsChanged()
+        return matched
+
+
+def _on_update(statement, name: str, value):
+    """A bind parameter's value, or its column's onupdate (changed_on) where none is given:
+    SQLAlchemy evaluates those per execution, and these statements run on the DBAPI."""
+    column = statement.table.c.get(name)
+    if value is None and column is not None and column.onupdate is not None:
+        update = column.onupdate
+        return update.arg if update.is_scalar else update.arg(None) if update.is_callable else None
+    return value
+
+
+def _positional(dialect, statement, names: list[str], rows: list[tuple]) -> tuple[str, list[tuple]]:
+    """SQLite: ``statement`` compiled once, and each row's values (``names``, in order) put
+    through the bind parameters' processors; the other bind parameters (``also``'s values)
+    bound once."""
+    compiled = statement.compile(dialect=dialect)
     processors = compiled._bind_processors
     given = compiled.construct_params({name: None for name in names})
     where = {name: i for i, name in enumerate(names)}
@@ -520,20 +585,10 @@ def _executemany_positional(connection, statement, names: list[str], rows: list[
         if name in where:
             plan.append((where[name], processor))
         else:
-            value = given.get(name)
-            column = statement.table.c.get(name)
-            if value is None and column is not None and column.onupdate is not None:
-                # a column's onupdate (changed_on), which SQLAlchemy evaluates per execution
-                update = column.onupdate
-                value = update.arg if update.is_scalar else update.arg(None) if update.is_callable else None
+            value = _on_update(statement, name, given.get(name))
             plan.append((None, processor(value) if processor is not None else value))
-    params = [tuple((row[i] if f is None else f(row[i])) if i is not None else f for i, f in plan) for row in rows]
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.executemany(compiled.string, params)
-        return cursor.rowcount
-    finally:
-        cursor.close()
+    return compiled.string, [tuple((row[i] if f is None else f(row[i])) if i is not None else f for i, f in plan)
+                             for row in rows]
 
 
 def delete(session: Session, model, ids: list[int]) -> None:

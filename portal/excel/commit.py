@@ -227,11 +227,8 @@ class _FastCommit:
             created = done = self._create_beside(taken, new, progress, total)
         elif new:
             created = done = self._create_all(taken, progress, total)
-        for rows in _staged(self.session, self.w.batch.id, status.UPDATE):
-            updated += self._update(rows)
-            done += len(rows)
-            if progress:
-                progress(done, total)
+        if (self.w.batch.counts or {}).get("update"):
+            updated = self._update_all(progress, done, total)
         self.history.flush()
         return created, updated
 
@@ -452,14 +449,62 @@ class _FastCommit:
             self.history.add(Contact, pk, "create", entry, values["customer_id"])
         return {values["customer_id"]: pk for pk, values in zip(ids, filled)}
 
-    def _update(self, rows) -> int:
-        model, w = self.model, self.w
-        customs = {}
-        if CUSTOM_FIELD_COLUMN in model.__table__.c and any(
+    def _update_all(self, progress, done: int, total: int) -> int:
+        """The updated rows, chunk by chunk. A customer sheet without contact or tag columns
+        is pipelined: each chunk's UPDATEs and history are run by a second thread while the
+        next chunk is read and built (the database's work overlaps Python's); otherwise each
+        chunk is written before the next is read."""
+        if not self._pipelined_updates():
+            updated = 0
+            for rows in _staged(self.session, self.w.batch.id, status.UPDATE):
+                updated += self._update(rows)
+                done += len(rows)
+                if progress:
+                    progress(done, total)
+            return updated
+        updated, built = 0, None
+        staged = _staged(self.session, self.w.batch.id, status.UPDATE)
+        dialect = self.session.get_bind().dialect
+        with bulk.WriteBehind(self.session) as behind:
+            while True:
+                behind.wait()   # the connection is this thread's again: read the next chunk
+                rows = next(staged, None)
+                customs = self._customs(rows) if rows else {}
+                if built is not None:
+                    behind.submit(built)
+                if rows is None:
+                    return updated
+                items, _, _, history = self._update_changes(rows, customs)
+                built = [*bulk.updates(dialect, self.model, items, self.w.who.user_id),
+                         bulk.Insert(dialect, ChangeLog.__table__, history)]
+                updated += len(rows)
+                done += len(rows)
+                if progress:
+                    progress(done, total)
+
+    def _pipelined_updates(self) -> bool:
+        """Updates whose build needs no database: customers (their history names them by id),
+        no contact columns (new first contacts take ids), no tags (their links are read)."""
+        if self.model is not Customer or self._contact_keys():
+            return False
+        specs = fields_of(self.model)
+        return not any(key in specs and specs[key].type == FieldType.RELATION_MANY
+                       for key in (self.w.batch.mapping or {}).values() if key)
+
+    def _customs(self, rows) -> dict[int, dict]:
+        """The updated records' current custom fields, which a custom column adds to."""
+        model = self.model
+        if CUSTOM_FIELD_COLUMN not in model.__table__.c or not any(
                 any(k.startswith(CUSTOM) for k in r["values"]) for r in rows):
-            current = bulk.current(self.session, model, [r["target_id"] for r in rows], [CUSTOM_FIELD_COLUMN])
-            customs = {pk: dict(c.get(CUSTOM_FIELD_COLUMN) or {}) for pk, c in current.items()}
-        items, contact_items, new_contacts = [], [], []
+            return {}
+        current = bulk.current(self.session, model, [r["target_id"] for r in rows], [CUSTOM_FIELD_COLUMN])
+        return {pk: dict(c.get(CUSTOM_FIELD_COLUMN) or {}) for pk, c in current.items()}
+
+    def _update_changes(self, rows, customs: dict) -> tuple[list, list, list, list[dict]]:
+        """(record items, contact items, contacts to create, history rows) of a chunk of
+        updated rows."""
+        model, w, history = self.model, self.w, self.history
+        items, contact_items, new_contacts, entries = [], [], [], []
         for r in rows:
             own, contact, custom = w.split(r["values"])
             if custom:
@@ -468,18 +513,29 @@ class _FastCommit:
                 items.append((r["target_id"], r["target_version"], own))
             diff = r["diff"] or {}
             changes = {k: _history_change(v) for k, v in diff.items() if not k.startswith(CONTACT)}
-            self.history.add(model, r["target_id"], "update", changes,
-                             bulk.customer_of(model, r["target_id"], own) or _customer_from(self.session, model, r))
+            if changes:
+                entries.append(history.row(model, r["target_id"], "update", changes, bulk.customer_of(
+                    model, r["target_id"], own) or _customer_from(self.session, model, r)))
             if contact:
                 contact_changes = {k[len(CONTACT):]: _history_change(v) for k, v in diff.items()
                                    if k.startswith(CONTACT)}
                 if r["contact_id"]:
                     contact_items.append((r["contact_id"], r["values"].get("_contact_version"), contact))
-                    self.history.add(Contact, r["contact_id"], "update", contact_changes, r["target_id"])
+                    if contact_changes:
+                        entries.append(history.row(Contact, r["contact_id"], "update", contact_changes,
+                                                   r["target_id"]))
                 else:
                     new_contacts.append((r, contact))
+        return items, contact_items, new_contacts, entries
+
+    def _update(self, rows) -> int:
+        w = self.w
+        items, contact_items, new_contacts, entries = self._update_changes(rows, self._customs(rows))
+        self.history.rows.extend(entries)
+        if len(self.history.rows) >= bulk.CHUNK:
+            self.history.flush()
         if items:
-            bulk.update(self.session, model, items, w.who.user_id)
+            bulk.update(self.session, self.model, items, w.who.user_id)
         if contact_items:
             bulk.update(self.session, Contact, contact_items, w.who.user_id)
         if new_contacts:

@@ -83,3 +83,45 @@ def test_a_failure_while_a_chunk_is_written_leaves_nothing_of_the_batch(app, tmp
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ChangeLog)
                              .where(ChangeLog.source == f"import:{batch.id}")) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Industry)) == industries  # none added
+
+
+def _update_rows(street: str):
+    found = [["客户编号", "详细地址", "展位"]]
+    for i in range(ROWS):
+        found.append([f"KH-P{i:05d}", f"{street}{i}号", f"Z{i}"])
+    return found
+
+
+def test_updates_in_several_chunks_are_written_behind_and_a_record_changed_since_stops_them_all(app, tmp_path):
+    """Updates of a customer sheet: each chunk's UPDATEs and history written by the second
+    thread while the next chunk is built. A card changed after the preview, in the third
+    chunk, stops the commit: nothing of the batch is written."""
+    for i in range(ROWS):
+        db.session.add(Customer(number=f"KH-P{i:05d}", name=f"流水{i:05d}公司", custom_fields={"来源": "展会"}))
+    db.session.commit()
+    mapping = {"0": "number", "1": "street", "2": "custom:展位"}
+    batch = prepared(tmp_path, _update_rows("新路"), match=["number"], mode="update", mapping=mapping)
+    assert batch.counts["update"] == ROWS
+    late = db.session.scalars(sa.select(Customer).filter_by(number=f"KH-P{ROWS - 5:05d}")).one()
+    late.name = "预览之后有人改过的名称"
+    db.session.commit()
+    with pytest.raises(ImportRefused) as refused:
+        steps.run("commit", batch, Who(), background=False)
+    assert refused.value.status_code == 409
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer).where(Customer.street.is_not(None))) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ChangeLog)
+                             .where(ChangeLog.source == f"import:{batch.id}")) == 0
+
+    batch = prepared(tmp_path, _update_rows("新路"), match=["number"], mode="update", mapping=mapping)
+    steps.run("commit", batch, Who(), background=False)
+    assert batch.status == "committed" and batch.counts["updated"] == ROWS
+    entries = {e.object_id: e for e in db.session.scalars(sa.select(ChangeLog).filter_by(source=f"import:{batch.id}"))}
+    assert len(entries) == ROWS
+    for i in (0, 999, 1000, 1999, 2000, ROWS - 1):
+        customer = db.session.scalars(sa.select(Customer).filter_by(number=f"KH-P{i:05d}")).one()
+        assert customer.street == f"新路{i}号"
+        assert customer.custom_fields == {"来源": "展会", "展位": f"Z{i}"}
+        assert customer.version == (3 if i == ROWS - 5 else 2)
+        assert entries[customer.id].changes["street"] == {"old": None, "new": f"新路{i}号"}
+        assert entries[customer.id].action == "update" and entries[customer.id].customer_id == customer.id
