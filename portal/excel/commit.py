@@ -450,46 +450,17 @@ class _FastCommit:
         return {values["customer_id"]: pk for pk, values in zip(ids, filled)}
 
     def _update_all(self, progress, done: int, total: int) -> int:
-        """The updated rows, chunk by chunk. A customer sheet without contact or tag columns
-        is pipelined: each chunk's UPDATEs and history are run by a second thread while the
-        next chunk is read and built (the database's work overlaps Python's); otherwise each
-        chunk is written before the next is read."""
-        if not self._pipelined_updates():
-            updated = 0
-            for rows in _staged(self.session, self.w.batch.id, status.UPDATE):
-                updated += self._update(rows)
-                done += len(rows)
-                if progress:
-                    progress(done, total)
-            return updated
-        updated, built = 0, None
-        staged = _staged(self.session, self.w.batch.id, status.UPDATE)
-        dialect = self.session.get_bind().dialect
-        with bulk.WriteBehind(self.session) as behind:
-            while True:
-                behind.wait()   # the connection is this thread's again: read the next chunk
-                rows = next(staged, None)
-                customs = self._customs(rows) if rows else {}
-                if built is not None:
-                    behind.submit(built)
-                if rows is None:
-                    return updated
-                items, _, _, history = self._update_changes(rows, customs)
-                built = [*bulk.updates(dialect, self.model, items, self.w.who.user_id),
-                         bulk.Insert(dialect, ChangeLog.__table__, history)]
-                updated += len(rows)
-                done += len(rows)
-                if progress:
-                    progress(done, total)
-
-    def _pipelined_updates(self) -> bool:
-        """Updates whose build needs no database: customers (their history names them by id),
-        no contact columns (new first contacts take ids), no tags (their links are read)."""
-        if self.model is not Customer or self._contact_keys():
-            return False
-        specs = fields_of(self.model)
-        return not any(key in specs and specs[key].type == FieldType.RELATION_MANY
-                       for key in (self.w.batch.mapping or {}).values() if key)
+        """The updated rows, chunk by chunk, each written before the next is read. (Written
+        by a second thread while the next chunk was built, they took as long or longer:
+        on SQLite an executemany in that thread waits for the GIL at every row, and on
+        PostgreSQL the server's UPDATE is the step's time.)"""
+        updated = 0
+        for rows in _staged(self.session, self.w.batch.id, status.UPDATE):
+            updated += self._update(rows)
+            done += len(rows)
+            if progress:
+                progress(done, total)
+        return updated
 
     def _customs(self, rows) -> dict[int, dict]:
         """The updated records' current custom fields, which a custom column adds to."""

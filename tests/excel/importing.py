@@ -34,6 +34,22 @@ def committed(tmp_path: Path, rows, resource: str = "customer", *, who: Who = Wh
     return batch
 
 
+def refused_commit(batch: ImportBatch, who: Who = Who()) -> importer.ImportRefused:
+    """The commit of ``batch`` refused: the batch is still to be committed and no history
+    names it (its transaction was rolled back whole). The refusal, for its message."""
+    import pytest
+
+    from portal.models import ChangeLog
+
+    with pytest.raises(importer.ImportRefused) as refused:
+        steps.run("commit", batch, who, background=False)
+    db.session.expire_all()
+    assert batch.status == "previewed"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ChangeLog)
+                             .where(ChangeLog.source == f"import:{batch.id}")) == 0
+    return refused.value
+
+
 def staged(batch: ImportBatch) -> dict[int, ImportRow]:
     return {r.row_no: r for r in db.session.scalars(sa.select(ImportRow).filter_by(batch_id=batch.id))}
 
