@@ -257,9 +257,9 @@ def _write_profiles(path: Path, profiles) -> None:
     text = io.StringIO()
     for phase, profiler in profiles:
         text.write(f"==== {phase} ====\n")
-        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(70)
         text.write(f"---- {phase}, by own time ----\n")
-        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(60)
     path.write_text(text.getvalue(), encoding="utf-8")
 
 

@@ -8,7 +8,6 @@ version moved on: the preview no longer says what would happen); the clerk check
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -17,16 +16,15 @@ from sqlalchemy.orm import Session
 
 from portal.context import acting_as, changes_from
 from portal.fields import FieldType, fields_of
-from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow, LifecycleEvent
+from portal.grid.lookups import label_of, related_model
+from portal.models import Contact, Customer, ImportBatch, ImportRow
 from portal.models import imports as status
 
-from . import bulk, forked, statistics
-from . import tag_links
-from portal.grid.lookups import label_of, related_model
-
-from .cells import ADD, NEW_CODE
+from . import bulk, statistics, tag_links
+from .cells import NEW_CODE
 from .importer import ImportRefused, Who, _require, model_of
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
+from .staged_insert import StagedInsert
 
 CHUNK = 1000
 ORM_FLUSH = 200
@@ -194,20 +192,6 @@ def commit(session: Session, batch: ImportBatch, who: Who = Who(), progress=None
     return batch
 
 
-class _Chunk:
-    """One chunk of new rows on its way through the commit."""
-
-    def __init__(self, rows, own: list[dict]):
-        self.rows, self.own = rows, own
-        self.ids: list[int] = []
-        self.contacts: list[dict] = []
-        self.contact_ids: list[int] = []
-        self.changes: list[dict] = []
-        self.contact_changes: list[dict] = []
-        self.inserts: list = []
-        self.written: list[tuple] = []
-
-
 class _FastCommit:
     """Customers (with their first contact), contacts and visits: bulk statements."""
 
@@ -216,31 +200,15 @@ class _FastCommit:
         self.session, self.model = writer.session, writer.model
         self.history = bulk.History(self.session, writer.who.user_id, writer.who.username,
                                     f"import:{writer.batch.id}")
-        self.written: list[tuple] = []
 
     def run(self, progress, total: int) -> tuple[int, int]:
         done = created = updated = 0
-        numbered = "number" in (self.w.batch.mapping or {}).values()
-        taken = self._file_numbers() if self.model is Customer and numbered else set()
-        new = (self.w.batch.counts or {}).get("new") or 0
-        if new and self._beside(new):
-            created = done = self._create_beside(taken, new, progress, total)
-        elif new:
-            created = done = self._create_all(taken, progress, total)
+        if (self.w.batch.counts or {}).get("new"):
+            created = done = StagedInsert(self.w, self.history).run(progress, total)
         if (self.w.batch.counts or {}).get("update"):
             updated = self._update_all(progress, done, total)
         self.history.flush()
         return created, updated
-
-    def _file_numbers(self) -> set[str]:
-        """The customer numbers the file's new rows bring, which numbering must not hand out:
-        picked out of the staged JSON by the database (decoding every staged row in Python
-        for them cost a tenth of the commit)."""
-        table = ImportRow.__table__
-        number = table.c["values"]["number"].as_string()
-        query = sa.select(number).where(table.c.batch_id == self.w.batch.id, table.c.status == status.NEW,
-                                        number.is_not(None), number != "")
-        return set(self.session.execute(query).scalars())
 
     def _fill(self, model, rows: list[dict]) -> list[dict]:
         """The same columns in every row (executemany): a missing one is None, or the
@@ -258,182 +226,6 @@ class _FastCommit:
                     row[name] = default
             filled.append(row)
         return filled
-
-    def _create_all(self, taken: set[str], progress, total: int) -> int:
-        """The new rows, chunk by chunk, each chunk's inserts written in a second thread while
-        the next chunk is built (bulk.WriteBehind): the database's work, most of a commit's
-        time on SQLite, then overlaps Python's. The connection is used by one thread at a
-        time: staged rows are read and ids, numbers and labels taken only between a wait
-        and the next submit."""
-        bulk.hold_write_lock(self.session, ImportBatch.__table__, self.w.batch.id)
-        source, done = _Reserving(self.session, taken), 0
-        written = ready = None   # the chunk being written; the history of the one before it
-        with bulk.WriteBehind(self.session) as behind:
-            for rows in _staged(self.session, self.w.batch.id, status.NEW, only_values=True):
-                chunk = self._allocate(rows, source)
-                if written is not None:
-                    behind.submit([ready, *written.inserts] if ready else written.inserts)
-                self._build(chunk)
-                behind.wait()
-                if written is not None:
-                    ready = self._written(written)
-                written = chunk
-                done += len(rows)
-                if progress:
-                    progress(done, total)
-            if written is not None:
-                behind.submit([ready, *written.inserts] if ready else written.inserts)
-                behind.wait()
-                behind.submit([self._written(written)])
-        self._record_written()
-        return done
-
-    def _allocate(self, rows, source: "_Reserving | _Reserved") -> "_Chunk":
-        """What a chunk of new rows needs from the database: codes to add, customer numbers
-        and ids (from ``source``), the labels of the relations its history names."""
-        model, w = self.model, self.w
-        parts = [w.split(r["values"]) for r in rows]
-        own = [dict(p[0]) for p in parts]
-        if CUSTOM_FIELD_COLUMN in model.__table__.c:
-            for values, (_, _, custom) in zip(own, parts):
-                values[CUSTOM_FIELD_COLUMN] = custom or None
-        if model is Customer:
-            numbers = iter(source.numbers(sum(1 for v in own if not v.get("number"))))
-            today = dt.date.today()
-            for values in own:
-                if not values.get("number"):
-                    values["number"] = next(numbers)
-                values["stage_since"] = values.get("acquired_on") or today
-        if model is Customer and w.who.user is not None and _scope_own(w.who.user):
-            for values in own:
-                values["owner_id"] = w.who.user_id  # a salesperson's new customer is theirs
-        for values in own:
-            values.setdefault("created_by_id", w.who.user_id)
-            values.setdefault("changed_by_id", w.who.user_id)
-        chunk = _Chunk(rows, self._fill(model, own))
-        chunk.ids = source.take(model.__table__, len(rows))
-        pairs = [(pk, p[1]) for pk, p in zip(chunk.ids, parts) if p[1]]
-        if pairs:
-            chunk.contacts = self._fill(Contact, [
-                {**values, "customer_id": customer_id, "is_primary": True, "created_by_id": w.who.user_id,
-                 "changed_by_id": w.who.user_id} for customer_id, values in pairs])
-            chunk.contact_ids = source.take(Contact.__table__, len(pairs))
-        for model_of_rows, filled in ((model, chunk.own), (Contact, chunk.contacts)):
-            self._prefetch_labels(model_of_rows, filled)
-        return chunk
-
-    def _prefetch_labels(self, model, filled: list[dict]) -> None:
-        """The relations' texts the history will name, read now (the chunk is built while
-        the connection writes another)."""
-        if not filled:
-            return
-        specs = bulk.tracked(model)
-        for name in filled[0]:
-            spec = specs.get(name)
-            if spec is not None and spec.type == FieldType.RELATION:
-                for pk in {v[name] for v in filled if v[name] is not None}:
-                    self.w.labels(spec, pk)
-
-    def _build(self, chunk: "_Chunk") -> None:
-        """The chunk's rows as the inserts take them (pure Python: no database)."""
-        model, w = self.model, self.w
-        dialect = self.session.get_bind().dialect
-        for pk, values in zip(chunk.ids, chunk.own):
-            values["id"] = pk
-            bulk.with_keys(model, values)
-        chunk.changes = bulk.creation_changes_many(model, chunk.own, w.labels, skip=_STAMPS)
-        chunk.inserts = [bulk.Insert(dialect, model.__table__, chunk.own)]
-        if model is Customer:
-            chunk.inserts.append(bulk.Insert(dialect, LifecycleEvent.__table__, bulk.card_created_rows(
-                list(zip(chunk.ids, chunk.own)), w.who.user_id)))
-        contact_of = {}
-        if chunk.contacts:
-            for pk, values in zip(chunk.contact_ids, chunk.contacts):
-                values["id"] = pk
-                bulk.with_keys(Contact, values)
-                contact_of[values["customer_id"]] = pk
-            chunk.contact_changes = bulk.creation_changes_many(Contact, chunk.contacts, w.labels, skip=_STAMPS)
-            chunk.inserts.append(bulk.Insert(dialect, Contact.__table__, chunk.contacts))
-        chunk.written = [(r["id"], pk, contact_of.get(pk), pk in contact_of) for r, pk in zip(chunk.rows, chunk.ids)]
-
-    def _written(self, chunk: "_Chunk") -> "bulk.Insert":
-        """After a chunk's records are in: their links (tags), and the history entries, which
-        name the links (an insert for the next chunk's turn)."""
-        tag_links.create(self.w, chunk.rows, chunk.ids, chunk.changes)
-        self.written.extend(chunk.written)
-        if len(self.written) >= bulk.COPY_CHUNK:
-            self._record_written()
-        return self._history_of(chunk)
-
-    def _history_of(self, chunk: "_Chunk") -> "bulk.Insert":
-        model, history = self.model, self.history
-        rows = [history.row(model, pk, "create", entry, bulk.customer_of(model, pk, values))
-                for pk, values, entry in zip(chunk.ids, chunk.own, chunk.changes)]
-        rows += [history.row(Contact, pk, "create", entry, values["customer_id"])
-                 for pk, values, entry in zip(chunk.contact_ids, chunk.contacts, chunk.contact_changes)]
-        return bulk.Insert(self.session.get_bind().dialect, ChangeLog.__table__, rows)
-
-    # -- the rows built in a second process ---------------------------------------------------
-    def _beside(self, new: int) -> bool:
-        """Whether the new rows are built in a second process (portal/excel/forked.py): enough
-        of them, and nothing a build would have to write — no values to add to a list (the
-        code rows are created as the rows are built) and no tags (linked after the cards)."""
-        if not forked.in_second_process(self.session, new):
-            return False
-        choices = (self.w.batch.options or {}).get("choices") or {}
-        if any(policy == ADD for policy in choices.values()):
-            return False
-        specs = fields_of(self.model)
-        return not any(key in specs and specs[key].type == FieldType.RELATION_MANY
-                       for key in (self.w.batch.mapping or {}).values() if key)
-
-    def _create_beside(self, taken: set[str], new: int, progress, total: int) -> int:
-        """The new rows built chunk by chunk in a second process — split, numbered, pinyin
-        keys, history, every value bound — and written here as they come: the database's work
-        and the building overlap on two cores. The numbers and ids are reserved here first
-        (writes, in this transaction), the second process hands them out in file order."""
-        bulk.hold_write_lock(self.session, ImportBatch.__table__, self.w.batch.id)
-        ids = bulk.Ids(self.session)
-        table, staged = self.model.__table__, ImportRow.__table__.c["values"]
-        # As the build asks: a number for each row without one, a contact for each row with
-        # any contact value (the staged JSON holds no empty values).
-        unnumbered = self._count_new(sa.not_(_given(staged, "number"))) if self.model is Customer else 0
-        contact_keys = self._contact_keys()
-        with_contact = self._count_new(sa.or_(*(staged[key].as_string().is_not(None) for key in contact_keys))) \
-            if contact_keys else 0
-        reserved = _Reserved(bulk.reserve_numbers(self.session, Customer, unnumbered, taken) if unnumbered else [],
-                             {table.name: ids.take(table, new), Contact.__table__.name: ids.take(Contact.__table__,
-                                                                                                with_contact)})
-        batch = _BatchOf(self.w.batch)
-        produce = functools.partial(_built, batch, self.model, self.w.who, reserved, self.history.at)
-        done = 0
-        with forked.SecondProcess(produce) as built, bulk.WriteBehind(self.session) as behind:
-            for inserts, written in built:
-                behind.submit(inserts)
-                self.written.extend(written)
-                done += len(written)
-                if len(self.written) >= bulk.COPY_CHUNK:
-                    behind.wait()
-                    self._record_written()
-                if progress:
-                    progress(done, total)
-        self._record_written()
-        return done
-
-    def _contact_keys(self) -> list[str]:
-        return [key for key in (self.w.batch.mapping or {}).values() if key and key.startswith(CONTACT)]
-
-    def _count_new(self, condition) -> int:
-        rows = ImportRow.__table__
-        return self.session.scalar(sa.select(sa.func.count()).select_from(rows).where(
-            rows.c.batch_id == self.w.batch.id, rows.c.status == status.NEW, condition))
-
-    def _record_written(self) -> None:
-        """What each staged row wrote (the undo reads it), in large chunks: on PostgreSQL each
-        is a temporary table and one UPDATE."""
-        bulk.update_rows(self.session, ImportRow.__table__, ("id",), ("written_id", "contact_id", "contact_created"),
-                         self.written, also={"written_version": 1})
-        self.written = []
 
     def _create_contacts(self, pairs: list[tuple[int, dict]]) -> dict[int, int]:
         """customer id → the id of the first contact created for it."""
@@ -518,67 +310,6 @@ class _FastCommit:
         return len(rows)
 
 
-class _Reserving:
-    """Numbers and ids taken from the database as each chunk asks (this process)."""
-
-    def __init__(self, session: Session, taken: set[str]):
-        self.session, self.taken, self.ids = session, taken, bulk.Ids(session)
-
-    def numbers(self, count: int) -> list[str]:
-        return bulk.reserve_numbers(self.session, Customer, count, self.taken)
-
-    def take(self, table, count: int) -> list[int]:
-        return self.ids.take(table, count)
-
-
-class _Reserved:
-    """Numbers and ids reserved beforehand, handed out in order (the second process)."""
-
-    def __init__(self, numbers: list[str], ids: dict[str, list[int]]):
-        self._numbers, self._ids = numbers, ids
-        self._given = {"numbers": 0, **{name: 0 for name in ids}}
-
-    def numbers(self, count: int) -> list[str]:
-        return self._next("numbers", self._numbers, count)
-
-    def take(self, table, count: int) -> list[int]:
-        return self._next(table.name, self._ids[table.name], count)
-
-    def _next(self, name: str, reserved: list, count: int) -> list:
-        start = self._given[name]
-        if start + count > len(reserved):   # the staged rows changed since they were counted
-            raise RuntimeError(f"{count} more {name} asked for than the {len(reserved)} reserved")
-        self._given[name] = start + count
-        return reserved[start:start + count]
-
-
-class _BatchOf:
-    """What the second process needs of the batch (not the ORM row of this process's session)."""
-
-    def __init__(self, batch: ImportBatch):
-        self.id, self.mapping, self.options = batch.id, dict(batch.mapping or {}), dict(batch.options or {})
-        self.counts = dict(batch.counts or {})
-
-
-def _built(batch: _BatchOf, model, who: Who, reserved: _Reserved, at, session: Session):
-    """(In the second process) each chunk of new rows as its inserts — records, stage events,
-    contacts, history — and what each staged row wrote, read from the staged rows."""
-    user = session.get(type(who.user), who.user_id) if who.user is not None else None
-    writer = Writer(session, batch, model, Who(user=user, sees_sensitive=who.sees_sensitive))
-    step = _FastCommit(writer)
-    step.history.at = at
-    for rows in _staged(session, batch.id, status.NEW, only_values=True):
-        chunk = step._allocate(rows, reserved)
-        step._build(chunk)
-        yield [*chunk.inserts, step._history_of(chunk)], chunk.written
-
-
-def _given(staged, key: str):
-    """A staged value given (not missing, not empty), read by the database from the JSON."""
-    value = staged[key].as_string()
-    return sa.and_(value.is_not(None), value != "")
-
-
 def _history_change(entry: dict) -> dict:
     """The change history's {old, new} (and a relation's texts) from a preview's diff entry."""
     change = {"old": entry.get("old"), "new": entry.get("new")}
@@ -592,12 +323,6 @@ def _customer_from(session: Session, model, row) -> int | None:
         return None
     return session.execute(sa.select(model.__table__.c.customer_id)
                            .where(model.__table__.c.id == row["target_id"])).scalar()
-
-
-def _scope_own(user) -> bool:
-    from portal.security import scope
-
-    return scope.kind(user) == "own"
 
 
 class _OrmCommit:

@@ -1,12 +1,13 @@
-"""The commit of new rows in chunks, each chunk written in a second thread while the next is
-built (excel/bulk.py WriteBehind, ids taken ahead): several chunks, against an archive that
-already holds records, give every record its own history entry, stage event, contact and
-staged row; a failure in the writing thread leaves nothing of the batch."""
+"""The commit in chunks (new rows: excel/staged_insert.py, ids taken ahead; updates: one chunk
+after another): several chunks, against an archive that already holds records, give every
+record its own history entry, stage event, contact and staged row; a failure in a later chunk
+leaves nothing of the batch."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
-from portal.excel import steps
+from portal.excel import staged_insert, steps
 from portal.excel.importer import Who
 from portal.extensions import db
 from portal.models import ChangeLog, Contact, Customer, ImportRow, Industry, LifecycleEvent
@@ -14,6 +15,11 @@ from portal.models import ChangeLog, Contact, Customer, ImportRow, Industry, Lif
 from .importing import prepared, refused_commit
 
 ROWS = 2_600   # three chunks of the commit (1,000 rows each)
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(staged_insert, "CHUNK", 1000)
 
 
 def rows():
@@ -66,8 +72,8 @@ def test_every_chunk_gets_its_own_ids_history_events_contacts_and_staged_rows(ap
 
 
 def test_a_failure_while_a_chunk_is_written_leaves_nothing_of_the_batch(app, tmp_path):
-    """A number taken after the preview (another session's card): the writing thread's insert
-    fails in the third chunk, and the whole batch is rolled back."""
+    """A number taken after the preview (another session's card): the insert of the third chunk
+    fails, and the whole batch is rolled back."""
     industries = db.session.scalar(sa.select(sa.func.count()).select_from(Industry))
     batch = prepared(tmp_path, rows(), match=["number"], mode="create", choices={"industry_id": "add"})
     db.session.add(Customer(number=f"KH-P{ROWS - 10:05d}", name="抢先的客户"))
