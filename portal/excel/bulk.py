@@ -368,10 +368,20 @@ def _row_values(names: list[str], processed: list[tuple[int, object]], fixed: tu
             return lambda row: (row[names[0]], *fixed)
         return lambda row: get(row) + fixed
 
+    # A value the row before had too (the history's time, a batch's user …) is processed once:
+    # the same object gives the same result.
+    last = [(None, None)] * len(processed)
+
     def values(row):
         found = [get(row)] if single else list(get(row))
-        for index, processor in processed:
-            found[index] = processor(found[index])
+        for n, (index, processor) in enumerate(processed):
+            value = found[index]
+            seen, done = last[n]
+            if value is seen and value is not None:
+                found[index] = done
+            else:
+                found[index] = done = processor(value)
+                last[n] = (value, done)
         found.extend(fixed)
         return found
     return values

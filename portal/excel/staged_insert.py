@@ -1,17 +1,20 @@
 """The new records of an import written by the database from the staged rows.
 
-Per chunk of new rows, Python works out only what SQL cannot — ids, customer numbers, pinyin
-search keys, the texts of the relations named, code-table rows to add, tags — into a temporary
-keys table; then one INSERT … SELECT per table reads the staged JSON (staged_sql.py) into the
-records, their first contacts, their first stage events and their change history, and one
-UPDATE records in the staged rows what each one wrote (the undo reads it).
+Per chunk of new rows, Python works out what SQL cannot — ids, customer numbers, pinyin search
+keys, the code-table rows to add, tags — into a temporary keys table, and the history entries;
+one INSERT … SELECT per table then reads the staged JSON (staged_sql.py) into the records, their
+first contacts and their first stage events, and one UPDATE records in the staged rows what each
+one wrote (the undo reads it). The statements of a chunk run in a second thread while this one
+works out the next chunk: the database (SQLite's single writer, PostgreSQL's backend) and Python
+each keep a core busy.
 
-Building each row in Python instead (split, convert, bind, send) cost about 12 s of CPU at
-100,000 rows, against about 3 s for SQLite to write them; on PostgreSQL every value then
-crossed the wire once more to be parsed again. What is written is what the ORM flush hooks
-write for one record (bulk.py's replicas of them): numbers (services/numbering.py), pinyin
-keys (services/pinyin.py), the first stage event (services/lifecycle.py) and the history
-entry (security/history.py's shape) with the batch as its source.
+Building every row in Python instead (split, convert, bind, send) cost about 12 s of CPU at
+100,000 rows against about 3 s for SQLite to write them. The history stays Python's: built by
+the database from the JSON it took SQLite 1.5 times and PostgreSQL 3 times as long as parsing
+the finished entries (bench/RESULTS.md). What is written is what the ORM flush hooks write for
+one record (bulk.py's replicas of them): numbers (services/numbering.py), pinyin keys
+(services/pinyin.py), the first stage event (services/lifecycle.py) and the history entry
+(security/history.py's shape) with the batch as its source.
 """
 from __future__ import annotations
 
@@ -34,8 +37,6 @@ from .cells import ADD, NEW_CODE
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
 
 CHUNK = 20_000
-# The columns of a chunk's rows (StagedInsert._chunk): the tags' values follow.
-_ID, _ROW_NO, _NAME, _NUMBER, _ACQUIRED, _CONTACT_NAME, _HAS_CONTACT, _MANY = range(8)
 STAMPS = ("created_by_id", "changed_by_id")   # not part of a new record's history
 LABEL_CHUNK = 1000
 
@@ -59,7 +60,6 @@ class _NoAffinity(sa.types.UserDefinedType):
         return "BLOB"   # SQLite: a BLOB column converts nothing
 
 
-_JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 _META = sa.MetaData()
 # What Python works out per new row; the statements join it with the staged rows.
 KEYS = sa.Table(
@@ -73,20 +73,35 @@ KEYS = sa.Table(
     sa.Column("contact_id", sa.Integer),          # the first contact created with the record
     sa.Column("contact_pinyin", sa.String(400)),
     sa.Column("contact_initials", sa.String(100)),
-    sa.Column("extra", _JSON),                    # history entries of values not staged as such
-    sa.Column("contact_extra", _JSON),
     prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
 )
-# Every relation value the new rows name: the id it stands for (a code-table row added for
-# ``new:<name>``) and its text for the history.
-LABELS = sa.Table(
-    "import_labels", _META,
+# The code-table rows a column's "add to the list" stands for: ``new:<name>`` → id.
+ADDED = sa.Table(
+    "import_added", _META,
     sa.Column("key", sa.String(200), primary_key=True),
     sa.Column("staged", _Staged, primary_key=True),
     sa.Column("id", sa.Integer),
-    sa.Column("label", sa.String(500)),
     prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
 )
+
+
+class _Chunk:
+    """One chunk of new rows on its way: the staged rows (id, row number, values), what the
+    database gave them (ids, numbers), and what is written for them."""
+
+    def __init__(self, rows):
+        self.rows = rows
+        self.ids: list[int] = []
+        self.numbers: list[str] = []
+        self.contact_ids: list[int] = []
+        self.keys: list[dict] = []
+        self.history: list[dict] = []
+        self.contact_history: list[dict] = []
+        self.inserts: dict[str, bulk.Insert] = {}   # bound here, run by the writing thread
+        self.analyze = False                          # ANALYZE the records' table once they are in
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 class StagedInsert:
@@ -114,178 +129,191 @@ class StagedInsert:
             and _scope_own(writer.who.user) else None
         self.keyed = "name_pinyin" in self.table.c   # customers and contacts: search keys of the name
         self.ids = bulk.Ids(self.session)
-        self.taken: set[str] = set()
+        self.taken: set[str] | None = None        # the file's own numbers, read when first needed
+        self.relations: dict[tuple[str, object], tuple[int, str | None]] = {}   # (key, staged) → id, text
+        self.entries = self._entries(self.model, self.own, 0)
+        self.contact_entries = self._entries(Contact, self.contact, len(CONTACT))
         self.owner_entry = self._owner_entry()
 
     # -- the whole batch ---------------------------------------------------------------------
     def run(self, progress=None, total: int = 0) -> int:
-        """Write every new row, a chunk at a time: while a chunk's statements run (in a second
-        thread: SQLite and PostgreSQL do their work without Python's lock), the next chunk's
-        search keys and history entries are worked out here."""
+        """Write every new row, a chunk at a time: while a chunk's statements run in a second
+        thread (SQLite and PostgreSQL do their work without Python's lock), the next chunk is
+        read, given its ids and numbers, and its keys and history are worked out here."""
         bulk.hold_write_lock(self.session, ImportBatch.__table__, self.w.batch.id)
         connection = self.session.connection()
         self.dbapi = connection.connection.dbapi_connection   # the writing thread's (never the session)
         KEYS.create(connection)
-        LABELS.create(connection)
-        if self.model is Customer and "number" in self.own:
-            self.taken = self._file_numbers()
-        self._labels()
+        ADDED.create(connection)
+        self._relations()
         statements = {name: _for_dbapi(self.dialect, statement) for name, statement in self._statements().items()}
         done = 0
-        rows = self._chunk(0)
-        keys = self._keys(rows, self._allocate(rows)) if rows else []
+        chunk = self._next(0)
         with ThreadPoolExecutor(1, thread_name_prefix="import-writes") as pool:
-            while rows:
-                following = self._chunk(rows[-1][_ROW_NO])            # the connection is free here
-                allocated = self._allocate(following) if following else None
+            while chunk is not None:
+                following = self._next(chunk.rows[-1][1])          # the connection is free here
+                # Planner statistics (statistics.py): customer analysed once it has grown past
+                # what they knew, before the chunk's history and contacts check their customer.
+                chunk.analyze = statistics.due(self.session, self.table.name, len(chunk))
                 if self.many:   # tags are linked between the records and their history: all here
-                    self._write(keys, statements, tagged=rows)
+                    self._write(chunk, statements, tags=True)
                     writing = None
                 else:
-                    writing = pool.submit(self._write, keys, statements)
-                following_keys = self._keys(following, allocated) if following else []
+                    writing = pool.submit(self._write, chunk, statements)
+                if following is not None:
+                    self._build(following)
                 if writing is not None:
                     writing.result()
-                self._written(len(rows))
-                done += len(rows)
+                done += len(chunk)
                 if progress:
                     progress(done, total)
-                rows, keys = following, following_keys
+                chunk = following
         KEYS.drop(connection)
-        LABELS.drop(connection)
+        ADDED.drop(connection)
         return done
 
-    def _file_numbers(self) -> set[str]:
-        """The customer numbers the file's new rows bring, which numbering must not hand out."""
+    def _next(self, last: int) -> "_Chunk | None":
+        """The next chunk of new rows after row ``last``, with its ids and numbers (the first
+        one built here too: the others are built while the one before is written)."""
         table = ImportRow.__table__
-        number = table.c["values"]["number"].as_string()
-        query = sa.select(number).where(table.c.batch_id == self.w.batch.id, table.c.status == status.NEW,
-                                        number.is_not(None), number != "")
-        return set(self.session.execute(query).scalars())
+        query = (sa.select(table.c.id, table.c.row_no, table.c["values"])
+                 .where(table.c.batch_id == self.w.batch.id, table.c.status == status.NEW, table.c.row_no > last)
+                 .order_by(table.c.row_no).limit(CHUNK))
+        rows = self.session.execute(query).all()
+        if not rows:
+            return None
+        chunk = _Chunk(rows)
+        chunk.ids = self.ids.take(self.table, len(rows))
+        if self.model is Customer:
+            unnumbered = sum(1 for r in rows if not r[2].get("number"))
+            if unnumbered:
+                chunk.numbers = bulk.reserve_numbers(self.session, Customer, unnumbered, self._taken())
+        if self.contact:
+            chunk.contact_ids = self.ids.take(Contact.__table__, sum(1 for r in rows if self._has_contact(r[2])))
+        if last == 0:
+            self._build(chunk)
+        return chunk
+
+    def _taken(self) -> set[str]:
+        """The customer numbers the file's new rows bring, which numbering must not hand out."""
+        if self.taken is None:
+            table = ImportRow.__table__
+            number = table.c["values"]["number"].as_string()
+            query = sa.select(number).where(table.c.batch_id == self.w.batch.id, table.c.status == status.NEW,
+                                            number.is_not(None), number != "")
+            self.taken = set(self.session.execute(query).scalars()) if "number" in self.own else set()
+        return self.taken
+
+    def _has_contact(self, values: dict) -> bool:
+        return any(k in values for k in self.contact)
 
     # -- relation values: their ids and texts ------------------------------------------------
-    def _relations(self) -> list[tuple[str, type, object]]:
-        """(staged key, model, spec) of each relation column of the new rows."""
-        found = [(k, self.model, fields_of(self.model)[k]) for k in self.own
-                 if k in fields_of(self.model) and fields_of(self.model)[k].type == FieldType.RELATION]
-        contact_specs = fields_of(Contact)
-        found += [(k, Contact, contact_specs[k[len(CONTACT):]]) for k in self.contact
-                  if contact_specs[k[len(CONTACT):]].type == FieldType.RELATION]
-        return found
-
-    def _labels(self) -> None:
-        """Fill the labels table: every value of every relation column the new rows stage,
-        with the id it stands for (``new:<name>`` added to its code table, once) and its text."""
-        rows = []
+    def _relations(self) -> None:
+        """Every value the new rows stage in a relation column: the id it stands for
+        (``new:<name>`` added to its code table, once) and that row's text for the history.
+        The added ones go to the database's table, which the records' INSERT reads."""
         table = ImportRow.__table__
-        for key, model, spec in self._relations():
+        contact_specs = fields_of(Contact)
+        columns = [(k, self.model, fields_of(self.model).get(k)) for k in self.own] + \
+                  [(k, Contact, contact_specs.get(k[len(CONTACT):])) for k in self.contact]
+        added = []
+        for key, model, spec in columns:
+            if spec is None or spec.type != FieldType.RELATION:
+                continue
             value = table.c["values"][key]
             query = (sa.select(value).where(table.c.batch_id == self.w.batch.id, table.c.status == status.NEW,
-                                            table.c["values"][key].as_string().is_not(None)).distinct())
+                                            value.as_string().is_not(None)).distinct())
             staged = [v for v in self.session.execute(query).scalars() if v is not None]
             ids = {v: self.w.codes.id_for(model, spec, v[len(NEW_CODE):])
                    if isinstance(v, str) and v.startswith(NEW_CODE) else v for v in staged}
             texts = labels_of(self.session, related_model(model, spec), set(ids.values()))
-            rows += [{"key": key, "staged": v, "id": pk, "label": texts.get(pk)} for v, pk in ids.items()]
-        if rows:
-            bulk.Insert(self.dialect, LABELS, rows).run(self.dbapi)
-        if self.dialect.name == "postgresql":
-            self.session.execute(sa.text("ANALYZE import_labels"))
+            for v, pk in ids.items():
+                self.relations[(key, v)] = (pk, texts.get(pk))
+                if isinstance(v, str):
+                    added.append({"key": key, "staged": v, "id": pk})
+        if added:
+            bulk.Insert(self.dialect, ADDED, added).run(self.dbapi)
 
-    # -- one chunk ---------------------------------------------------------------------------
-    def _chunk(self, last: int) -> list[tuple]:
-        """The next chunk of new rows after row ``last``: what Python needs of each (not the
-        whole staged row), as tuples (see the _ROW_NO … indexes)."""
-        table = ImportRow.__table__
-        values = table.c["values"]
-        nothing = sa.null()
-        customer = self.model is Customer
-        columns = [table.c.id, table.c.row_no,
-                   values["name"].as_string() if self.keyed and "name" in self.own else nothing,
-                   values["number"].as_string() if customer else nothing,
-                   values["acquired_on"].as_string() if customer else nothing,
-                   values[CONTACT + "name"].as_string() if self.contact else nothing,
-                   sa.or_(*(values[k].as_string().is_not(None) for k in self.contact)) if self.contact else nothing,
-                   *(values[spec.name] for spec in self.many)]
-        query = (sa.select(*columns).where(table.c.batch_id == self.w.batch.id, table.c.status == status.NEW,
-                                           table.c.row_no > last).order_by(table.c.row_no).limit(CHUNK))
-        return self.session.execute(query).all()
-
-    def _allocate(self, rows: list[tuple]) -> tuple[list[int], list[str], list[int]]:
-        """(record ids, generated numbers, first contacts' ids) of a chunk, from the database."""
-        ids = self.ids.take(self.table, len(rows))
-        unnumbered = sum(1 for r in rows if not r[_NUMBER]) if self.model is Customer else 0
-        numbers = bulk.reserve_numbers(self.session, Customer, unnumbered, self.taken) if unnumbered else []
-        contacts = self.ids.take(Contact.__table__, sum(1 for r in rows if r[_HAS_CONTACT]))
-        return ids, numbers, contacts
-
-    def _write(self, keys: list[dict], statements: dict, tagged: list[tuple] | None = None) -> None:
-        """A chunk's keys and statements, on the DBAPI connection (run in the writing thread
-        unless ``tagged``: then here, with the tags linked after the records)."""
-        dbapi = self.dbapi
-        bulk.Insert(self.dialect, KEYS, keys).run(dbapi)
-        contacts = any(k["contact_id"] is not None for k in keys)
-        cursor = dbapi.cursor()
-        try:
-            if self.dialect.name == "postgresql":
-                cursor.execute("ANALYZE import_keys")   # else the planner guesses its size
-            for name, (sql, params) in statements.items():
-                if name.startswith("contact") and not contacts:
-                    continue
-                cursor.execute(sql, params)
-                if name == "record" and tagged is not None:
-                    self._tags(tagged, keys)
-            cursor.execute("DELETE FROM import_keys")
-        finally:
-            cursor.close()
-
-    def _written(self, count: int) -> None:
-        """Count a chunk's rows for the planner statistics (portal/excel/statistics.py): an
-        ANALYZE of customer when it has grown past what they knew keeps the foreign-key checks
-        of the next chunk on its primary key."""
-        statistics.note_written(self.session, self.table.name, count)
-
-    def _keys(self, rows: list[tuple], allocated) -> list[dict]:
-        """The keys table's rows of a chunk: ids, numbers, search keys, and the history entries
-        of values the staged rows do not hold as such (a generated number, the stage date, the
-        owner of a salesperson's new customer, a new contact's customer)."""
-        model = self.model
-        ids, numbers, contact_ids = allocated
-        numbers, contact_ids = iter(numbers), iter(contact_ids)
-        tracked, contact_tracked = bulk.tracked(model), bulk.tracked(Contact)
-        keys_of = pinyin.keys
-        found = []
-        for r, pk in zip(rows, ids):
-            extra = {}
-            key = {"row_id": r[_ID], "record_id": pk, "number": None, "stage_since": None, "name_pinyin": None,
-                   "name_initials": None, "contact_id": None, "contact_pinyin": None, "contact_initials": None,
-                   "extra": extra, "contact_extra": None}
-            if r[_NAME]:
-                key["name_pinyin"], key["name_initials"] = keys_of(r[_NAME])
-            if model is Customer:
-                number = r[_NUMBER] or None
+    # -- one chunk: built here ---------------------------------------------------------------
+    def _build(self, chunk: _Chunk) -> None:
+        """The chunk's keys table rows (ids, numbers, search keys) and history rows (pure
+        Python: it runs while the chunk before is written)."""
+        model, keys_of, history = self.model, pinyin.keys, self.history
+        customer = model is Customer
+        numbers, contact_ids = iter(chunk.numbers), iter(chunk.contact_ids)
+        today = self.today.isoformat()
+        since_tracked = "stage_since" in bulk.tracked(model)
+        for (row_id, _, values), pk in zip(chunk.rows, chunk.ids):
+            key = {"row_id": row_id, "record_id": pk, "number": None, "stage_since": None, "name_pinyin": None,
+                   "name_initials": None, "contact_id": None, "contact_pinyin": None, "contact_initials": None}
+            name = values.get("name")
+            if self.keyed and name:
+                key["name_pinyin"], key["name_initials"] = keys_of(name)
+            changes = self._changes(values, self.entries)
+            if customer:
+                number = values.get("number") or None
                 if number is None:
                     number = key["number"] = next(numbers)
-                    extra["number"] = {"old": None, "new": number}
-                since = r[_ACQUIRED] or self.today.isoformat()
+                    changes["number"] = {"old": None, "new": number}
+                since = values.get("acquired_on") or today
                 key["stage_since"] = dt.date.fromisoformat(since)
-                if "stage_since" in tracked:
-                    extra["stage_since"] = {"old": None, "new": since}
+                if since_tracked:
+                    changes["stage_since"] = {"old": None, "new": since}
                 if self.owner_entry is not None:
-                    extra["owner_id"] = self.owner_entry
-                if r[_HAS_CONTACT]:
-                    key["contact_id"] = next(contact_ids)
-                    key["contact_pinyin"], key["contact_initials"] = keys_of(r[_CONTACT_NAME])
-                    contact_extra = key["contact_extra"] = {}
-                    if "customer_id" in contact_tracked:
-                        # The new customer's text (Customer.__str__), which the history's usual
-                        # reading of the related row cannot give before the row is written.
-                        contact_extra["customer_id"] = {"old": None, "new": pk, "old_text": None,
-                                                        "new_text": f"{number} {r[_NAME] or ''}".strip()}
-                    if "is_primary" in contact_tracked:
-                        contact_extra["is_primary"] = {"old": None, "new": True}
-            found.append(key)
-        return found
+                    changes["owner_id"] = self.owner_entry
+                if self.contact and self._has_contact(values):
+                    contact = key["contact_id"] = next(contact_ids)
+                    key["contact_pinyin"], key["contact_initials"] = keys_of(values.get(CONTACT + "name"))
+                    chunk.contact_history.append(history.row(Contact, contact, "create", self._contact_changes(
+                        values, pk, f"{number} {name or ''}".strip()), pk))
+            chunk.keys.append(key)
+            chunk.history.append(history.row(model, pk, "create", changes,
+                                             pk if customer else values.get("customer_id")))
+        # Every value bound here, so that the writing thread only runs statements (Python in
+        # that thread would wait for this one's lock).
+        chunk.inserts["keys"] = bulk.Insert(self.dialect, KEYS, chunk.keys)
+        if not self.many:   # else the tags are named in the history first (see _write)
+            chunk.inserts["record"] = bulk.Insert(self.dialect, ChangeLog.__table__, chunk.history)
+        chunk.inserts["contact"] = bulk.Insert(self.dialect, ChangeLog.__table__, chunk.contact_history)
+
+    def _entries(self, model, staged_keys: list[str], cut: int) -> list[tuple[str, str, bool]]:
+        """(staged key, field, is a relation) of the tracked fields a new record's history names
+        from its staged values (bulk.creation_changes); what the commit sets itself (the stage
+        date, a salesperson's ownership, a first contact's customer) is added by :meth:`_build`."""
+        tracked = bulk.tracked(model)
+        if model is Customer:
+            overridden = {"stage_since", *(("owner_id",) if self.owner is not None else ())}
+        else:
+            overridden = {"customer_id", "is_primary"} if cut else set()
+        return [(k, k[cut:], tracked[k[cut:]].type == FieldType.RELATION) for k in staged_keys
+                if k[cut:] in tracked and k[cut:] not in STAMPS and k[cut:] not in overridden
+                and tracked[k[cut:]].type != FieldType.RELATION_MANY]
+
+    def _changes(self, values: dict, entries) -> dict:
+        """A new record's history from its staged values (already JSON: what ``plain`` gives)."""
+        changes = {}
+        relations = self.relations
+        for key, name, relation in entries:
+            value = values.get(key)
+            if value is None or value == "":
+                continue
+            if relation:
+                pk, text = relations.get((key, value), (value, None))
+                changes[name] = {"old": None, "new": pk, "old_text": None, "new_text": text}
+            else:
+                changes[name] = {"old": None, "new": value}
+        return changes
+
+    def _contact_changes(self, values: dict, customer_id: int, customer_text: str) -> dict:
+        changes = self._changes(values, self.contact_entries)
+        tracked = bulk.tracked(Contact)
+        if "customer_id" in tracked:
+            # The new customer's text (Customer.__str__): reading the related row, as the
+            # history does for one record, finds nothing before the row is written.
+            changes["customer_id"] = {"old": None, "new": customer_id, "old_text": None, "new_text": customer_text}
+        if "is_primary" in tracked:
+            changes["is_primary"] = {"old": None, "new": True}
+        return changes
 
     def _owner_entry(self) -> dict | None:
         if self.owner is None or "owner_id" not in bulk.tracked(self.model):
@@ -295,31 +323,49 @@ class StagedInsert:
         text = labels_of(self.session, User, {self.owner}).get(self.owner)
         return {"old": None, "new": self.owner, "old_text": None, "new_text": text}
 
-    def _tags(self, rows: list[tuple], keys: list[dict]) -> None:
-        """The new records' links (tags), after the records; their history entries join the
-        rest of each record's creation entry (the keys table's ``extra``)."""
-        many = [(spec, _MANY + i) for i, spec in enumerate(self.many)]
-        tagged = [(r, k) for r, k in zip(rows, keys) if any(r[i] for _, i in many)]
-        if not tagged:
-            return
-        changes = [{} for _ in tagged]
-        tag_links.create(self.w, [{"values": {spec.name: r[i] for spec, i in many}} for r, _ in tagged],
-                         [k["record_id"] for _, k in tagged], changes)
-        statement = sa.update(KEYS).where(KEYS.c.row_id == sa.bindparam("k_row")).values(extra=sa.bindparam("k_extra"))
-        self.session.execute(statement, [{"k_row": k["row_id"], "k_extra": {**k["extra"], **change}}
-                                         for (_, k), change in zip(tagged, changes)])
+    # -- one chunk: written (in the writing thread) ------------------------------------------
+    def _write(self, chunk: _Chunk, statements: dict, tags: bool = False) -> None:
+        """A chunk's keys, records, history, stage events, contacts and written ids, on the
+        DBAPI connection (in the writing thread, unless ``tags``: then here, with the tags
+        linked after the records and named in their history)."""
+        dbapi = self.dbapi
+        chunk.inserts["keys"].run(dbapi)
+        cursor = dbapi.cursor()
+        try:
+            if self.dialect.name == "postgresql":
+                cursor.execute("ANALYZE import_keys")   # else the planner guesses its size
+            for name, (sql, params) in statements.items():
+                if name == "contact" and not chunk.contact_history:
+                    continue
+                cursor.execute(sql, params)
+                if name == "record" and chunk.analyze:
+                    cursor.execute(statistics.analyze_statement(self.dialect, self.table.name))
+                if name == "record" and tags:
+                    self._tags(chunk)
+                    chunk.inserts["record"] = bulk.Insert(self.dialect, ChangeLog.__table__, chunk.history)
+                if name in chunk.inserts:   # the history entries of what was just written
+                    chunk.inserts[name].run(dbapi)
+            cursor.execute("DELETE FROM import_keys")
+        finally:
+            cursor.close()
+
+    def _tags(self, chunk: _Chunk) -> None:
+        """The new records' links (tags), after the records, and each one's tags in its
+        history entry."""
+        tagged = [(values, pk, entry) for (_, _, values), pk, entry in zip(chunk.rows, chunk.ids, chunk.history)
+                  if any(values.get(s.name) for s in self.many)]
+        if tagged:
+            tag_links.create(self.w, [{"values": values} for values, _, _ in tagged], [pk for _, pk, _ in tagged],
+                             [entry["changes"] for _, _, entry in tagged])
 
     # -- the statements ----------------------------------------------------------------------
     def _statements(self) -> dict:
-        found = {"record": self._insert_records(),
-                 "history": self._history(self.model, self.own, 0, "k.extra", self._customer_of_entry)}
+        """The statements of a chunk, in the order they run."""
+        found = {"record": self._insert_records()}
         if self.model is Customer:
             found["event"] = self._insert_events()
         if self.contact:
             found["contact"] = self._insert_contacts()
-            found["contact_history"] = self._history(Contact, self.contact, len(CONTACT), "k.contact_extra",
-                                                     lambda params: "k.record_id", object_id="k.contact_id",
-                                                     where="k.contact_id IS NOT NULL")
         found["written"] = sa.text(
             "UPDATE import_row SET written_id = k.record_id, contact_id = k.contact_id, "
             "contact_created = CASE WHEN k.contact_id IS NOT NULL THEN TRUE ELSE FALSE END, written_version = 1 "
@@ -340,8 +386,8 @@ class StagedInsert:
             column = table.c[name]
             expression = sql.stored(params, key, column)
             if self.choices.get(key) == ADD:
-                expression = (f"COALESCE((SELECT l.id FROM import_labels l WHERE l.key = {params.add(key)} "
-                              f"AND l.staged = {sql.json_value(params, key)}), {expression})")
+                expression = (f"COALESCE((SELECT a.id FROM import_added a WHERE a.key = {params.add(key)} "
+                              f"AND a.staged = {sql.json_value(params, key)}), {expression})")
             if name == "number" and model is Customer:
                 expression = f"COALESCE(NULLIF({expression}, ''), k.number)"
             default = _default_of(column)
@@ -394,36 +440,6 @@ class StagedInsert:
                    ("recorded_at", params.add(bulk.now(), LifecycleEvent.__table__.c.recorded_at.type))]
         return self._insert(LifecycleEvent.__table__, columns, params)
 
-    def _customer_of_entry(self, params: staged_sql.Params) -> str:
-        """The history entry's customer: the record itself, or the customer a sheet's row names."""
-        if self.model is Customer:
-            return "k.record_id"
-        if "customer_id" in self.table.c:
-            return self.sql.stored(params, "customer_id", self.table.c.customer_id)
-        return "NULL"
-
-    def _history(self, model, staged_keys: list[str], cut: int, extra: str, customer_id, *,
-                 object_id: str = "k.record_id", where: str | None = None) -> sa.TextClause:
-        """The creation entries of ``model``'s new records (security/history.py's shape): the
-        tracked fields staged, and the entries ``extra`` holds ready-made."""
-        table, history = ChangeLog.__table__, self.history
-        tracked = bulk.tracked(model)
-        if model is Customer:
-            overridden = {"stage_since", *(("owner_id",) if self.owner is not None else ())}
-        else:
-            overridden = {"customer_id", "is_primary"} if cut else set()
-        entries = [staged_sql.Entry(k, k[cut:], tracked[k[cut:]].type == FieldType.RELATION)
-                   for k in staged_keys if k[cut:] in tracked and k[cut:] not in STAMPS
-                   and k[cut:] not in overridden and tracked[k[cut:]].type != FieldType.RELATION_MANY]
-        params = staged_sql.Params()
-        columns = [("at", params.add(history.at, table.c.at.type)),
-                   ("user_id", params.add(history.user_id, sa.Integer)),
-                   ("username", params.add(history.username, sa.String)),
-                   ("customer_id", customer_id(params)), ("object_type", params.add(model.__name__)),
-                   ("object_id", object_id), ("action", params.add("create")), ("source", params.add(history.source)),
-                   ("changes", self.sql.changes(params, entries, extra))]
-        return self._insert(table, columns, params, where=where)
-
     def _insert(self, table, columns: list, params: staged_sql.Params, where: str | None = None) -> sa.TextClause:
         quote = self.dialect.identifier_preparer.quote
         statement = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name, _ in columns)}) "
@@ -474,4 +490,3 @@ def _scope_own(user) -> bool:
     from portal.security import scope
 
     return scope.kind(user) == "own"
-

@@ -1,7 +1,7 @@
 """How the database reads an import's staged rows (``import_row.values``, JSON on SQLite, JSONB on
-PostgreSQL) in SQL: a staged value as the column stores it, and a new record's creation history
-built from its staged values. The commit of new rows (staged_insert.py) is written with these
-pieces, so each dialect's JSON functions are named here and nowhere else.
+PostgreSQL) in SQL: a staged value as the column stores it. The commit of new rows
+(staged_insert.py) is written with these pieces, so each dialect's JSON functions are named here
+and nowhere else.
 
 The staged values are what the dry run converted, as JSON (``portal/fields/plain.py``): text,
 numbers, booleans, dates and date-times as ISO text, decimals as exact text, relation ids (or
@@ -12,9 +12,6 @@ Every value the SQL names (keys, paths, texts) is a bind parameter, collected by
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import orjson
 import sqlalchemy as sa
 
 STAGED = 'r."values"'      # the staged row's values, as the statements alias import_row
@@ -26,23 +23,12 @@ class Params:
     def __init__(self):
         self.binds: dict[str, sa.BindParameter] = {}
 
-    def add(self, value, type_=None, *, expanding: bool = False, name: str | None = None) -> str:
+    def add(self, value, type_=None, *, name: str | None = None) -> str:
         """``:name`` of a new parameter holding ``value``."""
         name = name or f"p{len(self.binds)}"
         if name not in self.binds:
-            self.binds[name] = sa.bindparam(name, value, type_=type_, expanding=expanding)
+            self.binds[name] = sa.bindparam(name, value, type_=type_)
         return f":{name}"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One field of a creation history entry: the staged ``key`` (``contact.name``), the
-    field's name in the entry (``name``), and whether it is a relation (its id and text come
-    from the labels table)."""
-
-    key: str
-    name: str
-    relation: bool = False
 
 
 def for_dialect(dialect) -> "SqliteJson | PostgresJson":
@@ -68,7 +54,7 @@ class SqliteJson:
         """The staged value of ``key`` as an SQL scalar (NULL when absent; true/false as 1/0)."""
         return f"({STAGED} ->> {params.add(self.path(key))})"
 
-    json_value = value   # what import_labels.staged is compared with (no affinity: 12, 'new:…')
+    json_value = value   # what import_added.staged is compared with (no affinity: 'new:…' is text)
 
     def stored(self, params: Params, key: str, column: sa.Column) -> str:
         """The staged value as ``column`` stores it. SQLAlchemy binds a Decimal to SQLite as a
@@ -91,41 +77,12 @@ class SqliteJson:
         return (f"NULLIF((SELECT json_group_object(substr(e.key, length({prefix}) + 1), {each}) "
                 f"FROM json_each({STAGED}) e WHERE substr(e.key, 1, length({prefix})) = {prefix}), '{{}}')")
 
-    def changes(self, params: Params, entries: list[Entry], extra: str) -> str:
-        """A new record's history entry, ``{name: {"old": null, "new": value}, …}`` (a relation
-        with ``old_text``/``new_text``), of the staged values of ``entries`` that are given
-        (not null, not ''), then the ready-made entries of the JSON object ``extra``.
-
-        Written as text: each given value's own JSON (``->``) inside a fixed frame. Building it
-        with json_each and json_group_object took half as long again at 100,000 records."""
-        parts = []
-        for entry in entries:
-            path = params.add(self.path(entry.key))
-            given = f"({STAGED} ->> {path})"
-            value = f"({STAGED} -> {path})"
-            head = params.add("," + _json_key(entry.name) + ':{"old":null,"new":')
-            if entry.relation:
-                text = params.add(',"old_text":null,"new_text":')
-                label = (f"(SELECT {head} || l.id || {text} || json_quote(l.label) || '}}' "
-                         f"FROM import_labels l WHERE l.key = {params.add(entry.key)} AND l.staged = {given})")
-                shown = f"COALESCE({label}, {head} || {value} || '}}')"
-            else:
-                shown = f"{head} || {value} || '}}'"
-            parts.append(f"CASE WHEN {given} IS NULL OR {given} = '' THEN '' ELSE {shown} END")
-        parts.append(f"CASE WHEN {extra} IS NULL OR {extra} = '{{}}' THEN '' "
-                     f"ELSE ',' || substr({extra}, 2, length({extra}) - 2) END")
-        return "'{' || substr(" + " || ".join(parts) + ", 2) || '}'"
-
 
 class PostgresJson:
     """PostgreSQL's JSONB operators."""
 
     def __init__(self, dialect):
         self.dialect = dialect
-
-    @staticmethod
-    def path(key: str) -> str:
-        return key
 
     def value(self, params: Params, key: str) -> str:
         return f"({STAGED} ->> CAST({params.add(key)} AS TEXT))"
@@ -145,25 +102,3 @@ class PostgresJson:
         prefix = params.add(prefix)
         return (f"(SELECT jsonb_object_agg(substr(e.key, length(CAST({prefix} AS TEXT)) + 1), e.value) "
                 f"FROM jsonb_each({STAGED}) e WHERE starts_with(e.key, CAST({prefix} AS TEXT)))")
-
-    def changes(self, params: Params, entries: list[Entry], extra: str) -> str:
-        parts = []
-        for entry in entries:
-            value = self.json_value(params, entry.key)
-            name = f"CAST({params.add(entry.name)} AS TEXT)"
-            if entry.relation:
-                shown = (f"COALESCE((SELECT jsonb_build_object({name}, jsonb_build_object('old', NULL, 'new', l.id, "
-                         f"'old_text', NULL, 'new_text', l.label)) FROM import_labels l "
-                         f"WHERE l.key = CAST({params.add(entry.key)} AS TEXT) AND l.staged = {value}), "
-                         f"jsonb_build_object({name}, jsonb_build_object('old', NULL, 'new', {value})))")
-            else:
-                shown = f"jsonb_build_object({name}, jsonb_build_object('old', NULL, 'new', {value}))"
-            parts.append(f"CASE WHEN {value} IS NULL OR {value} IN ('null'::jsonb, '\"\"'::jsonb) "
-                         f"THEN '{{}}'::jsonb ELSE {shown} END")
-        parts.append(f"COALESCE({extra}, '{{}}'::jsonb)")
-        return "(" + " || ".join(parts) + ")"
-
-
-def _json_key(name: str) -> str:
-    """A field name as a JSON string (quoted)."""
-    return orjson.dumps(name).decode()

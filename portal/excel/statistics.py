@@ -28,25 +28,37 @@ def _postgres(session: Session) -> bool:
 
 
 def _analyze(session: Session, name: str) -> None:
-    quote = session.get_bind().dialect.identifier_preparer.quote
-    session.execute(sa.text(f"ANALYZE {quote(name)}"))
+    session.execute(sa.text(analyze_statement(session.get_bind().dialect, name)))
 
 
 def note_written(session: Session, table_name: str, count: int) -> None:
     """Count ``count`` rows written to the table in this transaction; ANALYZE it when they
     exceed both MIN_ROWS and the rows its statistics know of (so at most log₂ of the rows
     written times per transaction)."""
+    if due(session, table_name, count):
+        _analyze(session, table_name)
+
+
+def due(session: Session, table_name: str, count: int) -> bool:
+    """Count ``count`` rows about to be written to the table in this transaction; whether the
+    caller is to ANALYZE it once they are (see :func:`note_written`; counted as analysed)."""
     if not _postgres(session):
-        return
+        return False
     written = session.info.setdefault(_WRITTEN, {})
     written[table_name] = written.get(table_name, 0) + count
     if written[table_name] <= MIN_ROWS:
-        return
+        return False
     known = session.execute(sa.text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
                             {"t": table_name}).scalar()
     if written[table_name] > max(known or 0, 0):
-        _analyze(session, table_name)
         written[table_name] = 0
+        return True
+    return False
+
+
+def analyze_statement(dialect, table_name: str) -> str:
+    """The ANALYZE :func:`due` asks for, as a statement a DBAPI cursor runs."""
+    return f"ANALYZE {dialect.identifier_preparer.quote(table_name)}"
 
 
 def refresh(session: Session, table_names) -> list[str]:
