@@ -35,7 +35,7 @@ from portal.fields import FieldType, fields_of
 from portal.fields.plain import plain
 from portal.fields.spec import TEXT_IN_JSON
 from portal.grid.resources import resource_named
-from portal.models import Contact, Customer, ImportBatch, ImportMapping, ImportRow
+from portal.models import Contact, ImportBatch, ImportMapping, ImportRow
 from portal.models import imports as status
 from portal.security import scope
 
@@ -107,7 +107,7 @@ def upload(session: Session, path, file_name: str, resource: str, who: Who = Who
            mapping_id: int | None = None) -> ImportBatch:
     """Keep the file, read its sheets and the first rows of the first sheet with data, find
     the header row and suggest a mapping. Raises reader.ReadError for a file that cannot be read."""
-    model = model_of(resource)
+    model_of(resource)   # an unknown resource is refused before the file is read
     file_name = os.path.basename(str(file_name or "upload")).strip() or "upload"
     size = os.path.getsize(path)
     with reader.open_workbook(path, file_name, limits=limits()) as workbook:
@@ -523,7 +523,14 @@ class Judge:
         (any scope: a unique value is unique for everyone)."""
         taken = {}
         for column in self.unique_columns:
-            values = sorted({j["values"][column.target.key] for j in judged if column.target.key in j["values"]},
+            rows = judged
+            if self._found_whole(column):
+                # The match on this very column found every record holding the values of the
+                # rows it looked up (those without errors): only the others are asked for.
+                name = column.target.name
+                taken.update(((column.target.key, record[name]), record["id"]) for record in existing.values())
+                rows = [j for j in judged if j["errors"]]
+            values = sorted({j["values"][column.target.key] for j in rows if column.target.key in j["values"]},
                             key=str)
             table_column = self.table.c[column.target.name]
             for start in range(0, len(values), IN_LIST):
@@ -532,6 +539,16 @@ class Judge:
                                                       .where(table_column.in_(part))):
                     taken[(column.target.key, value)] = pk
         return taken
+
+    def _found_whole(self, column: Column) -> bool:
+        """Whether the match found every record that holds the column's values: the column is
+        the whole match key, and the user sees the whole archive (a unique value is unique for
+        everyone, in reach or not)."""
+        key = self.plan.key
+        if key is None or tuple(key.fields) != (column.target.name,):
+            return False
+        user = self.plan.who.scope_user
+        return user is scope.ALL or scope.kind(user) == scope.ALL
 
     def _contacts(self, existing: dict) -> dict[int, dict]:
         """Customer id → its first contact (the primary one, else the oldest), for the
