@@ -1,14 +1,14 @@
-"""Writing many records at once, as an import commits and undoes them: multi-row INSERT …
-RETURNING and executemany UPDATE … WHERE version = seen, with the same change history,
-search keys and card-creation events the ORM flush hooks write for one record.
+"""Writing many records at once, as an import commits and undoes them: multi-row INSERT (COPY
+on PostgreSQL) and executemany UPDATE … WHERE version = seen, with the same change history and
+search keys the ORM flush hooks write for one record.
 
 The ORM path (a flush per record, its hooks computing each record's history from attribute
 state) costs about a millisecond per customer; this one costs a few tens of microseconds, which
 is what makes a 100,000-row import a matter of seconds. It is used for customers, contacts
 and visits, whose flush hooks are replicated here: numbers (services/numbering.py), pinyin keys
-(services/pinyin.py), the first stage event (services/lifecycle.py) and the change history
-(security/history.py, the same entry shape). Transactions keep the ORM path: their hooks move
-the customer's lifecycle.
+(services/pinyin.py) and the change history (security/history.py, the same entry shape); new
+rows' first stage events are written by staged_insert.py. Transactions keep the ORM path:
+their hooks move the customer's lifecycle.
 """
 from __future__ import annotations
 
@@ -19,13 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.fields import FieldType, fields_of
 from portal.fields.plain import plain
 from portal.fields.spec import TEXT_IN_JSON
-from portal.models import ChangeLog, Contact, Customer, LifecycleEvent, NumberSequence, Visit
+from portal.models import ChangeLog, Contact, Customer, NumberSequence, Visit
 from portal.services import numbering, pinyin
 
 from . import statistics
@@ -254,14 +253,6 @@ class Insert:
     def __len__(self) -> int:
         return len(self.params)
 
-    def __getstate__(self) -> dict:
-        # Built in an import's second process and run here (portal/excel/forked.py): the
-        # table travels by name.
-        return {**self.__dict__, "table": self.table.name}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state, table=ChangeLog.metadata.tables[state["table"]])
-
     def run(self, dbapi_connection) -> None:
         cursor = dbapi_connection.cursor()
         try:
@@ -437,21 +428,6 @@ def insert(session: Session, model, rows: list[dict]) -> list[int]:
     return ids
 
 
-def card_created_rows(customers: list[tuple[int, dict]], user_id) -> list[dict]:
-    """The first stage event of each new card, as lifecycle.open_new_customers writes it."""
-    reason, today, at = str(_l("Card created")), dt.date.today(), now()
-    return [{"customer_id": pk, "from_stage": None, "to_stage": values.get("stage") or "potential",
-             "occurred_on": values.get("stage_since") or values.get("acquired_on") or today,
-             "reason": reason, "transaction_id": None, "user_id": user_id, "recorded_at": at}
-            for pk, values in customers]
-
-
-def card_created_events(session: Session, customers: list[tuple[int, dict]], user_id) -> None:
-    rows = card_created_rows(customers, user_id)
-    for start in range(0, len(rows), CHUNK):
-        executemany(session, LifecycleEvent.__table__, rows[start:start + CHUNK])
-
-
 def update(session: Session, model, items: Iterable[tuple[int, int, dict]], user_id) -> int:
     """UPDATE each (id, seen version, {column: value}) where the version is still the one
     seen, bumping it; raises RecordsChanged when any record moved on meanwhile. Rows are
@@ -541,12 +517,6 @@ class Update:
 
     def __len__(self) -> int:
         return self.rows
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "table": self.table.name}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state, table=ChangeLog.metadata.tables[state["table"]])
 
     def run(self, dbapi_connection) -> int:
         """Run it; the rows matched."""

@@ -1,6 +1,7 @@
 """A generator run in a forked second process, its items sent back here through a pipe: how
-an import uses the machine's second core for the Python half of a big step (the dry run's
-reading and converting, the commit's building of rows) while this process does the other half.
+an import's dry run uses the machine's second core for its Python half (reading and converting
+the sheet) while this process does the other half (judging and staging). (The commit needs
+none: the database writes its records from the staged rows, see staged_insert.py.)
 
 Python is bound to one core per process (the GIL). Forked, the second process starts at once
 with the app, the plan and the code; it opens its own database connection and only reads

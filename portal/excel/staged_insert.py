@@ -430,7 +430,7 @@ class StagedInsert:
         return self._insert(Contact.__table__, columns, params, where="k.contact_id IS NOT NULL")
 
     def _insert_events(self) -> sa.TextClause:
-        """Each new card's first stage event (bulk.card_created_rows' values)."""
+        """Each new card's first stage event, as services/lifecycle.py opens a new customer's."""
         params = staged_sql.Params()
         stage = self.sql.value(params, "stage") if "stage" in self.own else "NULL"
         columns = [("customer_id", "k.record_id"), ("from_stage", "NULL"),

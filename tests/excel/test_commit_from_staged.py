@@ -11,6 +11,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from portal.excel import bulk, importer, staged_insert, steps
 from portal.excel.commit import Labels, Writer
@@ -64,7 +65,9 @@ def _expected(batch: ImportBatch, staged: ImportRow, customer: Customer, contact
     bulk.with_keys(Customer, own)
     labels = Labels(db.session, Customer)
     history = bulk.creation_changes(Customer, own, labels)
-    event = bulk.card_created_rows([(customer.id, own)], None)[0]
+    # services/lifecycle.py open_new_customers: a new card's first stage event
+    event = {"to_stage": own.get("stage") or "potential", "occurred_on": own.get("acquired_on") or dt.date.today(),
+             "reason": str(_l("Card created"))}
     if contact is None:
         return own, None, history, None, event
     contact_values = {**contact_values, "customer_id": customer.id, "is_primary": True}
