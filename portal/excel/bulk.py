@@ -226,11 +226,23 @@ class Insert:
     defaults: created_on, version, stage …). A row's tuple is taken in C (itemgetter) and only
     the columns whose type has a processor are touched in Python."""
 
-    def __init__(self, dialect, table, rows: list[dict]):
-        self.table, self.postgres, self.params = table, dialect.name == "postgresql", []
+    def __init__(self, dialect, table, rows: list[dict] = ()):
+        self.dialect, self.table, self.postgres, self.params = dialect, table, dialect.name == "postgresql", []
+        self._values = None
+        self.add(rows)
+
+    def add(self, rows: list[dict]) -> None:
+        """Bind more rows (the same keys as the first ones): a caller building many rows binds
+        them a slice at a time and lets each slice's dicts go (peak memory)."""
         if not rows:
             return
-        names = list(rows[0])
+        if self._values is None:
+            self._columns_of(rows[0])
+        self.params.extend(map(self._values, rows))
+
+    def _columns_of(self, first: dict) -> None:
+        dialect, table = self.dialect, self.table
+        names = list(first)
         defaults = _defaults(table, set(names))
         self.columns = names + list(defaults)
         processed = [(i, p) for i, p in enumerate(table.c[n].type._cached_bind_processor(dialect) for n in names)
@@ -239,7 +251,7 @@ class Insert:
         for name, value in defaults.items():
             processor = table.c[name].type._cached_bind_processor(dialect)
             fixed.append(processor(value) if processor is not None else value)
-        self.params = list(map(_row_values(names, processed, tuple(fixed)), rows))
+        self._values = _row_values(names, processed, tuple(fixed))
         quote = dialect.identifier_preparer.quote
         listed = ", ".join(quote(c) for c in self.columns)
         if self.postgres:
@@ -254,6 +266,8 @@ class Insert:
         return len(self.params)
 
     def run(self, dbapi_connection) -> None:
+        if not self.params:
+            return
         cursor = dbapi_connection.cursor()
         try:
             if self.postgres:

@@ -331,13 +331,10 @@ def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None
         judge = Judge(session, plan, behind)
         if source is None:
             workbook = stack.enter_context(_workbook(batch))
-            chunks = conversion.chunks(reader.data_rows(workbook.rows(batch.sheet), batch.header_row - 1,
-                                                        len(batch.headers)), CHUNK)
-            stage = judge.stage
-        else:
-            chunks, stage = source, judge.stage_converted
-        for chunk in chunks:
-            done += stage(batch.id, chunk)
+            source = ((False, chunk) for chunk in conversion.chunks(
+                reader.data_rows(workbook.rows(batch.sheet), batch.header_row - 1, len(batch.headers)), CHUNK))
+        for converted, chunk in source:
+            done += (judge.stage_converted if converted else judge.stage)(batch.id, chunk)
             if progress:
                 progress(done, max(total - batch.header_row, done))
         judge.finish()
@@ -382,16 +379,20 @@ class _BatchFile:
 
 
 def _converted(batch: _BatchFile, mapping: dict, options: dict, who: Who, session: Session):
-    """(In the second process) the sheet's rows converted, chunk by chunk, with converters
-    of its own session, for the user looked up again there."""
+    """(In the second process) the sheet's rows, chunk by chunk, as ``(True, converted rows)``
+    — converted with converters of its own session, for the user looked up again there — or,
+    when the portal's process is idle, as ``(False, rows as read)`` for it to convert."""
     user = session.get(type(who.user), who.user_id) if who.user is not None else None
     plan = make_plan(session, batch, mapping, options, Who(user=user, sees_sensitive=who.sees_sensitive))
     converting = conversion.Conversion(plan)
     with _workbook(batch) as workbook:
         for chunk in conversion.chunks(reader.data_rows(workbook.rows(batch.sheet), batch.header_row - 1,
                                                         len(batch.headers)), CHUNK):
+            if forked.parent_idle():
+                yield False, chunk
+                continue
             converting.prime(chunk)
-            yield converting.convert(chunk)
+            yield True, converting.convert(chunk)
 
 
 class Judge:
@@ -434,6 +435,7 @@ class Judge:
         """Judge and stage a chunk the second process converted; its staged rows are written
         while the next chunk comes."""
         if self.behind is not None:
+            self._write_pending()   # a chunk converted here (stage) leaves its rows to write
             self.behind.wait()
         # This process's relation columns learn the rows the chunk names: the preview's
         # texts of old and new values come from them.

@@ -36,7 +36,8 @@ from . import bulk, staged_sql, statistics, tag_links
 from .cells import ADD, NEW_CODE
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
 
-CHUNK = 20_000
+CHUNK = 5000        # rows per INSERT … SELECT; two chunks are in flight (one written, one built)
+BIND_EVERY = 1000   # rows worked out between two bindings (_bind)
 STAMPS = ("created_by_id", "changed_by_id")   # not part of a new record's history
 LABEL_CHUNK = 1000
 
@@ -91,6 +92,7 @@ class _Chunk:
 
     def __init__(self, rows):
         self.rows = rows
+        self.count, self.last = len(rows), rows[-1][1]   # kept once the rows are let go (_build)
         self.ids: list[int] = []
         self.numbers: list[str] = []
         self.contact_ids: list[int] = []
@@ -101,7 +103,7 @@ class _Chunk:
         self.analyze = False                          # ANALYZE the records' table once they are in
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.count
 
 
 class StagedInsert:
@@ -151,7 +153,7 @@ class StagedInsert:
         chunk = self._next(0)
         with ThreadPoolExecutor(1, thread_name_prefix="import-writes") as pool:
             while chunk is not None:
-                following = self._next(chunk.rows[-1][1])          # the connection is free here
+                following = self._next(chunk.last)          # the connection is free here
                 # Planner statistics (statistics.py): customer analysed once it has grown past
                 # what they knew, before the chunk's history and contacts check their customer.
                 chunk.analyze = statistics.due(self.session, self.table.name, len(chunk))
@@ -269,12 +271,24 @@ class StagedInsert:
             chunk.keys.append(key)
             chunk.history.append(history.row(model, pk, "create", changes,
                                              pk if customer else values.get("customer_id")))
-        # Every value bound here, so that the writing thread only runs statements (Python in
-        # that thread would wait for this one's lock).
-        chunk.inserts["keys"] = bulk.Insert(self.dialect, KEYS, chunk.keys)
-        if not self.many:   # else the tags are named in the history first (see _write)
-            chunk.inserts["record"] = bulk.Insert(self.dialect, ChangeLog.__table__, chunk.history)
-        chunk.inserts["contact"] = bulk.Insert(self.dialect, ChangeLog.__table__, chunk.contact_history)
+            if len(chunk.keys) == BIND_EVERY:
+                self._bind(chunk)
+        self._bind(chunk)
+        if not self.many:
+            chunk.rows = None   # the staged values let go: the chunk holds its bound values only
+
+    def _bind(self, chunk: _Chunk) -> None:
+        """Bind the rows worked out since the last call and let their dicts go (peak memory:
+        a chunk's dicts take several times its bound values). Every value is bound here, so
+        that the writing thread only runs statements (Python in that thread would wait for
+        this one's lock)."""
+        inserts = chunk.inserts
+        for name, table, rows in (("keys", KEYS, chunk.keys), ("contact", ChangeLog.__table__, chunk.contact_history),
+                                  ("record", ChangeLog.__table__, chunk.history)):
+            if name == "record" and self.many:
+                continue   # the tags are named in the history first (see _write)
+            inserts.setdefault(name, bulk.Insert(self.dialect, table)).add(rows)
+            rows.clear()
 
     def _entries(self, model, staged_keys: list[str], cut: int) -> list[tuple[str, str, bool]]:
         """(staged key, field, is a relation) of the tracked fields a new record's history names
@@ -335,7 +349,7 @@ class StagedInsert:
             if self.dialect.name == "postgresql":
                 cursor.execute("ANALYZE import_keys")   # else the planner guesses its size
             for name, (sql, params) in statements.items():
-                if name == "contact" and not chunk.contact_history:
+                if name == "contact" and not chunk.inserts["contact"]:
                     continue
                 cursor.execute(sql, params)
                 if name == "record" and chunk.analyze:

@@ -85,6 +85,48 @@ def test_a_sheet_is_staged_alike_in_one_process_and_in_two(app, tmp_path, forks)
     assert _staged_rows(one) == _staged_rows(two)
 
 
+def test_chunks_handed_over_unconverted_are_staged_alike(app, tmp_path, forks, monkeypatch):
+    """When this process waits, the second one hands it chunks as read, to convert here
+    (forked.parent_idle): a sheet staged that way, every other chunk, is staged as in one process."""
+    db.session.add(Industry(code="T-NM", name="新材料"))
+    db.session.add(Customer(number="RICH001", name="旧名称", mobile="13900000001"))
+    db.session.commit()
+    monkeypatch.setattr(importer, "CHUNK", 7)
+    turns = iter(range(1000))
+    monkeypatch.setattr(forked, "parent_idle", lambda: next(turns) % 2 == 1)   # in the forked copy
+    handed = []
+    original = importer.Judge.stage
+    monkeypatch.setattr(importer.Judge, "stage", lambda self, *args: handed.append(1) or original(self, *args))
+    two = _prepare(tmp_path, "两个进程.xlsx")
+    assert len(forks) == 1 and len(handed) == 4   # 61 rows: 9 chunks, 4 of them converted here
+    app.config["IMPORT_WORKER_ROWS"] = 0
+    one = _prepare(tmp_path, "一个进程.xlsx")
+    assert one.counts == two.counts and one.counts["duplicate"] == 1
+    assert _staged_rows(one) == _staged_rows(two)
+
+
+def test_the_second_process_hands_over_work_only_while_this_one_waits(app, tmp_path):
+    """In the second process: the parent's waits are counted through shared memory, and a chunk
+    is handed over once per wait, when nothing is on its way already."""
+    import queue
+
+    waits = forked.multiprocessing.get_context("fork").RawValue("Q", 0)
+    outbox = queue.Queue()
+    monkeypatch = pytest.MonkeyPatch()
+    with monkeypatch.context() as patched:
+        patched.setattr(forked, "_parent_waits", waits)
+        patched.setattr(forked, "_outbox", outbox)
+        patched.setattr(forked, "_waits_seen", 0)
+        assert not forked.parent_idle()          # it has not waited
+        waits.value += 1
+        assert forked.parent_idle()              # it waited: hand the next chunk over …
+        assert not forked.parent_idle()          # … once
+        waits.value += 1
+        outbox.put(b"a chunk on its way")
+        assert not forked.parent_idle()          # it has something to do already
+    assert not forked.parent_idle()              # in the portal's own process: never
+
+
 def test_a_file_the_second_process_cannot_read_is_refused_with_its_message(app, tmp_path, forks):
     path = sheet_file(tmp_path, RICH)
     batch = importer.upload(db.session, path, path.name, "customer", Who())
