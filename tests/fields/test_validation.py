@@ -151,3 +151,27 @@ def test_card_numbers_and_urls():
     assert clean(spec("url"), "www.example.cn") == "http://www.example.cn"
     with pytest.raises(FieldInvalid):
         clean(spec("url"), "not a url")
+
+
+def test_landlines_are_formatted_as_phonenumbers_reads_them():
+    """The quick path for landlines with their trunk 0 gives what phonenumbers' own reading
+    gives: the number valid as a fixed line, its area code cut off (010, 02x: two digits
+    after the 0; the others three) — for random numbers in every area-code range."""
+    import random
+
+    import phonenumbers
+
+    rnd = random.Random(11)
+    checked = 0
+    for _ in range(8000):
+        digits = "0" + str(rnd.randint(1, 9)) + "".join(rnd.choice("0123456789") for _ in range(rnd.randint(6, 11)))
+        number = phonenumbers.parse(digits, "CN")
+        fixed = phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.FIXED_LINE,
+                                                     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        if not fixed:
+            continue
+        national = phonenumbers.national_significant_number(number)
+        area = 2 if national[:1] in "12" else 3
+        assert clean(spec("phone"), f"{digits[:4]} {digits[4:]}转8") == f"0{national[:area]}-{national[area:]}转8"
+        checked += 1
+    assert checked > 300
