@@ -480,12 +480,14 @@ class _KeysAsJson:
 
     def __init__(self):
         self.rows: list[tuple] = []
+        self.count = 0
 
     def add(self, rows: list[dict]) -> None:
         self.rows += [tuple(row.values()) for row in rows]   # in the table's column order
+        self.count += len(rows)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.count
 
     def run(self, dbapi) -> None:
         cursor = dbapi.cursor()
