@@ -186,7 +186,12 @@ def _own_session():
 
     import orjson
 
-    _INHERITED.append(db.session())
+    inherited = db.session()
+    # Its objects let go without a word (expunge sends nothing): one read there by mistake
+    # then fails here (DetachedInstanceError) instead of loading through the parent's socket,
+    # where the parent would read the answer as its own statement's.
+    inherited.expunge_all()
+    _INHERITED.append(inherited)
     engine = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool, json_serializer=_json_text,
                               json_deserializer=orjson.loads)
     session = Session(bind=engine)

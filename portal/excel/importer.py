@@ -324,7 +324,7 @@ def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None
             # Forked before this process starts its writing thread; it reads and converts
             # while this one judges and stages.
             source = stack.enter_context(forked.SecondProcess(
-                functools.partial(_converted, _BatchFile.of(batch), mapping, options, who)))
+                functools.partial(_converted, _BatchFile.of(batch), mapping, options, _UserKey.of(who))))
         else:
             source = None
         behind = stack.enter_context(bulk.WriteBehind(session))
@@ -378,11 +378,26 @@ class _BatchFile:
                    batch.header_row)
 
 
-def _converted(batch: _BatchFile, mapping: dict, options: dict, who: Who, session: Session):
+@dataclass
+class _UserKey:
+    """Whom a dry run converts for, as the second process looks the user up again: what it
+    needs of the ORM user is read here (an expired attribute read there would load it through
+    this process's connection, which that process shares and must never use)."""
+
+    model: type | None
+    id: int | None
+    sees_sensitive: bool
+
+    @classmethod
+    def of(cls, who: Who) -> "_UserKey":
+        return cls(type(who.user) if who.user is not None else None, who.user_id, who.sees_sensitive)
+
+
+def _converted(batch: _BatchFile, mapping: dict, options: dict, who: _UserKey, session: Session):
     """(In the second process) the sheet's rows, chunk by chunk, as ``(True, converted rows)``
     — converted with converters of its own session, for the user looked up again there — or,
     when the portal's process is idle, as ``(False, rows as read)`` for it to convert."""
-    user = session.get(type(who.user), who.user_id) if who.user is not None else None
+    user = session.get(who.model, who.id) if who.model is not None else None
     plan = make_plan(session, batch, mapping, options, Who(user=user, sees_sensitive=who.sees_sensitive))
     converting = conversion.Conversion(plan)
     with _workbook(batch) as workbook:
