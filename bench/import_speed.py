@@ -40,7 +40,9 @@ bench/out/import_profile_<db>_<variant>.txt. Ratios are the DJE time over the po
 DJE's total counted as load + dry run + import (without the second reading of the file its
 admin does on confirmation, so the ratio is a lower bound); ``*_vs_dje_best`` is against the
 quicker of DJE's two configurations (for updates its documented fast settings are the slower).
-Medians over the repeats.
+Medians over the repeats. ``--interleave`` takes DJE's fast all-new runs and the portal's runs in
+turn (after DJE's slow runs) and adds the median of the paired ratios: the machine is shared,
+and its speed drifts by a third within minutes.
 """
 from __future__ import annotations
 
@@ -107,12 +109,17 @@ def workbooks(rows: int) -> tuple[Path, Path]:
 # django-import-export, in its own venv
 # ---------------------------------------------------------------------------------------
 
-def run_dje(kind: str, new: Path, update: Path, args) -> list[dict]:
+def run_dje(kind: str, new: Path, update: Path, args, *, repeat: int | None = None,
+            update_repeat: int | None = None, default_repeat: int | None = None) -> list[dict]:
+    """DJE's runs (run_dje.py's chains); the counts default to the command line's."""
     subprocess.run(["bash", str(ROOT / "bench" / "dje" / "setup.sh")], check=True,
                    env={**os.environ, "DJE_VENV": str(DJE_VENV)}, stdout=subprocess.DEVNULL)
+    counts = (args.repeat if repeat is None else repeat,
+              args.dje_update_repeat if update_repeat is None else update_repeat,
+              args.dje_default_repeat if default_repeat is None else default_repeat)
     command = [str(DJE_VENV / "bin" / "python"), str(ROOT / "bench" / "dje" / "run_dje.py"), "--new", str(new),
-               "--update", str(update), "--db", kind, "--repeat", str(args.repeat),
-               "--update-repeat", str(args.dje_update_repeat), "--default-repeat", str(args.dje_default_repeat),
+               "--update", str(update), "--db", kind, "--repeat", str(counts[0]),
+               "--update-repeat", str(counts[1]), "--default-repeat", str(counts[2]),
                "--sqlite-dir", str(OUT)]
     records = []
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
@@ -263,9 +270,9 @@ def _write_profiles(path: Path, profiles) -> None:
     path.write_text(text.getvalue(), encoding="utf-8")
 
 
-def run_portal(kind: str, new: Path, update: Path, args) -> list[dict]:
+def run_portal(kind: str, new: Path, update: Path, args, runs: range | None = None) -> list[dict]:
     records = []
-    for k in range(args.repeat):
+    for k in runs if runs is not None else range(args.repeat):
         url = portal_database(kind, args.pg_url)
         for variant, path in (("new", new), ("update", update)):
             command = ["--portal-one", variant, "--db-url", url, "--file", str(path)]
@@ -285,6 +292,45 @@ def run_portal(kind: str, new: Path, update: Path, args) -> list[dict]:
                  f"(baseline {record['baseline_rss_mb']:.0f}; peak after upload {after['upload']:.0f}, prepare "
                  f"{after['prepare']:.0f}, commit {after['commit']:.0f})  {record['counts'].get('commit') or record['counts']}")
     return records
+
+
+def run_interleaved(kind: str, new: Path, update: Path, args) -> tuple[list[dict], list[dict]]:
+    """(DJE's runs, the portal's runs), the fast all-new runs of DJE and the portal's runs taken
+    in turn — DJE fast, portal, DJE fast, portal … — after DJE's slow runs (its defaults, its
+    fast re-import of the updates): on a shared machine whose speed drifts by a third within
+    minutes, each pair ran under the same conditions (the paired ratios)."""
+    dje = run_dje(kind, new, update, args, repeat=1 if args.dje_update_repeat else 0,
+                  update_repeat=min(args.dje_update_repeat, 1))
+    for record in dje:
+        record["paired"] = False
+    portal = []
+    for k in range(args.repeat):
+        fast = run_dje(kind, new, update, args, repeat=1, update_repeat=0, default_repeat=0)
+        for record in fast:
+            record.update(paired=True, pair=k + 1)
+        dje += fast
+        portal += run_portal(kind, new, update, args, runs=range(k, k + 1))
+    return dje, portal
+
+
+def paired_ratios(kind: str, dje: list[dict], portal: list[dict]) -> dict:
+    """Median of DJE fast all-new / portal all-new, and of the same in CPU, over the pairs of
+    an interleaved run (run_interleaved)."""
+    fast = {r["pair"]: r for r in dje if r.get("paired") and r["config"] == "fast" and r["db"] == kind}
+    mine = {r["run"]: r for r in portal if r["variant"] == "new" and r["db"] == kind}
+    pairs = [(fast[k], mine[k]) for k in sorted(fast) if k in mine]
+    if not pairs:
+        return {}
+
+    def one_load(r, kind="seconds"):
+        return r[kind]["load"] + r[kind]["dry_run"] + r[kind]["import"]
+
+    return {"pairs": len(pairs),
+            "new_vs_fast": round(statistics.median(one_load(d) / p["seconds"]["total"] for d, p in pairs), 2),
+            "new_vs_fast_cpu": round(statistics.median(
+                one_load(d, "cpu_seconds") / (p["cpu_seconds"]["total"]
+                                              + sum(p["second_process"]["cpu_seconds"].values())) for d, p in pairs), 2),
+            "each": [{"dje_fast": round(one_load(d), 1), "portal_new": p["seconds"]["total"]} for d, p in pairs]}
 
 
 def _child(args: list[str]) -> str:
@@ -400,6 +446,27 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _runs_one_after_the_other(kind: str, new: Path, update: Path, args) -> tuple[list[dict], list[dict]]:
+    """(DJE's runs, the portal's runs): all of DJE's, then all of the portal's, each taken from
+    an earlier result file when one is named."""
+    if args.dje_results:
+        dje = [r for r in _dje_records(args.dje_results) if r["db"] == kind]
+    elif args.skip_dje:
+        dje = []
+    else:
+        _say(f"django-import-export on {kind} ({args.rows:,} rows) …")
+        dje = run_dje(kind, new, update, args)
+    if args.portal_results:
+        portal = [r for r in json.loads(args.portal_results.read_text(encoding="utf-8"))["portal_runs"]
+                  if r["db"] == kind]
+    elif args.skip_portal:
+        portal = []
+    else:
+        _say(f"portal on {kind} ({args.rows:,} rows) …")
+        portal = run_portal(kind, new, update, args)
+    return dje, portal
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -413,6 +480,8 @@ def main() -> None:
                         help="take DJE's figures from an earlier import_speed_<db>.json or run_dje.py output")
     parser.add_argument("--portal-results", type=Path,
                         help="take the portal's figures from an earlier import_speed_<db>.json (e.g. to add DJE's)")
+    parser.add_argument("--interleave", action="store_true",
+                        help="DJE's fast all-new runs and the portal's runs in turn, with paired ratios")
     parser.add_argument("--profile", action="store_true", help="cProfile the portal's first run of each file")
     parser.add_argument("--pg-url", default=PG_URL)
     # internal: one step in a child process
@@ -436,21 +505,16 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for kind in kinds:
         started = machine()
-        if args.dje_results:
-            dje = [r for r in _dje_records(args.dje_results) if r["db"] == kind]
-        elif args.skip_dje:
-            dje = []
+        interleaved = args.interleave and not (args.dje_results or args.skip_dje or args.portal_results
+                                                or args.skip_portal)
+        if interleaved:
+            _say(f"django-import-export and the portal on {kind} ({args.rows:,} rows), in turn …")
+            dje, portal = run_interleaved(kind, new, update, args)
         else:
-            _say(f"django-import-export on {kind} ({args.rows:,} rows) …")
-            dje = run_dje(kind, new, update, args)
-        portal = []
-        if args.portal_results:
-            portal = [r for r in json.loads(args.portal_results.read_text(encoding="utf-8"))["portal_runs"]
-                      if r["db"] == kind]
-        elif not args.skip_portal:
-            _say(f"portal on {kind} ({args.rows:,} rows) …")
-            portal = run_portal(kind, new, update, args)
+            dje, portal = _runs_one_after_the_other(kind, new, update, args)
         summary = summarise(kind, dje, portal)
+        if interleaved:
+            summary["paired"] = paired_ratios(kind, dje, portal)
         result = {"db": kind, "rows": args.rows, "machine": {"before": started, "after": machine()},
                   "dje_source": str(args.dje_results) if args.dje_results else ("skipped" if args.skip_dje else "this run"),
                   "portal_source": str(args.portal_results) if args.portal_results else "this run",
@@ -463,6 +527,8 @@ def main() -> None:
         print(table(summary))
         if summary["ratios"]:
             print("ratios (DJE total / portal total):", summary["ratios"])
+        if summary.get("paired"):
+            print("paired, DJE fast all new / portal all new, run in turn (median):", summary["paired"])
         if summary["goals"]:
             print("goals:", summary["goals"])
         print(f"written: {path}")
