@@ -322,15 +322,17 @@ def paired_ratios(kind: str, dje: list[dict], portal: list[dict]) -> dict:
     if not pairs:
         return {}
 
-    def one_load(r, kind="seconds"):
-        return r[kind]["load"] + r[kind]["dry_run"] + r[kind]["import"]
-
+    # DJE's total_one_load (run_dje.py), as summarise() counts it; the portal's CPU with its
+    # second process's, so both sides count every core they used.
     return {"pairs": len(pairs),
-            "new_vs_fast": round(statistics.median(one_load(d) / p["seconds"]["total"] for d, p in pairs), 2),
+            "new_vs_fast": round(statistics.median(
+                d["seconds"]["total_one_load"] / p["seconds"]["total"] for d, p in pairs), 2),
             "new_vs_fast_cpu": round(statistics.median(
-                one_load(d, "cpu_seconds") / (p["cpu_seconds"]["total"]
-                                              + sum(p["second_process"]["cpu_seconds"].values())) for d, p in pairs), 2),
-            "each": [{"dje_fast": round(one_load(d), 1), "portal_new": p["seconds"]["total"]} for d, p in pairs]}
+                d["cpu_seconds"]["total_one_load"] / (p["cpu_seconds"]["total"]
+                                                      + sum(p["second_process"]["cpu_seconds"].values()))
+                for d, p in pairs), 2),
+            "each": [{"dje_fast": d["seconds"]["total_one_load"], "portal_new": p["seconds"]["total"]}
+                     for d, p in pairs]}
 
 
 def _child(args: list[str]) -> str:
@@ -507,6 +509,8 @@ def main() -> None:
         started = machine()
         interleaved = args.interleave and not (args.dje_results or args.skip_dje or args.portal_results
                                                 or args.skip_portal)
+        if args.interleave and not interleaved:
+            _say("--interleave needs both sides run here (not --skip-dje/--skip-portal or earlier results): ignored")
         if interleaved:
             _say(f"django-import-export and the portal on {kind} ({args.rows:,} rows), in turn …")
             dje, portal = run_interleaved(kind, new, update, args)
