@@ -5,7 +5,10 @@ import sys
 
 from portal import create_app
 
+from portal.services import pinyin
+
 app = create_app()
+pinyin.warm()
 # The app's own objects live as long as the process: freeze them out of the cyclic garbage
 # collector, whose full passes otherwise add ~150 ms to one request in a hundred
 # (bench/RESULTS.md).

@@ -364,6 +364,9 @@ def hold_write_lock(session: Session, table, key) -> None:
         session.execute(sa.update(table).where(table.c.id == key).values(id=table.c.id))
 
 
+_UNSEEN = object()
+
+
 def _row_values(names: list[str], processed: list[tuple[int, object]], fixed: tuple):
     """row dict → the statement's values: the named columns in order, then the defaults."""
     get = operator.itemgetter(*names)
@@ -373,16 +376,16 @@ def _row_values(names: list[str], processed: list[tuple[int, object]], fixed: tu
             return lambda row: (row[names[0]], *fixed)
         return lambda row: get(row) + fixed
 
-    # A value the row before had too (the history's time, a batch's user …) is processed once:
-    # the same object gives the same result.
-    last = [(None, None)] * len(processed)
+    # A value the row before had too (the history's time, a batch's user, an empty JSON column
+    # that is stored as JSON null …) is processed once: the same object gives the same result.
+    last = [(_UNSEEN, None)] * len(processed)
 
     def values(row):
         found = [get(row)] if single else list(get(row))
         for n, (index, processor) in enumerate(processed):
             value = found[index]
             seen, done = last[n]
-            if value is seen and value is not None:
+            if value is seen:
                 found[index] = done
             else:
                 found[index] = done = processor(value)

@@ -88,6 +88,14 @@ def keys(name: str | None) -> tuple[str | None, str | None]:
     return result
 
 
+def warm() -> None:
+    """Load pypinyin's dictionaries now rather than at the first name keyed. A served process
+    calls it at start (wsgi.py): the first import's commit or card saved in it would otherwise
+    wait for them (0.3–0.5 s, about 60 MB, shared by the processes forked after it)."""
+    if _read is None:
+        _load()
+
+
 _read = None  # run of Chinese -> (full pinyin, initials), once _load() has built it
 _short_names: dict[str, tuple[str | None, str | None]] = {}
 

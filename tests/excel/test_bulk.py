@@ -101,3 +101,26 @@ def test_creation_changes_of_many_rows_are_those_of_each_row(app):
     assert many[0]["birth_date"] == {"old": None, "new": "1985-03-02"}
     assert many[0]["registered_capital"]["new"] == "1000000.50" and many[0]["is_core"]["new"] is False
     assert "email" not in many[0] and "city" not in many[0] and "created_by_id" not in many[0]
+
+
+def test_values_repeated_from_the_row_before_are_stored_as_processing_each_gives(app):
+    """A JSON column's empty value is stored as JSON null, a repeated object as itself: the
+    processed value of the row before is reused only for the very same object."""
+    from portal.models import ImportBatch, ImportRow
+
+    with app.app_context():
+        batch = ImportBatch(file_name="x.xlsx", resource="customer")
+        db.session.add(batch)
+        db.session.flush()
+        shared = {"name": "同一个"}
+        rows = [{"batch_id": batch.id, "row_no": n, "status": "new", "values": values, "diff": None, "errors": errors,
+                 "raw": None} for n, (values, errors) in enumerate(
+                     [(None, None), (None, None), (shared, None), (shared, {"name": "错"}), (None, None)], 2)]
+        bulk.executemany(db.session, ImportRow.__table__, rows)
+        table = ImportRow.__table__
+        stored = db.session.execute(sa.select(table.c.row_no, table.c["values"], table.c.errors,
+                                              sa.func.coalesce(sa.cast(table.c.diff, sa.String), "SQL NULL"))
+                                    .where(table.c.batch_id == batch.id).order_by(table.c.row_no)).all()
+        assert [tuple(r)[:3] for r in stored] == [(2, None, None), (3, None, None), (4, shared, None),
+                                                  (5, shared, {"name": "错"}), (6, None, None)]
+        assert {r[3] for r in stored} == {"null"}   # empty JSON stored as JSON null, every row alike
