@@ -24,7 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     import config as config_module
     from flask_appbuilder import AppBuilder
 
-    from . import health, services
+    from . import health, services, sqlite_wal
     from .extensions import db, enforce_sqlite_foreign_keys, migrate, postgresql_without_jit
     from .security import history, users
     from .security.manager import PortalSecurityManager
@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     users.install()
     _once(enforce_sqlite_foreign_keys)
     _once(postgresql_without_jit)
+    _once(sqlite_wal.install)
     history.install()
 
     with app.app_context():

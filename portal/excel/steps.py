@@ -10,6 +10,7 @@ import os
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal import sqlite_wal
 from portal.extensions import db
 from portal.models import ImportBatch
 from portal.models import imports as status
@@ -96,22 +97,24 @@ def _background(batch_id: int, step: str, before: str, user_id, sees_sensitive: 
     user = session.get(User, user_id) if user_id else None
     who = Who(user=user, sees_sensitive=sees_sensitive)
     batch = session.get(ImportBatch, batch_id)
-    try:
-        batch.status = before  # the step runs from where it started, in this one transaction
-        _work(step, session, batch, who, args, progress)
-        session.commit()
-        _forget_upload(step, batch)
-        _log(step, batch_id, batch, who)
-    except Exception as exc:
-        session.rollback()
-        batch = session.get(ImportBatch, batch_id)
-        message = getattr(exc, "message", None) or _l("The step failed; nothing of it was saved.")
-        batch.status, batch.error = before, str(message)
-        session.commit()
-        if not isinstance(exc, (ImportRefused, reader.ReadError)):
-            raise
-    finally:
-        progress.finish()
+    # SQLite: the step's log is checkpointed once the step is shown as finished, not in its commit.
+    with sqlite_wal.deferred(session):
+        try:
+            batch.status = before  # the step runs from where it started, in this one transaction
+            _work(step, session, batch, who, args, progress)
+            session.commit()
+            _forget_upload(step, batch)
+            _log(step, batch_id, batch, who)
+        except Exception as exc:
+            session.rollback()
+            batch = session.get(ImportBatch, batch_id)
+            message = getattr(exc, "message", None) or _l("The step failed; nothing of it was saved.")
+            batch.status, batch.error = before, str(message)
+            session.commit()
+            if not isinstance(exc, (ImportRefused, reader.ReadError)):
+                raise
+        finally:
+            progress.finish()
 
 
 def _forget_upload(step: str, batch: ImportBatch) -> None:
