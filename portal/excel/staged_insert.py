@@ -457,13 +457,15 @@ class StagedInsert:
                    ("reason", params.add(str(_l("Card created")))), ("transaction_id", "NULL"),
                    ("user_id", params.add(self.user_id, sa.Integer)),
                    ("recorded_at", params.add(bulk.now(), LifecycleEvent.__table__.c.recorded_at.type))]
-        return self._insert(LifecycleEvent.__table__, columns, params)
+        # Without a stage column the keys hold all an event needs: the wide staged rows are not read.
+        return self._insert(LifecycleEvent.__table__, columns, params, staged="stage" in self.own)
 
-    def _insert(self, table, columns: list, params: staged_sql.Params, where: str | None = None) -> sa.TextClause:
+    def _insert(self, table, columns: list, params: staged_sql.Params, where: str | None = None,
+                staged: bool = True) -> sa.TextClause:
         quote = self.dialect.identifier_preparer.quote
         statement = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name, _ in columns)}) "
                      f"SELECT {', '.join(expression for _, expression in columns)} "
-                     f"FROM import_keys k JOIN import_row r ON r.id = k.row_id "
+                     f"FROM import_keys k {'JOIN import_row r ON r.id = k.row_id ' if staged else ''}"
                      f"{'WHERE ' + where if where else ''} ORDER BY k.row_id")
         return sa.text(statement).bindparams(*params.binds.values())
 
