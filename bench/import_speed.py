@@ -28,8 +28,11 @@ Steps:
    (the dry run: parse, clean, match on the customer number, stage; the preview's counts)
    and ``portal.excel.commit.commit``, each followed by the session's commit as the API's
    request does, inside an app context of ``create_app`` on that database, as the Custodian
-   ``bench``. The process's start-up (imports, ``create_app``) is not timed;
-   its RSS is reported as the baseline.
+   ``bench``. The process's start-up (imports, ``create_app``, the pinyin dictionaries that
+   wsgi.py loads at start) is not timed; its RSS is reported as the baseline. Each step runs
+   as the background job runs it, inside ``portal.sqlite_wal.deferred``: on SQLite the log
+   is checkpointed once the step is done (the clerk's page shows it finished), and that
+   checkpoint is timed apart ("then checkpoint").
 
 Every figure is printed, and all of them, with the machine (cores, load average before and
 after, versions) and the commit, are written to bench/out/import_speed_<db>.json
