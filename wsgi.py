@@ -4,7 +4,6 @@ import logging
 import sys
 
 from portal import create_app
-
 from portal.services import pinyin
 
 app = create_app()

@@ -10,6 +10,7 @@ writers go on meanwhile) and connections checkpoint as usual again. PostgreSQL: 
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.orm import scoped_session
 
+log = logging.getLogger(__name__)
 DEFAULT_PAGES = 1000   # SQLite's own wal_autocheckpoint
 _KEY = "wal_autocheckpoint"
 _lock = threading.Lock()
@@ -59,12 +61,24 @@ def deferred(session):
     finally:
         try:
             checkpoint(engine)
+        except sa.exc.SQLAlchemyError:
+            # What the step wrote is committed whatever happens here; the connections' own
+            # checkpoints (back once the block ends) copy the log instead.
+            log.warning("checkpoint after an import step failed; left to SQLite", exc_info=True)
         finally:
             with _lock:
                 _deferring -= 1
-            if session.in_transaction():   # the step's connection, still held: back to the default
-                pooled = session.connection().connection
-                _set(pooled.dbapi_connection, pooled.info, 0 if _deferring else DEFAULT_PAGES)
+            _restore(session)
+
+
+def _restore(session) -> None:
+    """The step's connection, when the session still holds it, checkpoints as usual again
+    (a connection checked out later is set at its checkout)."""
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return
+    pooled = session.connection().connection
+    _set(pooled.dbapi_connection, pooled.info, 0 if _deferring else DEFAULT_PAGES)
 
 
 def checkpoint(engine) -> None:

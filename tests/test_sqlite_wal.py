@@ -90,3 +90,22 @@ def test_a_background_step_checkpoints_once_it_is_shown_finished(app, tmp_path, 
         assert seen == [(False, "committed")]
     else:
         assert seen == []
+
+
+def test_a_failed_checkpoint_leaves_the_committed_step_as_it_is(app, tmp_path, monkeypatch, caplog):
+    """The log copied later by SQLite itself: the import stays committed, the step reports no
+    failure, and connections checkpoint by themselves again."""
+    def failing(engine):
+        raise sa.exc.OperationalError("PRAGMA wal_checkpoint(PASSIVE)", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(sqlite_wal, "checkpoint", failing)
+    batch = prepared(tmp_path, [["客户名称", "手机"], ["锁住客户", "13900000002"]], match=[], mode="create")
+    batch_id = batch.id
+    steps.run("commit", batch, Who(), background=True)
+    jobs.wait(batch_id, 60)
+    db.session.expire_all()
+    batch = db.session.get(ImportBatch, batch_id)
+    assert batch.status == "committed" and batch.error is None
+    assert db.session.scalar(sa.select(sa.func.count()).where(Customer.name == "锁住客户")) == 1
+    assert sqlite_wal._deferring == 0
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]   # not reported as a failed step

@@ -12,6 +12,8 @@ know. ANALYZE inside the transaction counts the transaction's own new rows.
 """
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -21,21 +23,12 @@ THRESHOLD, SCALE = 50, 0.1
 _WRITTEN = "statistics_written"
 # What an import reads and writes (matching, foreign-key checks, staging, history).
 IMPORT_TABLES = ("customer", "contact", "trade", "visit", "import_row", "change_log", "lifecycle_event")
-# The columns an import's own statements find rows by: foreign-key checks by id, matching by
-# the key fields, the staged rows by batch and status. The ANALYZE an import runs while a table
-# grows (:func:`due`) is for those plans and for the table's size, which any ANALYZE updates:
-# it samples these columns only, a fifth to a tenth of the whole table's cost at 100,000 rows
-# (customer 0.45 s → 0.13 s; bench/RESULTS.md). The other columns' statistics stay autovacuum's,
-# or :func:`refresh`'s at the next import (whole tables).
-LOOKUP_COLUMNS = {
-    "customer": ("id", "number", "name", "mobile", "email", "credit_code"),
-    "contact": ("id", "customer_id", "name", "mobile", "email"),
-    "trade": ("id", "number", "customer_id"),
-    "visit": ("id", "customer_id"),
-    "import_row": ("id", "batch_id", "status", "row_no"),
-    "change_log": ("id", "customer_id", "object_type", "object_id"),
-    "lifecycle_event": ("id", "customer_id"),
-}
+# The ANALYZE an import runs while a table grows (:func:`due`) is for the plans of its own
+# statements and for the table's size, which any ANALYZE updates: it samples only the columns
+# those statements find rows by (:func:`lookup_columns`), a quarter to a tenth of the whole
+# table's cost at 100,000 rows (customer 0.45 s → 0.13–0.2 s; bench/RESULTS.md). The other
+# columns' statistics stay autovacuum's, or :func:`refresh`'s at the next import (whole tables).
+_LOOKED_UP_THROUGH = ("customer", "contact", "import_batch")   # dependents, contacts, staged rows
 
 
 def _postgres(session: Session) -> bool:
@@ -72,12 +65,33 @@ def due(session: Session, table_name: str, count: int) -> bool:
 
 
 def analyze_statement(dialect, table_name: str, whole: bool = False) -> str:
-    """The ANALYZE :func:`due` asks for (the table's LOOKUP_COLUMNS, unless ``whole``), as a
-    statement a DBAPI cursor runs."""
+    """The ANALYZE :func:`due` asks for (the table's :func:`lookup_columns`, unless ``whole``),
+    as a statement a DBAPI cursor runs."""
     quote = dialect.identifier_preparer.quote
-    columns = None if whole else LOOKUP_COLUMNS.get(table_name)
+    columns = () if whole else lookup_columns(table_name)
     listed = f" ({', '.join(quote(c) for c in columns)})" if columns else ""
     return f"ANALYZE {quote(table_name)}{listed}"
+
+
+@functools.lru_cache(maxsize=None)
+def lookup_columns(table_name: str) -> tuple[str, ...]:
+    """The columns an import's statements find a table's rows by: its primary key (foreign-key
+    checks), the fields of its model's match keys (excel/mapping.py), and the columns that
+    point at a customer, a contact or a batch (dependents, a contact's customer, staged rows).
+    Empty for a table the metadata does not know (then the whole table is analysed)."""
+    from flask_appbuilder import Model
+
+    from .mapping import MATCH_KEYS
+
+    table = Model.metadata.tables.get(table_name)
+    if table is None:
+        return ()
+    found = [c.name for c in table.primary_key.columns]
+    for model, keys in MATCH_KEYS.items():
+        if model.__table__ is table:
+            found += [field for key in keys for field in key.fields]
+    found += [c.name for c in table.c if any(fk.column.table.name in _LOOKED_UP_THROUGH for fk in c.foreign_keys)]
+    return tuple(dict.fromkeys(found))
 
 
 def refresh(session: Session, table_names) -> list[str]:
