@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from portal.fields import FieldType, fields_of
@@ -166,7 +167,7 @@ def reserve_numbers(session: Session, model, count: int, taken: set[str]) -> lis
         used = set()
         for start in range(0, len(candidates), CHUNK):
             part = candidates[start:start + CHUNK]
-            used.update(session.scalars(sa.select(model.number).where(model.number.in_(part))))
+            used.update(session.scalars(sa.select(model.number).where(among(session, model.number, part))))
         found.extend(n for n in candidates if n not in used and n not in taken)
     return found[:count]
 
@@ -287,19 +288,19 @@ class Insert:
 
 
 class WriteBehind:
-    """Runs the inserts of one chunk in a second thread while the caller builds the next chunk's
-    rows: the database (SQLite's B-trees, PostgreSQL's server) works on one core while Python
-    builds on the other (sqlite3 and psycopg let go of the GIL while the database works).
-    The caller uses the connection only between :meth:`wait` and the next :meth:`submit`,
-    so one thread at a time uses it (SQLite connections are opened with
-    ``check_same_thread=False`` for this: see portal/__init__.py)."""
+    """Runs one chunk's statements (:class:`Insert`, :class:`Update`) in a second thread while
+    the caller builds the next chunk's: the database (SQLite's B-trees, PostgreSQL's server)
+    works on one core while Python builds on the other (sqlite3 and psycopg let go of the GIL
+    while the database works). The caller uses the connection only between :meth:`wait` and
+    the next :meth:`submit`, so one thread at a time uses it (SQLite connections are opened
+    with ``check_same_thread=False`` for this: see portal/__init__.py)."""
 
     def __init__(self, session: Session):
         self.session = session
         self.dbapi = session.connection().connection.dbapi_connection
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="import-writes")
         self.pending = None
-        self.inserts: list[Insert] = []
+        self.statements: list["Insert | Update"] = []
 
     def __enter__(self) -> "WriteBehind":
         return self
@@ -313,25 +314,26 @@ class WriteBehind:
         finally:
             self.pool.shutdown(wait=True)
 
-    def submit(self, inserts: list[Insert]) -> None:
+    def submit(self, statements: list["Insert | Update"]) -> None:
         self.wait()
-        inserts = [i for i in inserts if len(i)]
-        self.inserts = inserts
-        self.pending = self.pool.submit(self._run, inserts)
+        statements = [s for s in statements if len(s)]
+        self.statements = statements
+        self.pending = self.pool.submit(self._run, statements)
 
-    def _run(self, inserts: list[Insert]) -> None:
-        for insert in inserts:
-            insert.run(self.dbapi)
+    def _run(self, statements: list["Insert | Update"]) -> None:
+        for statement in statements:
+            statement.run(self.dbapi)
 
     def wait(self) -> None:
-        """Until the submitted inserts are written (their error raised here)."""
+        """Until the submitted statements are written (their error raised here)."""
         if self.pending is None:
             return
         pending, self.pending = self.pending, None
         pending.result()
-        for insert in self.inserts:
-            statistics.note_written(self.session, insert.table.name, len(insert))
-        self.inserts = []
+        for statement in self.statements:
+            if isinstance(statement, Insert):   # the tables that grew (statistics.py)
+                statistics.note_written(self.session, statement.table.name, len(statement))
+        self.statements = []
 
 
 class Ids:
@@ -478,6 +480,16 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def among(session: Session, column, values) -> sa.ColumnElement[bool]:
+    """``column IN values`` as the database takes it quickest. PostgreSQL: one array
+    parameter (``= ANY``), one statement text for any number of values; an IN list of 2,000
+    is compiled, given a cast per value and parsed again by psycopg for every chunk (about
+    20 µs per value: 2 s of an all-new 100,000-row dry run). SQLite: IN (…)."""
+    if _postgres(session):
+        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
 _temporary = itertools.count()
 
 
@@ -591,7 +603,7 @@ def _positional(dialect, statement, names: list[str], rows: list[tuple]) -> tupl
 def delete(session: Session, model, ids: list[int]) -> None:
     table = model.__table__
     for start in range(0, len(ids), CHUNK):
-        session.execute(sa.delete(table).where(table.c.id.in_(ids[start:start + CHUNK])))
+        session.execute(sa.delete(table).where(among(session, table.c.id, ids[start:start + CHUNK])))
 
 
 def current(session: Session, model, ids: list[int], columns: Iterable[str] = ()) -> dict[int, dict]:
@@ -600,7 +612,7 @@ def current(session: Session, model, ids: list[int], columns: Iterable[str] = ()
     wanted = ["id", "version", *(c for c in ("changed_on", "changed_by_id") if c in table.c), *columns]
     found = {}
     for start in range(0, len(ids), CHUNK):
-        query = sa.select(*(table.c[c] for c in dict.fromkeys(wanted))).where(table.c.id.in_(ids[start:start + CHUNK]))
+        query = sa.select(*(table.c[c] for c in dict.fromkeys(wanted))).where(among(session, table.c.id, ids[start:start + CHUNK]))
         for row in session.execute(query).mappings():
             found[row["id"]] = dict(row)
     return found

@@ -27,6 +27,7 @@ from portal.models.base import CodeTable
 from portal.grid.lookups import label_of, related_model
 from portal.security import scope
 
+from .bulk import among
 from .mapping import Target, normalise
 from .reader import IdentifierRounded, cell_text, identifier_text
 
@@ -129,7 +130,7 @@ class Relation:
         columns = [getattr(self.related, c) for c in ("number", "name") if hasattr(self.related, c)]
         for start in range(0, len(words), CHUNK):
             part = words[start:start + CHUNK]
-            query = self._candidates().where(sa.or_(*(c.in_(part) for c in columns)))
+            query = self._candidates().where(sa.or_(*(among(self.session, c, part) for c in columns)))
             self._add_rows(self.session.scalars(query).all())
 
     def find(self, text: str) -> int | None:

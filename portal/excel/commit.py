@@ -8,6 +8,7 @@ version moved on: the preview no longer says what would happen); the clerk check
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from portal.context import acting_as, changes_from
 from portal.fields import FieldType, fields_of
 from portal.grid.lookups import label_of, related_model
-from portal.models import Contact, Customer, ImportBatch, ImportRow
+from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow
 from portal.models import imports as status
 
 from . import bulk, statistics, tag_links
@@ -129,6 +130,14 @@ class Writer:
                 value = convert(value)
             (own if where == "own" else contact if where == "contact" else custom)[name] = value
         return own, contact, custom
+
+    def resolve_codes(self, rows) -> None:
+        """Add the code-table rows the staged values of ``rows`` ask for (``new:<name>``,
+        once each), so that splitting them asks the database nothing."""
+        for r in rows:
+            for key, value in r["values"].items():
+                if value.__class__ is str and value.startswith(NEW_CODE):
+                    self.split({key: value})
 
     def _plan(self, key: str):
         """Where a staged key goes and what turns its JSON value into the column's (once per key)."""
@@ -242,43 +251,64 @@ class _FastCommit:
         return {values["customer_id"]: pk for pk, values in zip(ids, filled)}
 
     def _update_all(self, progress, done: int, total: int) -> int:
-        """The updated rows, chunk by chunk, each written before the next is read. (Written
-        by a second thread while the next chunk was built, they took as long or longer:
-        on SQLite an executemany in that thread waits for the GIL at every row, and on
-        PostgreSQL the server's UPDATE is the step's time.)"""
+        """The updated rows, chunk by chunk: while a chunk's UPDATEs and history run in a
+        second thread (on the DBAPI connection, never the session), the next chunk's are built
+        here — on PostgreSQL the server's index work and Python's building each take a core.
+        The session is used only while that thread is idle: to read a chunk and look up what
+        building it needs, to add a written chunk's missing contacts and its links."""
         updated = 0
-        for rows in _staged(self.session, self.w.batch.id, status.UPDATE):
-            updated += self._update(rows)
-            done += len(rows)
-            if progress:
-                progress(done, total)
-        return updated
+        chunks = _staged(self.session, self.w.batch.id, status.UPDATE)
+        with bulk.WriteBehind(self.session) as behind:
+            built = None
+            while True:
+                rows = next(chunks, None)
+                looked_up = self._look_up(rows) if rows else None
+                if built is not None:
+                    behind.submit(built.statements)
+                following = self._build(rows, looked_up) if rows else None
+                behind.wait()
+                if built is not None:
+                    self._after(built)
+                    updated += len(built.rows)
+                    done += len(built.rows)
+                    if progress:
+                        progress(done, total)
+                if following is None:
+                    return updated
+                built = following
 
-    def _customs(self, rows) -> dict[int, dict]:
-        """The updated records' current custom fields, which a custom column adds to."""
-        model = self.model
-        if CUSTOM_FIELD_COLUMN not in model.__table__.c or not any(
+    def _look_up(self, rows) -> "_LookedUp":
+        """What building a chunk asks the database: the code-table rows its values add, its
+        records' custom fields (a custom column adds to them) and, for a contact's or visit's
+        history, their customers."""
+        self.w.resolve_codes(rows)
+        model, ids = self.model, [r["target_id"] for r in rows]
+        customs = customers = {}
+        if CUSTOM_FIELD_COLUMN in model.__table__.c and any(
                 any(k.startswith(CUSTOM) for k in r["values"]) for r in rows):
-            return {}
-        current = bulk.current(self.session, model, [r["target_id"] for r in rows], [CUSTOM_FIELD_COLUMN])
-        return {pk: dict(c.get(CUSTOM_FIELD_COLUMN) or {}) for pk, c in current.items()}
+            current = bulk.current(self.session, model, ids, [CUSTOM_FIELD_COLUMN])
+            customs = {pk: dict(c.get(CUSTOM_FIELD_COLUMN) or {}) for pk, c in current.items()}
+        if model is not Customer and "customer_id" in model.__table__.c:
+            customers = {pk: c["customer_id"] for pk, c in bulk.current(self.session, model, ids,
+                                                                         ["customer_id"]).items()}
+        return _LookedUp(customs, customers)
 
-    def _update_changes(self, rows, customs: dict) -> tuple[list, list, list, list[dict]]:
+    def _update_changes(self, rows, looked_up: "_LookedUp") -> tuple[list, list, list, list[dict]]:
         """(record items, contact items, contacts to create, history rows) of a chunk of
-        updated rows."""
+        updated rows (asking the database nothing)."""
         model, w, history = self.model, self.w, self.history
         items, contact_items, new_contacts, entries = [], [], [], []
         for r in rows:
             own, contact, custom = w.split(r["values"])
             if custom:
-                own[CUSTOM_FIELD_COLUMN] = {**customs.get(r["target_id"], {}), **custom}
+                own[CUSTOM_FIELD_COLUMN] = {**looked_up.customs.get(r["target_id"], {}), **custom}
             if own:
                 items.append((r["target_id"], r["target_version"], own))
             diff = r["diff"] or {}
             changes = {k: _history_change(v) for k, v in diff.items() if not k.startswith(CONTACT)}
             if changes:
                 entries.append(history.row(model, r["target_id"], "update", changes, bulk.customer_of(
-                    model, r["target_id"], own) or _customer_from(self.session, model, r)))
+                    model, r["target_id"], own) or looked_up.customers.get(r["target_id"])))
             if contact:
                 contact_changes = {k[len(CONTACT):]: _history_change(v) for k, v in diff.items()
                                    if k.startswith(CONTACT)}
@@ -291,23 +321,38 @@ class _FastCommit:
                     new_contacts.append((r, contact))
         return items, contact_items, new_contacts, entries
 
-    def _update(self, rows) -> int:
-        w = self.w
-        items, contact_items, new_contacts, entries = self._update_changes(rows, self._customs(rows))
-        self.history.rows.extend(entries)
-        if len(self.history.rows) >= bulk.CHUNK:
-            self.history.flush()
-        if items:
-            bulk.update(self.session, self.model, items, w.who.user_id)
-        if contact_items:
-            bulk.update(self.session, Contact, contact_items, w.who.user_id)
-        if new_contacts:
-            created = self._create_contacts([(r["target_id"], c) for r, c in new_contacts])
+    def _build(self, rows, looked_up: "_LookedUp") -> "_Built":
+        """A chunk's UPDATEs and history rows, built (not run)."""
+        w, dialect = self.w, self.session.get_bind().dialect
+        items, contact_items, new_contacts, entries = self._update_changes(rows, looked_up)
+        statements = [*bulk.updates(dialect, self.model, items, w.who.user_id),
+                      *bulk.updates(dialect, Contact, contact_items, w.who.user_id)]
+        if entries:
+            statements.append(bulk.Insert(dialect, ChangeLog.__table__, entries))
+        return _Built(rows, statements, new_contacts)
+
+    def _after(self, built: "_Built") -> None:
+        """What a chunk writes through the session, once its statements are written: the
+        contacts it adds, its links."""
+        if built.new_contacts:
+            created = self._create_contacts([(r["target_id"], c) for r, c in built.new_contacts])
             bulk.update_rows(self.session, ImportRow.__table__, ("id",), ("contact_id",),
-                             [(r["id"], created[r["target_id"]]) for r, _ in new_contacts],
+                             [(r["id"], created[r["target_id"]]) for r, _ in built.new_contacts],
                              also={"contact_created": True})
-        tag_links.update(w, rows)
-        return len(rows)
+        tag_links.update(self.w, built.rows)
+
+
+@dataclass
+class _LookedUp:
+    customs: dict             # record id → its custom fields
+    customers: dict           # record id → its customer's (contacts, visits)
+
+
+@dataclass
+class _Built:
+    rows: list
+    statements: list          # bulk.Update and bulk.Insert, run by the writing thread
+    new_contacts: list
 
 
 def _history_change(entry: dict) -> dict:
@@ -316,13 +361,6 @@ def _history_change(entry: dict) -> dict:
     if entry.get("relation"):
         change["old_text"], change["new_text"] = entry.get("old_text"), entry.get("new_text")
     return change
-
-
-def _customer_from(session: Session, model, row) -> int | None:
-    if model is Customer or "customer_id" not in model.__table__.c:
-        return None
-    return session.execute(sa.select(model.__table__.c.customer_id)
-                           .where(model.__table__.c.id == row["target_id"])).scalar()
 
 
 class _OrmCommit:

@@ -514,7 +514,8 @@ class Judge:
         for start in range(0, len(lead_values), IN_LIST):
             part = lead_values[start:start + IN_LIST]
             # Exact values (as cleaned), so the column's index serves the lookup.
-            query = scope.scoped(sa.select(*columns).where(lead_column.in_(part)), self.model, self.plan.who.scope_user)
+            query = scope.scoped(sa.select(*columns).where(bulk.among(self.session, lead_column, part)), self.model,
+                                 self.plan.who.scope_user)
             for row in self.session.execute(query):
                 record = dict(zip(names, row))
                 record_key = tuple(folded(record[f]) for f in key.fields)
@@ -553,7 +554,7 @@ class Judge:
             for start in range(0, len(values), IN_LIST):
                 part = values[start:start + IN_LIST]
                 for pk, value in self.session.execute(sa.select(self.table.c.id, table_column)
-                                                      .where(table_column.in_(part))):
+                                                      .where(bulk.among(self.session, table_column, part))):
                     taken[(column.target.key, value)] = pk
         return taken
 
@@ -578,7 +579,7 @@ class Judge:
         found = {}
         for start in range(0, len(ids), 500):
             query = (sa.select(*(table.c[n] for n in dict.fromkeys(names)))
-                     .where(table.c.customer_id.in_(ids[start:start + 500]))
+                     .where(bulk.among(self.session, table.c.customer_id, ids[start:start + 500]))
                      .order_by(table.c.customer_id, table.c.is_primary.desc(), table.c.id))
             for row in self.session.execute(query).mappings():
                 found.setdefault(row["customer_id"], dict(row))

@@ -63,7 +63,7 @@ def current(session: Session, model, spec: FieldSpec, ids: Iterable[int]) -> dic
     ids = sorted(set(ids))
     found: dict[int, list[int]] = {}
     for start in range(0, len(ids), CHUNK):
-        query = (sa.select(links.owner, links.other).where(links.owner.in_(ids[start:start + CHUNK]))
+        query = (sa.select(links.owner, links.other).where(bulk.among(session, links.owner, ids[start:start + CHUNK]))
                  .order_by(links.owner, links.other))
         for owner, other in session.execute(query):
             found.setdefault(owner, []).append(other)

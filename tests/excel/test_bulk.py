@@ -147,3 +147,26 @@ def test_growth_analyses_sample_the_columns_each_import_table_is_looked_up_by(ap
         assert {"batch_id"} <= set(statistics.lookup_columns("import_row"))
         assert {"customer_id"} <= set(statistics.lookup_columns("change_log"))
         assert "province" not in statistics.lookup_columns("customer")
+
+
+def test_among_finds_the_rows_holding_any_of_the_values_with_one_parameter_on_postgresql(app):
+    """The lookup the import makes per chunk (match keys, unique values, contacts): the same rows
+    as IN (…); on PostgreSQL one array parameter, so the statement text is the same for any
+    number of values (one compiled and parsed statement for every chunk)."""
+    with app.app_context():
+        rows = _customers(2500)
+        rows[7]["number"] = "B'7\"；引号"
+        ids = bulk.insert(db.session, Customer, rows)
+        picked = [*range(0, 2500, 3), 7]
+        wanted = [rows[i]["number"] for i in picked] + ["无此编号"]
+        found = db.session.execute(sa.select(Customer.id, Customer.number)
+                                   .where(bulk.among(db.session, Customer.number, wanted))).all()
+        assert sorted(found) == sorted((ids[i], rows[i]["number"]) for i in picked)
+        assert db.session.execute(sa.select(Customer.id).where(bulk.among(db.session, Customer.number, []))).all() == []
+        dialect = db.session.get_bind().dialect
+        texts = {str(sa.select(Customer.id).where(bulk.among(db.session, Customer.number, values))
+                     .compile(dialect=dialect)) for values in (wanted, wanted[:2])}
+        if dialect.name == "postgresql":
+            assert len(texts) == 1 and "= ANY" in texts.pop()
+        else:
+            assert all(" IN " in t for t in texts)

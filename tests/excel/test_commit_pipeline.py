@@ -4,10 +4,13 @@ record its own history entry, stage event, contact and staged row; a failure in 
 leaves nothing of the batch."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
-from portal.excel import staged_insert, steps
+from portal.excel import bulk, staged_insert, steps
+from portal.excel.commit import _FastCommit
 from portal.excel.importer import Who
 from portal.extensions import db
 from portal.models import ChangeLog, Contact, Customer, ImportRow, Industry, LifecycleEvent
@@ -83,6 +86,58 @@ def test_a_failure_while_a_chunk_is_written_leaves_nothing_of_the_batch(app, tmp
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Contact)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Industry)) == industries  # none added
+
+
+def test_a_chunk_of_updates_is_written_in_a_second_thread_while_the_next_is_built(app, tmp_path, monkeypatch):
+    """Updates in three chunks: a chunk's UPDATEs run in the writing thread while this one
+    builds the next chunk (the first chunk's UPDATE waits until the second chunk is being
+    built: one after the other, it would wait in vain). What the building asks the database
+    (an industry the third chunk adds to the list) and what is written through the session
+    once a chunk is (the first contact of cards that had none) land as one after the other."""
+    for i in range(ROWS):
+        db.session.add(Customer(number=f"KH-P{i:05d}", name=f"流水{i:05d}公司"))
+    db.session.commit()
+    second_built, waits, threads = threading.Event(), [], set()
+    build, run = _FastCommit._build, bulk.Update.run
+
+    def building(self, rows, looked_up):
+        if rows[0]["row_no"] > 1000:
+            second_built.set()
+        return build(self, rows, looked_up)
+
+    def running(self, dbapi_connection):
+        if self.table.name != "customer":
+            return run(self, dbapi_connection)   # the staged rows' contact ids, written in turn
+        threads.add(threading.current_thread().name)
+        if not waits:
+            waits.append(second_built.wait(timeout=30))
+        return run(self, dbapi_connection)
+
+    monkeypatch.setattr(_FastCommit, "_build", building)
+    monkeypatch.setattr(bulk.Update, "run", running)
+    sheet = [["客户编号", "详细地址", "行业", "联系人"]]
+    for i in range(ROWS):
+        sheet.append([f"KH-P{i:05d}", f"新路{i}号", "新开的行业" if i >= 2000 else None, f"联系人{i:05d}"])
+    batch = prepared(tmp_path, sheet, match=["number"], mode="update", choices={"industry_id": "add"})
+    assert batch.counts["update"] == ROWS
+    steps.run("commit", batch, Who(), background=False)
+    assert waits == [True]
+    assert threads and all(name.startswith("import-writes") for name in threads)
+    assert batch.status == "committed" and batch.counts["updated"] == ROWS
+    added = db.session.scalars(sa.select(Industry).filter_by(name="新开的行业")).one()
+    contacts = {c.customer_id: c for c in db.session.scalars(sa.select(Contact))}
+    entries = {(e.object_type, e.object_id): e
+               for e in db.session.scalars(sa.select(ChangeLog).filter_by(source=f"import:{batch.id}"))}
+    staged = {r.row_no: r for r in db.session.scalars(sa.select(ImportRow).filter_by(batch_id=batch.id))}
+    for i in (0, 999, 1000, 1999, 2000, ROWS - 1):
+        customer = db.session.scalars(sa.select(Customer).filter_by(number=f"KH-P{i:05d}")).one()
+        assert customer.street == f"新路{i}号" and customer.version == 2
+        assert customer.industry_id == (added.id if i >= 2000 else None)
+        assert entries[("Customer", customer.id)].changes["street"] == {"old": None, "new": f"新路{i}号"}
+        contact = contacts[customer.id]
+        assert contact.name == f"联系人{i:05d}" and contact.is_primary
+        assert entries[("Contact", contact.id)].action == "create"
+        assert (staged[i + 2].contact_id, staged[i + 2].contact_created) == (contact.id, True)
 
 
 def _update_rows(street: str):
