@@ -444,26 +444,32 @@ class Judge:
         judged = self.conversion.convert(chunk)
         if self.behind is not None:
             self.behind.wait()
-        return self._stage(batch_id, judged)
+        return self._stage(batch_id, judged, self._look_up(judged))
 
     def stage_converted(self, batch_id: int, judged: list[dict]) -> int:
-        """Judge and stage a chunk the second process converted; its staged rows are written
-        while the next chunk comes."""
+        """Judge and stage a chunk the second process converted. The connection first serves
+        this chunk's lookups; then the last chunk's staged rows are written (second thread)
+        while this one is judged, and its own rows wait for the next chunk's lookups."""
         if self.behind is not None:
-            self._write_pending()   # a chunk converted here (stage) leaves its rows to write
             self.behind.wait()
         # This process's relation columns learn the rows the chunk names: the preview's
         # texts of old and new values come from them.
         self.conversion.prime((j["row"], j["cells"]) for j in judged)
-        count = self._stage(batch_id, judged)
+        looked_up = self._look_up(judged)
         self._write_pending()
-        return count
+        return self._stage(batch_id, judged, looked_up)
 
-    def _stage(self, batch_id: int, judged: list[dict]) -> int:
-        cell_text = reader.cell_text
+    def _look_up(self, judged: list[dict]) -> tuple[dict, dict, dict]:
+        """What judging a chunk asks the database: the records its keys match, the holders of
+        its unique values, the matched customers' first contacts."""
         existing = self._existing([j for j in judged if not j["errors"]])
-        taken = self._taken_uniques(judged, existing)
-        contacts = self._contacts(existing)
+        return existing, self._taken_uniques(judged, existing), self._contacts(existing)
+
+    def _stage(self, batch_id: int, judged: list[dict], looked_up: tuple[dict, dict, dict]) -> int:
+        """Judge the chunk (asking the database nothing) and stage its rows: at once without a
+        writing thread, else when the next chunk's lookups are done (or at :meth:`finish`)."""
+        cell_text = reader.cell_text
+        existing, taken, contacts = looked_up
         out = []
         for item in judged:
             row = self._decide(batch_id, item, existing, taken, contacts)
@@ -476,6 +482,7 @@ class Judge:
         if self.behind is None:
             bulk.executemany(self.session, ImportRow.__table__, out)
         else:
+            self._write_pending()   # none is left by now; were one, it goes before this one
             self.pending = bulk.Insert(self.session.get_bind().dialect, ImportRow.__table__, out)
         return len(out)
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 import pytest
 import sqlalchemy as sa
 
-from portal.excel import forked, importer, steps
+from portal.excel import bulk, forked, importer, steps
 from portal.excel.importer import ImportRefused, Who
 from portal.extensions import db
 from portal.models import Customer, ImportBatch, ImportRow, Industry
@@ -178,3 +179,35 @@ def test_small_sheets_and_sqlite_in_memory_convert_here(app):
     engine = sa.create_engine("sqlite://")
     with sa.orm.Session(engine) as memory:
         assert not forked.in_second_process(memory, 1_000_000)
+
+
+def test_a_chunks_staged_rows_are_written_while_the_next_chunk_is_judged(app, tmp_path, monkeypatch, forks):
+    """Chunks of 20 rows, all converted in the second process: the first chunk's staged rows
+    are written in the writing thread while this process judges the second chunk (their write
+    waits until the second chunk is being judged: written before its lookups, as they were, it
+    would wait in vain), and every row is staged as one after the other stages it."""
+    monkeypatch.setattr(importer, "CHUNK", 20)
+    monkeypatch.setattr(forked, "parent_idle", lambda: False)
+    db.session.add(Customer(number="RICH001", name="旧名称", mobile="13900000001"))
+    db.session.commit()
+    judging, waits = threading.Event(), []
+    stage, run = importer.Judge._stage, bulk.Insert.run
+
+    def staging(self, batch_id, judged, looked_up):
+        if judged[0]["row"] > 21:
+            judging.set()
+        return stage(self, batch_id, judged, looked_up)
+
+    def running(self, dbapi_connection):
+        if self.table.name == "import_row" and not waits:
+            waits.append(judging.wait(timeout=30))
+        return run(self, dbapi_connection)
+
+    monkeypatch.setattr(importer.Judge, "_stage", staging)
+    monkeypatch.setattr(bulk.Insert, "run", running)
+    batch = _prepare(tmp_path, "分块.xlsx")
+    assert len(forks) == 1 and waits == [True]
+    rows = _staged_rows(batch)
+    assert [r[0] for r in rows] == list(range(2, len(RICH) + 1))
+    assert batch.counts["update"] == 1 and rows[1][1] == "update" and rows[1][6] is not None
+    assert batch.counts["duplicate"] == 1 and batch.counts["total"] == len(RICH) - 1
