@@ -480,6 +480,12 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def server_side(session: Session) -> bool:
+    """Whether the database does a statement's work away from Python's lock (PostgreSQL's
+    server), so that a second thread's statements and this thread's Python overlap."""
+    return _postgres(session)
+
+
 def among(session: Session, column, values) -> sa.ColumnElement[bool]:
     """``column IN values`` as the database takes it quickest. PostgreSQL: one array
     parameter (``= ANY``), one statement text for any number of values; an IN list of 2,000

@@ -251,13 +251,17 @@ class _FastCommit:
         return {values["customer_id"]: pk for pk, values in zip(ids, filled)}
 
     def _update_all(self, progress, done: int, total: int) -> int:
-        """The updated rows, chunk by chunk: while a chunk's UPDATEs and history run in a
-        second thread (on the DBAPI connection, never the session), the next chunk's are built
-        here — on PostgreSQL the server's index work and Python's building each take a core.
-        The session is used only while that thread is idle: to read a chunk and look up what
-        building it needs, to add a written chunk's missing contacts and its links."""
+        """The updated rows, chunk by chunk. On PostgreSQL, while a chunk's UPDATEs and
+        history run in a second thread (on the DBAPI connection, never the session), the next
+        chunk's are built here: the server's index work and Python's building each take a core
+        (100,000 updates: 15.2-15.9 s, were 18.1-18.8). On SQLite one after the other: its
+        executemany, stepping row by row, would wait for Python's lock at every row while this
+        thread builds (7.0-7.4 s against 5.5). The session is used only while that thread is
+        idle: to read a chunk and look up what building it needs, to add a written chunk's
+        missing contacts and its links."""
         updated = 0
         chunks = _staged(self.session, self.w.batch.id, status.UPDATE)
+        overlap = bulk.server_side(self.session)
         with bulk.WriteBehind(self.session) as behind:
             built = None
             while True:
@@ -265,6 +269,8 @@ class _FastCommit:
                 looked_up = self._look_up(rows) if rows else None
                 if built is not None:
                     behind.submit(built.statements)
+                    if not overlap:
+                        behind.wait()
                 following = self._build(rows, looked_up) if rows else None
                 behind.wait()
                 if built is not None:
