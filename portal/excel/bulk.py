@@ -330,10 +330,22 @@ class WriteBehind:
             return
         pending, self.pending = self.pending, None
         pending.result()
-        for statement in self.statements:
-            if isinstance(statement, Insert):   # the tables that grew (statistics.py)
-                statistics.note_written(self.session, statement.table.name, len(statement))
+        _note_growth(self.session, self.statements)
         self.statements = []
+
+
+def run(session: Session, statements: list["Insert | Update"]) -> None:
+    """Run the statements here, on the session's DBAPI connection."""
+    dbapi = session.connection().connection.dbapi_connection
+    for statement in statements:
+        statement.run(dbapi)
+    _note_growth(session, statements)
+
+
+def _note_growth(session: Session, statements) -> None:
+    for statement in statements:
+        if isinstance(statement, Insert) and len(statement):   # the tables that grew (statistics.py)
+            statistics.note_written(session, statement.table.name, len(statement))
 
 
 class Ids:
