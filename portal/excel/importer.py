@@ -430,6 +430,13 @@ class Judge:
         self.updating = [(c.target.key, c.target.name, _MANY if c.convert.many is not None else
                           _CUSTOM if c.target.is_custom else _CONTACT if c.target.is_contact else _OWN, c)
                          for c in plan.columns]
+        self.updating_keys = [u[0] for u in self.updating]
+        self.updating_absent = [_ABSENT] * len(self.updating)
+        # A record's own column by its name; any other kind by a name no record has (its old
+        # value is looked up where it is kept).
+        self.updating_names = [name if where is _OWN else _ABSENT for _, name, where, _ in self.updating]
+        self.updating_other = [None if where is _OWN else _OTHER for _, _, where, _ in self.updating]
+        self.updating_range = range(len(self.updating))
         self.required_new = [s.name for s in required_fields(self.model)]
         # The values staged as JSON text: dates and decimals (the others are JSON already).
         self.plain_keys = [c.target.key for c in plan.columns
@@ -666,13 +673,20 @@ class Judge:
 
     def _update(self, row: dict, values: dict, record: dict, contact: dict | None) -> dict:
         diff, changed = {}, {}
-        custom = dict(record.get(CUSTOM_FIELD_COLUMN) or {})
-        for key, name, where, column in self.updating:
-            new = values.get(key, _ABSENT)
+        updating = self.updating
+        # Most cells of an update file hold the value the record has: the cells whose value
+        # may differ are found with C-level gets over all columns at once (a record's own
+        # columns; every other kind of column is looked at below), in the sheet's order.
+        news = list(map(values.get, self.updating_keys, self.updating_absent))
+        olds = list(map(record.get, self.updating_names, self.updating_other))
+        for i in [i for i, o, n in zip(self.updating_range, olds, news)
+                  if o != n or o.__class__ is not n.__class__ or o.__class__ is Decimal]:
+            new = news[i]
             if new is _ABSENT:
                 continue  # an empty cell leaves the field as it is
+            key, name, where, column = updating[i]
             if where is _OWN:
-                old = record.get(name)
+                old = olds[i]
             elif where is _MANY:
                 old = record.get(key) or []
                 if set(old) != set(new):
@@ -680,11 +694,11 @@ class Judge:
                     diff[key] = _many_diff(column, old, new)
                 continue
             elif where is _CUSTOM:
-                old = custom.get(key[len(CUSTOM):])
+                old = (record.get(CUSTOM_FIELD_COLUMN) or {}).get(key[len(CUSTOM):])
             else:
                 old = contact.get(name) if contact else None
             if old == new and old.__class__ is new.__class__ and old.__class__ is not Decimal:
-                continue  # most cells of an update file: the same value, no JSON forms needed
+                continue
             old_plain, new_plain = plain(old), plain(new)
             if old_plain == new_plain and not (isinstance(new, str) and new.startswith(NEW_CODE)):
                 continue
@@ -709,6 +723,7 @@ class Judge:
 
 _OWN, _MANY, _CUSTOM, _CONTACT = "own", "many", "custom", "contact"   # where an update's old value is
 _ABSENT = object()
+_OTHER = object()   # the old value of a column that is not the record's own: looked up apart
 
 
 def _many_diff(column: Column, old: list, new) -> dict:
