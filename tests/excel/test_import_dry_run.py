@@ -77,6 +77,28 @@ def test_updates_show_old_and_new_per_field_and_unchanged_rows_are_told_apart(ap
     assert rows[3].status == "unchanged"
 
 
+def test_an_update_diff_lists_its_fields_in_the_sheets_order_whoever_keeps_them(app, tmp_path):
+    """A sheet mixing the card's own columns, a custom field and the first contact's name: the
+    changed ones are found wherever their old value is kept, and listed in the sheet's order."""
+    customer = Customer(number="KH-O1", name="甲公司", city="杭州", mobile="13800000071",
+                        custom_fields={"展位": "A1", "来源": "展会"})
+    db.session.add(customer)
+    db.session.flush()
+    db.session.add(Contact(customer_id=customer.id, name="张三", is_primary=True))
+    db.session.commit()
+    batch = prepared(tmp_path, [["展位", "城市", "联系人姓名", "客户编号", "手机", "客户名称"],
+                                ["B2", "宁波", "李四", "KH-O1", "13800000071", None]],
+                     match=["number"], mode="update",
+                     mapping={"0": "custom:展位", "1": "city", "2": "contact.name", "3": "number", "4": "mobile",
+                              "5": "name"})
+    row = staged(batch)[2]
+    assert row.status == "update"
+    assert list(row.diff) == ["custom:展位", "city", "contact.name"]
+    assert row.diff["custom:展位"]["old"] == "A1" and row.diff["custom:展位"]["new"] == "B2"
+    assert row.diff["city"]["old"] == "杭州" and row.diff["contact.name"]["old"] == "张三"
+    assert list(row.values) == ["custom:展位", "city", "contact.name", "_contact_version"]
+
+
 def test_duplicates_within_the_file_and_create_only_update_only(app, tmp_path):
     db.session.add(Customer(number="KH-B1", name="旧客户", mobile="13800000011"))
     db.session.commit()
