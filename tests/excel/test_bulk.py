@@ -163,6 +163,9 @@ def test_among_finds_the_rows_holding_any_of_the_values_with_one_parameter_on_po
                                    .where(bulk.among(db.session, Customer.number, wanted))).all()
         assert sorted(found) == sorted((ids[i], rows[i]["number"]) for i in picked)
         assert db.session.execute(sa.select(Customer.id).where(bulk.among(db.session, Customer.number, []))).all() == []
+        db.session.execute(sa.update(Customer).where(Customer.id == ids[0]).values(mobile="13800000001"))
+        longer = sa.select(Customer.id).where(bulk.among(db.session, Customer.mobile, ["138000000012"]))
+        assert db.session.execute(longer).all() == []   # not cut to the column's 11 characters
         dialect = db.session.get_bind().dialect
         texts = {str(sa.select(Customer.id).where(bulk.among(db.session, Customer.number, values))
                      .compile(dialect=dialect)) for values in (wanted, wanted[:2])}
