@@ -54,3 +54,95 @@ def test_an_unreachable_database_gets_a_clear_page(tmp_path):
     response = app.test_client().get("/customerview/list/")
     assert response.status_code == 503
     assert "DATABASE_URL" in response.text and "Traceback" not in response.text
+
+
+SPARSE = {"ix_customer_industry_id": "industry_id", "ix_customer_team_id": "team_id",
+          "ix_customer_source_id": "source_id", "ix_customer_referred_by_id": "referred_by_id",
+          "ix_customer_region_route": "region_id", "ix_customer_email": "email"}
+
+
+def _plan(conn, sql: str) -> str:
+    if conn.dialect.name == "sqlite":
+        return " ".join(str(r[-1]) for r in conn.execute(sa.text(f"EXPLAIN QUERY PLAN {sql}")))
+    conn.execute(sa.text("SET LOCAL enable_seqscan = off"))  # an empty table: make the planner show its choice
+    conn.execute(sa.text("SET LOCAL enable_bitmapscan = off"))
+    return " ".join(r[0] for r in conn.execute(sa.text(f"EXPLAIN {sql}")))
+
+
+def test_sparse_columns_indexes_leave_out_nulls_and_still_serve_their_lookups(app):
+    """Migration 0012: an import of cards without an industry, team, source, referrer, region or
+    e-mail writes no entry into those six indexes, and the lookups that used them still do."""
+    with app.app_context(), db.engine.begin() as conn:
+        dialect = conn.dialect.name
+        indexes = {i["name"]: i for i in sa.inspect(conn).get_indexes("customer")}
+        for name, column in SPARSE.items():
+            where = indexes[name]["dialect_options"][f"{dialect}_where"]
+            assert column in str(where) and "NOT NULL" in str(where).upper(), (name, where)
+        # Cards with none of them: no entry in any of the six (SQLite counts an index's entries).
+        conn.execute(sa.text("INSERT INTO customer (number, name, customer_type, is_core, stage, created_on, "
+                             "changed_on, version, mail_opt_out, sms_opt_out, email_opt_out) VALUES "
+                             "('T1', 'x', 'org', false, 'potential', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, "
+                             "false, false, false)"))
+        if dialect == "sqlite":
+            for name, column in SPARSE.items():
+                assert conn.execute(sa.text(f"SELECT count(*) FROM customer INDEXED BY {name} "
+                                            f"WHERE {column} IS NOT NULL")).scalar() == 0
+        lookups = [
+            ("ix_customer_industry_id", "SELECT id FROM customer WHERE industry_id = 7"),
+            ("ix_customer_team_id", "SELECT id FROM customer WHERE team_id = 1"),
+            ("ix_customer_referred_by_id", "SELECT id FROM customer WHERE referred_by_id IN (3, 4)"),
+            ("ix_customer_region_route", "SELECT id FROM customer WHERE region_id = 2 AND route_id = 1 "
+                                         "ORDER BY route_order"),
+            ("ix_customer_email", "SELECT id FROM customer WHERE email IN ('a@example.com')"),
+        ]
+        if dialect == "postgresql":
+            lookups += [
+                # the import's lookup by many values (excel/bulk.py among) and the quick search's prefix
+                ("ix_customer_email", "SELECT id FROM customer WHERE email = ANY(ARRAY['a@example.com'])"),
+                ("ix_customer_email", "SELECT id FROM customer WHERE email LIKE 'ab%'"),
+                # a foreign key's check on deleting a source: a generic plan, its value a parameter
+                ("ix_customer_source_id", "SELECT 1 FROM ONLY customer x WHERE $1 = source_id FOR KEY SHARE OF x"),
+            ]
+        for name, sql in lookups:
+            if "$1" in sql:
+                conn.execute(sa.text("SET LOCAL plan_cache_mode = force_generic_plan"))
+                conn.exec_driver_sql(f"PREPARE fk_check(int) AS {sql}")
+                sql = "EXECUTE fk_check(1)"
+            assert name in _plan(conn, sql), (name, _plan(conn, sql))
+        conn.execute(sa.text("DELETE FROM customer WHERE number = 'T1'"))
+
+
+def test_what_earlier_commits_wrote_moves_to_import_written_and_back(database):
+    """Migration 0013 keeps the undo of batches committed before it: their written ids move
+    from import_row to import_written, and back on a downgrade."""
+    url = database.template_url("written")
+    app = make_app(url)
+    try:
+        with app.app_context():
+            upgrade(revision="0012")
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO import_batch (id, resource, file_name, file_size, created_at, "
+                                     "status) VALUES (7, 'customer', 'a.xlsx', 1, CURRENT_TIMESTAMP, 'committed')"))
+                conn.execute(sa.text(
+                    "INSERT INTO import_row (id, batch_id, row_no, status, target_id, written_id, written_version, "
+                    "contact_id, contact_created) VALUES "
+                    "(1, 7, 2, 'new', NULL, 501, 1, 900, true), (2, 7, 3, 'new', NULL, 502, 1, NULL, false), "
+                    "(3, 7, 4, 'update', 40, NULL, NULL, 901, true), (4, 7, 5, 'update', 41, NULL, NULL, 902, NULL), "
+                    "(5, 7, 6, 'invalid', NULL, NULL, NULL, NULL, NULL)"))
+            upgrade()
+            with db.engine.connect() as conn:
+                written = conn.execute(sa.text("SELECT batch_id, row_id, record_id, version, contact_id "
+                                               "FROM import_written ORDER BY row_id")).all()
+                kept = conn.execute(sa.text("SELECT id, contact_id FROM import_row ORDER BY id")).all()
+            assert [tuple(r) for r in written] == [(7, 1, 501, 1, 900), (7, 2, 502, 1, None), (7, 3, None, None, 901)]
+            assert [tuple(r) for r in kept] == [(1, 900), (2, None), (3, 901), (4, 902), (5, None)]
+            downgrade(revision="0012")
+            with db.engine.connect() as conn:
+                back = conn.execute(sa.text("SELECT id, written_id, written_version, contact_id, contact_created "
+                                            "FROM import_row ORDER BY id")).all()
+            assert [(i, w, v, c, bool(created)) for i, w, v, c, created in back] == [
+                (1, 501, 1, 900, True), (2, 502, 1, None, False), (3, None, None, 901, True),
+                (4, None, None, 902, False), (5, None, None, None, False)]
+            db.engine.dispose()
+    finally:
+        database.drop(url)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from portal.context import acting_as, changes_from
 from portal.fields import FieldType, fields_of
 from portal.grid.lookups import label_of, related_model
-from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow
+from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow, ImportWritten
 from portal.models import imports as status
 
 from . import bulk, statistics, tag_links
@@ -349,9 +349,9 @@ class _FastCommit:
         contacts it adds, its links."""
         if built.new_contacts:
             created = self._create_contacts([(r["target_id"], c) for r, c in built.new_contacts])
-            bulk.update_rows(self.session, ImportRow.__table__, ("id",), ("contact_id",),
-                             [(r["id"], created[r["target_id"]]) for r, _ in built.new_contacts],
-                             also={"contact_created": True})
+            bulk.executemany(self.session, ImportWritten.__table__,
+                             [{"batch_id": self.w.batch.id, "row_id": r["id"], "record_id": None, "version": None,
+                               "contact_id": created[r["target_id"]]} for r, _ in built.new_contacts])
         tag_links.update(self.w, built.rows)
 
 
@@ -422,5 +422,6 @@ class _OrmCommit:
         if not pending:
             return
         self.session.flush()
-        bulk.update_rows(self.session, ImportRow.__table__, ("id",), ("written_id", "written_version"),
-                         [(row_id, item.id, item.version) for row_id, item in pending])
+        bulk.executemany(self.session, ImportWritten.__table__,
+                         [{"batch_id": self.w.batch.id, "row_id": row_id, "record_id": item.id, "version": item.version, "contact_id": None}
+                          for row_id, item in pending])

@@ -613,8 +613,7 @@ class Judge:
         record = existing.get(item["key"]) if item["key"] is not None else None
         row = {"batch_id": batch_id, "row_no": item["row"], "status": None, "target_id": None,
                "target_version": None, "target_label": None, "values": None, "diff": None, "errors": None,
-               "raw": item["cells"], "written_id": None, "written_version": None,
-               "contact_id": None, "contact_created": None}
+               "raw": item["cells"], "contact_id": None}
         if record is not None:
             row["target_id"], row["target_version"] = record["id"], record["version"]
             row["target_label"] = " ".join(str(record[c]) for c in ("number", "name") if record.get(c))[:300] or None

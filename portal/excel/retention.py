@@ -28,7 +28,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from portal.models import GridBatch, ImportBatch, ImportRow
+from portal.models import GridBatch, ImportBatch, ImportRow, ImportWritten
 from portal.models import imports as status
 
 MIN_DAYS = 7
@@ -79,10 +79,11 @@ def prune(session: Session, today: dt.date | None = None) -> Pruned:
     cutoff = dt.datetime.combine(today - dt.timedelta(days=import_days()), dt.time())
     old = session.scalars(sa.select(ImportBatch).where(ImportBatch.created_at < cutoff,
                                                        ImportBatch.status.not_in(status.RUNNING))).all()
-    rows = ImportRow.__table__
+    rows, written = ImportRow.__table__, ImportWritten.__table__
     for batch in old:
         if is_pruned(batch):
             continue
+        session.execute(sa.delete(written).where(written.c.batch_id == batch.id))
         done.import_rows += session.execute(sa.delete(rows).where(rows.c.batch_id == batch.id)).rowcount or 0
         if batch.stored_as and os.path.exists(batch.stored_as):
             os.remove(batch.stored_as)

@@ -386,9 +386,8 @@ class StagedInsert:
         if self.contact:
             found["contact"] = self._insert_contacts()
         found["written"] = sa.text(
-            "UPDATE import_row SET written_id = k.record_id, contact_id = k.contact_id, "
-            "contact_created = CASE WHEN k.contact_id IS NOT NULL THEN TRUE ELSE FALSE END, written_version = 1 "
-            "FROM import_keys k WHERE import_row.id = k.row_id")
+            "INSERT INTO import_written (batch_id, row_id, record_id, version, contact_id) "
+            f"SELECT {int(self.w.batch.id)}, row_id, record_id, 1, contact_id FROM import_keys")
         return found
 
     def _columns(self, model, staged_keys: list[str], cut: int, generated: dict[str, str],

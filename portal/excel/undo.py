@@ -21,7 +21,7 @@ from portal.context import acting_as, changes_from
 from portal.fields import fields_of
 from portal.fields.plain import plain
 from portal.models import (
-    AfterSales, Contact, Customer, ImportBatch, ImportRow, PromotionTarget, Transaction, Visit,
+    AfterSales, Contact, Customer, ImportBatch, ImportRow, ImportWritten, PromotionTarget, Transaction, Visit,
 )
 from portal.models import imports as status
 
@@ -42,10 +42,14 @@ class UndoBlocked(ImportRefused):
 
 
 def _rows(session: Session, batch_id: int):
-    table = ImportRow.__table__
+    table, written = ImportRow.__table__, ImportWritten.__table__
     query = (sa.select(table.c.id, table.c.row_no, table.c.status, table.c["values"], table.c.diff,
-                       table.c.target_id, table.c.target_version, table.c.target_label, table.c.written_id,
-                       table.c.written_version, table.c.contact_id, table.c.contact_created)
+                       table.c.target_id, table.c.target_version, table.c.target_label,
+                       written.c.record_id.label("written_id"), written.c.version.label("written_version"),
+                       sa.func.coalesce(written.c.contact_id, table.c.contact_id).label("contact_id"),
+                       written.c.contact_id.is_not(None).label("contact_created"))
+             .select_from(table.outerjoin(written, sa.and_(written.c.batch_id == batch_id,
+                                                           written.c.row_id == table.c.id)))
              .where(table.c.batch_id == batch_id, table.c.status.in_((status.NEW, status.UPDATE)))
              .order_by(table.c.row_no))
     return session.execute(query).mappings().all()

@@ -15,5 +15,5 @@ from .key_account import CompetitorPresence, PurchaseProject  # noqa: F401
 from .numbering import NumberSequence  # noqa: F401
 from .audit import AccessLog, ChangeLog  # noqa: F401
 from .grid import GridBatch, GridView  # noqa: F401
-from .imports import ImportBatch, ImportMapping, ImportRow  # noqa: F401
+from .imports import ImportBatch, ImportMapping, ImportRow, ImportWritten  # noqa: F401
 from .classification import ClassificationResult, ClassificationRun, GradeProposal  # noqa: F401

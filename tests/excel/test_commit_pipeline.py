@@ -13,7 +13,7 @@ from portal.excel import bulk, staged_insert, steps
 from portal.excel.commit import _FastCommit
 from portal.excel.importer import Who
 from portal.extensions import db
-from portal.models import ChangeLog, Contact, Customer, ImportRow, Industry, LifecycleEvent
+from portal.models import ChangeLog, Contact, Customer, ImportRow, ImportWritten, Industry, LifecycleEvent
 
 from .importing import prepared, refused_commit
 
@@ -53,6 +53,7 @@ def test_every_chunk_gets_its_own_ids_history_events_contacts_and_staged_rows(ap
     contacts = {c.customer_id: c for c in db.session.scalars(sa.select(Contact))}
     events = {e.customer_id: e for e in db.session.scalars(sa.select(LifecycleEvent))}
     staged = {r.row_no: r for r in db.session.scalars(sa.select(ImportRow).filter_by(batch_id=batch.id))}
+    written = {w.row_id: w for w in db.session.scalars(sa.select(ImportWritten).filter_by(batch_id=batch.id))}
     assert len(entries) == 2 * ROWS and len(contacts) == ROWS
     for i in (0, 999, 1000, 1999, 2000, ROWS - 1):   # each side of each chunk's border
         customer = customers[f"KH-P{i:05d}"]
@@ -67,7 +68,7 @@ def test_every_chunk_gets_its_own_ids_history_events_contacts_and_staged_rows(ap
         assert entries[("Contact", contact.id)].customer_id == customer.id
         assert events[customer.id].to_stage == "potential"
         row = staged[i + 2]   # the sheet's row: its header is row 1
-        assert (row.written_id, row.contact_id, row.contact_created) == (customer.id, contact.id, True)
+        assert (written[row.id].record_id, written[row.id].contact_id) == (customer.id, contact.id)
 
     steps.run("undo", batch, Who(), background=False)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 4
@@ -134,6 +135,7 @@ def test_a_chunk_of_updates_is_written_in_a_second_thread_while_the_next_is_buil
     entries = {(e.object_type, e.object_id): e
                for e in db.session.scalars(sa.select(ChangeLog).filter_by(source=f"import:{batch.id}"))}
     staged = {r.row_no: r for r in db.session.scalars(sa.select(ImportRow).filter_by(batch_id=batch.id))}
+    written = {w.row_id: w for w in db.session.scalars(sa.select(ImportWritten).filter_by(batch_id=batch.id))}
     for i in (0, 999, 1000, 1999, 2000, ROWS - 1):
         customer = db.session.scalars(sa.select(Customer).filter_by(number=f"KH-P{i:05d}")).one()
         assert customer.street == f"新路{i}号" and customer.version == 2
@@ -142,7 +144,7 @@ def test_a_chunk_of_updates_is_written_in_a_second_thread_while_the_next_is_buil
         contact = contacts[customer.id]
         assert contact.name == f"联系人{i:05d}" and contact.is_primary
         assert entries[("Contact", contact.id)].action == "create"
-        assert (staged[i + 2].contact_id, staged[i + 2].contact_created) == (contact.id, True)
+        assert (written[staged[i + 2].id].record_id, written[staged[i + 2].id].contact_id) == (None, contact.id)
 
 
 def _update_rows(street: str):

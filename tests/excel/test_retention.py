@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from portal.excel import importer, retention, steps
 from portal.excel.importer import ImportRefused, Who
 from portal.extensions import db
-from portal.models import Customer, GridBatch, ImportBatch, ImportRow
+from portal.models import Customer, GridBatch, ImportBatch, ImportRow, ImportWritten
 from tests.conftest import login
 
 from .importing import committed, sheet_file
@@ -25,8 +25,8 @@ def _age(batch: ImportBatch, days: int) -> None:
     db.session.commit()
 
 
-def _rows_of(batch) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(ImportRow).filter_by(batch_id=batch.id))
+def _rows_of(batch, table=ImportRow) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(table).filter_by(batch_id=batch.id))
 
 
 def test_an_old_import_loses_its_rows_keeps_its_history_and_can_no_longer_be_undone(app, tmp_path):
@@ -36,12 +36,14 @@ def test_an_old_import_loses_its_rows_keeps_its_history_and_can_no_longer_be_und
     recent = committed(tmp_path / "b", [ROWS[0], ["KH-R3", "丙公司", "温州"]], match=["number"])
     _age(recent, 30)
     assert _rows_of(old) == 2 and _rows_of(recent) == 1
+    assert _rows_of(old, ImportWritten) == 2 and _rows_of(recent, ImportWritten) == 1   # what each commit wrote
 
     done = retention.prune(db.session, TODAY)
     db.session.commit()
 
     assert (done.import_batches, done.import_rows) == (1, 2)
     assert _rows_of(old) == 0 and _rows_of(recent) == 1
+    assert _rows_of(old, ImportWritten) == 0 and _rows_of(recent, ImportWritten) == 1
     db.session.refresh(old)
     assert old.counts["created"] == 2 and old.file_name and retention.is_pruned(old)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 3  # the records stay
