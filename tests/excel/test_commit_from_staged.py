@@ -114,7 +114,9 @@ def test_new_rows_written_by_the_database_are_those_the_per_record_rules_give(ap
     for row in staged:
         customer = customers[written[row.id].record_id]
         contact = contacts.get(written[row.id].contact_id)
-        assert written[row.id].version == 1 and (contact is not None) is bool(row.values.get("contact.name"))
+        has_contact = bool(row.values.get("contact.name"))
+        assert written[row.id].version == 1 and (written[row.id].contact_id is not None) is has_contact
+        assert (contact is not None) is has_contact   # the contact noted is the one created
         own, contact_values, history, contact_history, event = _expected(batch, row, customer, contact)
         _columns(customer, Customer, own)
         assert (customer.created_by_id, customer.version) == (None, 1)
