@@ -136,7 +136,8 @@ def upload(session: Session, path, file_name: str, resource: str, who: Who = Who
 def _workbook(batch: ImportBatch) -> reader.Workbook:
     if not batch.stored_as or not os.path.exists(batch.stored_as):
         raise ImportRefused(_l("The uploaded file is no longer kept; upload it again."), 409)
-    return reader.open_workbook(batch.stored_as, batch.file_name, limits=limits())
+    # The portal's copy, taken after upload() had it unpacked and checked.
+    return reader.open_workbook(batch.stored_as, batch.file_name, limits=limits(), unpacked_before=True)
 
 
 def choose_sheet(session: Session, batch: ImportBatch, sheet: str, *, header_row: int | None = None,

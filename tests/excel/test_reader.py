@@ -264,6 +264,25 @@ def test_zip_bomb_refused_before_anything_unpacks_it(tmp_path, monkeypatch):
     assert "unpacks to 20 MB, far more than a workbook of its size" in refused(bomb)
 
 
+def test_the_portals_checked_copy_is_opened_without_unpacking_it_again(tmp_path, monkeypatch):
+    """upload() unpacks every member once (the checks above); the dry run opens the portal's
+    copy of that file reading only the first chunk of each sheet, for its declared size."""
+    path = files.xlsx(tmp_path / "big.xlsx", [["名称", "备注"]] + [[f"甲{i}", "x" * 200] for i in range(20_000)],
+                      constant_memory=True)
+    unpacked = []
+    read = reader.zipfile.ZipExtFile.read
+    monkeypatch.setattr(reader.zipfile.ZipExtFile, "read",
+                        lambda self, n=-1: unpacked.append(self.name) or read(self, n))
+    opened = {}
+    for before in (False, True):
+        unpacked.clear()
+        with open_workbook(path, path.name, unpacked_before=before) as book:
+            reads = unpacked.count("xl/worksheets/sheet1.xml")
+            opened[before] = (book.sheets, book.head("Sheet1", 3), reads)
+    assert opened[True][:2] == opened[False][:2]   # the same sheets, sizes and first rows
+    assert opened[False][2] > 4 and opened[True][2] == 1   # the sheet's 4 MB unpacked, then its first chunk
+
+
 def test_zip_over_the_unpacked_limit(tmp_path):
     path = files.messy_xlsx(tmp_path / "m.xlsx")
     assert "at most 0.00095 MB" in refused(path, limits=Limits(max_uncompressed_bytes=1000))

@@ -51,6 +51,8 @@ def _calamine_whole(path) -> list[list]:
 
 def _read_all(path, pieces_of: int | None, monkeypatch) -> tuple[list[list], reader.Parsed]:
     monkeypatch.setattr(reader, "PIECE_CELLS", pieces_of or 10**12)
+    if pieces_of is None:   # one piece: the first rows' own piece takes the whole sheet too
+        monkeypatch.setattr(reader, "FIRST_PIECE_ROWS", 10**9)
     with open_workbook(path, path.name) as book:
         rows = list(book.rows(book.first_with_data()))
         return rows, book.parsed
@@ -82,6 +84,21 @@ def test_the_first_rows_are_read_without_parsing_the_rest(tmp_path, monkeypatch,
         head = book.head(book.first_with_data(), 40)
         assert book.parsed.rows < 50 < ROWS   # 40 rows of the XML (and the empty rows among them)
     assert head == whole[:40]   # shared strings, dates and positions as in the whole sheet
+
+
+@pytest.mark.parametrize("how", ["shared strings", "inline strings"])
+def test_the_first_rows_come_before_the_rest_of_the_sheet_is_parsed(tmp_path, monkeypatch, how):
+    """A dry run's first chunk does not wait for a whole piece: the first rows are a piece of
+    their own (reader.FIRST_PIECE_ROWS), and the rows after them are the same as a whole read."""
+    path = _write(tmp_path / "big.xlsx", _rows(), how)
+    monkeypatch.setattr(reader, "FIRST_PIECE_ROWS", 500)
+    with open_workbook(path, path.name) as book:
+        rows = book.rows(book.first_with_data())
+        first = [next(rows) for _ in range(400)]
+        assert book.parsed.rows < 510   # 500 rows of the XML (and the empty rows among them) only
+        rest = list(rows)
+        assert book.parsed.rows >= ROWS
+    assert first + rest == _calamine_whole(path)
 
 
 def test_temporary_pieces_are_removed(tmp_path, monkeypatch):
