@@ -106,6 +106,32 @@ def test_chunks_handed_over_unconverted_are_staged_alike(app, tmp_path, forks, m
     assert _staged_rows(one) == _staged_rows(two)
 
 
+def test_a_chunk_split_when_this_process_waits_is_staged_alike(app, tmp_path, forks, monkeypatch):
+    """The second process looks whether this one waits after each part of a chunk (PART rows):
+    if so, what it converted comes at once and the rest as read, to convert here. A sheet
+    staged with chunks split that way is staged as in one process."""
+    db.session.add(Industry(code="T-NM", name="新材料"))
+    db.session.add(Customer(number="RICH001", name="旧名称", mobile="13900000001"))
+    db.session.commit()
+    monkeypatch.setattr(importer, "CHUNK", 8)
+    monkeypatch.setattr(importer, "PART", 3)
+    looks = iter(range(1000))   # chunk starts and parts asked in turn: every third look, it waits
+    monkeypatch.setattr(forked, "parent_idle", lambda: next(looks) % 3 == 2)
+    sizes = {True: [], False: []}
+    for name in ("stage", "stage_converted"):
+        original = getattr(importer.Judge, name)
+        monkeypatch.setattr(importer.Judge, name, lambda self, batch_id, chunk, _o=original, _n=name:
+                            sizes[_n == "stage"].append(len(chunk)) or _o(self, batch_id, chunk))
+    two = _prepare(tmp_path, "两个进程.xlsx")
+    assert len(forks) == 1 and sum(sizes[True]) + sum(sizes[False]) == 61
+    assert any(n % 3 and n < 8 for n in sizes[True])   # the rest of a split chunk, converted here
+    assert any(n % 3 == 0 and n < 8 for n in sizes[False])   # its parts converted there
+    app.config["IMPORT_WORKER_ROWS"] = 0
+    one = _prepare(tmp_path, "一个进程.xlsx")
+    assert one.counts == two.counts and one.counts["duplicate"] == 1
+    assert _staged_rows(one) == _staged_rows(two)
+
+
 def test_the_second_process_hands_over_work_only_while_this_one_waits(app, tmp_path):
     """In the second process: the parent's waits are counted through shared memory, and a chunk
     is handed over once per wait, when nothing is on its way already."""
