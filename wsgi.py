@@ -1,17 +1,12 @@
 """Entry point for gunicorn (``gunicorn wsgi:app``) and ``flask --app wsgi``."""
-import gc
 import logging
 import sys
 
 from portal import create_app
-from portal.services import pinyin
+from portal.warmup import warm_up
 
 app = create_app()
-pinyin.warm()
-# The app's own objects live as long as the process: freeze them out of the cyclic garbage
-# collector, whose full passes otherwise add ~150 ms to one request in a hundred
-# (bench/RESULTS.md).
-gc.freeze()
+warm_up()
 
 
 def _warn_if_database_is_not_ready() -> None:

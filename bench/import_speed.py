@@ -170,9 +170,9 @@ def portal_run(url: str, path: Path, variant: str, profile: Path | None) -> dict
     # process for big steps off), to measure what it brings in the same session.
     app = create_app({**bench_config(url), **({"IMPORT_WORKER_ROWS": int(os.environ["IMPORT_WORKER_ROWS"])}
                                               if os.environ.get("IMPORT_WORKER_ROWS") else {})})
-    # What the served portal loads at start (wsgi.py) is loaded before the clock starts, too.
-    from portal.services import pinyin
-    pinyin.warm()
+    # What the served portal does at start (wsgi.py) is done before the clock starts, too.
+    from portal.warmup import warm_up
+    warm_up()
     baseline = peak_mb()
     sql = _SqlClock()
     with app.app_context():
