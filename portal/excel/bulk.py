@@ -28,7 +28,7 @@ from portal.fields.spec import TEXT_IN_JSON
 from portal.models import ChangeLog, Contact, Customer, NumberSequence, Visit
 from portal.services import numbering, pinyin
 
-from . import statistics
+from . import copy_text, statistics
 
 FAST_MODELS = (Customer, Contact, Visit)
 CHUNK = 1000
@@ -230,6 +230,9 @@ class Insert:
     def __init__(self, dialect, table, rows: list[dict] = ()):
         self.dialect, self.table, self.postgres, self.params = dialect, table, dialect.name == "postgresql", []
         self._values = None
+        # PostgreSQL: the rows are formatted as COPY text here, not in the thread that sends them
+        formatter = copy_text.formatter(dialect) if self.postgres else None
+        self.copied = copy_text.Rows(formatter) if formatter is not None else None
         self.add(rows)
 
     def add(self, rows: list[dict]) -> None:
@@ -239,7 +242,10 @@ class Insert:
             return
         if self._values is None:
             self._columns_of(rows[0])
-        self.params.extend(map(self._values, rows))
+        if self.copied is not None:
+            self.copied.add(map(self._values, rows))
+        else:
+            self.params.extend(map(self._values, rows))
 
     def _columns_of(self, first: dict) -> None:
         dialect, table = self.dialect, self.table
@@ -264,17 +270,20 @@ class Insert:
             raise ValueError(f"bulk inserts need SQLite or PostgreSQL, not {dialect.name}")
 
     def __len__(self) -> int:
-        return len(self.params)
+        return len(self.copied) if self.copied is not None else len(self.params)
 
     def run(self, dbapi_connection) -> None:
-        if not self.params:
+        if not len(self):
             return
         cursor = dbapi_connection.cursor()
         try:
             if self.postgres:
                 with cursor.copy(self.statement) as copy:
-                    for row in self.params:
-                        copy.write_row(row)
+                    if self.copied is not None:
+                        copy.write(self.copied.data(dbapi_connection))
+                    else:
+                        for row in self.params:
+                            copy.write_row(row)
             else:
                 # Many rows per statement: one step of SQLite's for a few hundred rows, where an
                 # executemany steps (and lets go of the GIL and waits to get it back) per row.
@@ -409,21 +418,6 @@ def _row_values(names: list[str], processed: list[tuple[int, object]], fixed: tu
     return values
 
 
-def _copy(connection, table_name: str, columns: list[str], rows: Iterable[tuple]) -> None:
-    """PostgreSQL: the rows through ``COPY … FROM STDIN``. An INSERT per row (what
-    executemany sends, even pipelined) costs the server a statement each; at 100,000 rows
-    with the history and the staged rows that is most of a commit's time."""
-    quote = connection.dialect.identifier_preparer.quote
-    statement = f"COPY {quote(table_name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-    finally:
-        cursor.close()
-
-
 def _new_ids(session: Session, table, count: int) -> list[int] | None:
     """PostgreSQL: ``count`` ids from the table's sequence (given explicitly to the INSERT)."""
     if session.get_bind().dialect.name != "postgresql":
@@ -552,7 +546,14 @@ class Update:
         self.copy = (f"COPY {temporary} ({', '.join(quote(c) for c in [f'k_{k}' for k in keys] + list(columns))})"
                      " FROM STDIN")
         processors = [table.c[name].type._cached_bind_processor(dialect) for name in (*keys, *columns)]
-        self.params = [tuple(v if f is None else f(v) for f, v in zip(processors, row)) for row in rows]
+        bound = (tuple(v if f is None else f(v) for f, v in zip(processors, row)) for row in rows)
+        formatter = copy_text.formatter(dialect)
+        self.params = self.copied = None
+        if formatter is not None:   # formatted here, not in the thread that sends them
+            self.copied = copy_text.Rows(formatter)
+            self.copied.add(bound)
+        else:
+            self.params = list(bound)
         source = sa.table(temporary, *(sa.column(f"k_{k}") for k in keys), *(sa.column(c) for c in columns))
         statement = (sa.update(table).where(*(table.c[k] == source.c[f"k_{k}"] for k in keys))
                      .values({**{c: source.c[c] for c in columns}, **also}))
@@ -574,8 +575,11 @@ class Update:
             if self.postgres:
                 cursor.execute(self.create)
                 with cursor.copy(self.copy) as copy:
-                    for row in self.params:
-                        copy.write_row(row)
+                    if self.params is None:
+                        copy.write(self.copied.data(dbapi_connection))
+                    else:
+                        for row in self.params:
+                            copy.write_row(row)
                 cursor.execute(f"ANALYZE {self.temporary}")  # else the planner guesses its size
                 cursor.execute(self.sql, self.bound)
                 matched = cursor.rowcount
