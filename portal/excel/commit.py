@@ -8,6 +8,7 @@ version moved on: the preview no longer says what would happen); the clerk check
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from portal.grid.lookups import label_of, related_model
 from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow, ImportWritten
 from portal.models import imports as status
 
-from . import bulk, statistics, tag_links
+from . import bulk, read_ahead, statistics, tag_links
 from .cells import NEW_CODE
 from .importer import ImportRefused, Who, _require, model_of
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
@@ -85,24 +86,12 @@ class Codes:
         return self.ids[key]
 
 
-def _staged(session: Session, batch_id: int, state: str, *, only_values: bool = False):
+def _staged(connectable, batch_id: int, state: str, *, only_values: bool = False):
     """The staged rows of one status, in file order, chunk by chunk (new rows need only their
     values: reading each JSON column costs time at 100,000 rows)."""
-    table = ImportRow.__table__
-    columns = [table.c.id, table.c.row_no, table.c["values"]] if only_values else [
-        table.c.id, table.c.row_no, table.c["values"], table.c.diff, table.c.target_id, table.c.target_version,
-        table.c.contact_id]
-    last = 0
-    while True:
-        # Keyset pages along ix_import_row_batch_status (batch, status, row_no): each page is
-        # read off the index, where ORDER BY id sorted every remaining row for every page.
-        rows = session.execute(
-            sa.select(*columns).where(table.c.batch_id == batch_id, table.c.status == state, table.c.row_no > last)
-            .order_by(table.c.row_no).limit(CHUNK)).mappings().all()
-        if not rows:
-            return
-        last = rows[-1]["row_no"]
-        yield rows
+    columns = ["id", "row_no", "values"] if only_values else [
+        "id", "row_no", "values", "diff", "target_id", "target_version", "contact_id"]
+    return read_ahead.staged(connectable, batch_id, state, columns, CHUNK)
 
 
 class Writer:
@@ -268,14 +257,15 @@ class _FastCommit:
             if progress:
                 progress(counted[1], total)
 
-        chunks = _staged(self.session, self.w.batch.id, status.UPDATE)
         if not bulk.server_side(self.session):
-            for rows in chunks:
+            for rows in _staged(self.session, self.w.batch.id, status.UPDATE):
                 built = self._build(rows, self._look_up(rows))
                 bulk.run(self.session, built.statements)
                 written(built)
             return counted[0]
-        with bulk.WriteBehind(self.session) as behind:
+        pages = functools.partial(_staged, batch_id=self.w.batch.id, state=status.UPDATE)
+        with read_ahead.staged_pages(self.session, pages) as staged, bulk.WriteBehind(self.session) as behind:
+            chunks = iter(staged)
             built = None
             while True:
                 rows = next(chunks, None)

@@ -19,6 +19,7 @@ one record (bulk.py's replicas of them): numbers (services/numbering.py), pinyin
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from concurrent.futures import ThreadPoolExecutor
 
 import orjson
@@ -33,7 +34,7 @@ from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow, 
 from portal.models import imports as status
 from portal.services import pinyin
 
-from . import bulk, staged_sql, statistics, tag_links
+from . import bulk, read_ahead, staged_sql, statistics, tag_links
 from .cells import ADD, NEW_CODE
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
 
@@ -93,7 +94,7 @@ class _Chunk:
 
     def __init__(self, rows):
         self.rows = rows
-        self.count, self.last = len(rows), rows[-1][1]   # kept once the rows are let go (_build)
+        self.count = len(rows)   # kept once the rows are let go (_build)
         self.ids: list[int] = []
         self.numbers: list[str] = []
         self.contact_ids: list[int] = []
@@ -152,10 +153,14 @@ class StagedInsert:
         self._relations()
         statements = {name: _for_dbapi(self.dialect, statement) for name, statement in self._statements().items()}
         done = 0
-        chunk = self._next(0)
-        with ThreadPoolExecutor(1, thread_name_prefix="import-writes") as pool:
+        pages = functools.partial(read_ahead.staged, batch_id=self.w.batch.id, state=status.NEW,
+                                  columns=["id", "row_no", "values"], size=CHUNK, mappings=False)
+        with read_ahead.staged_pages(self.session, pages) as staged, \
+                ThreadPoolExecutor(1, thread_name_prefix="import-writes") as pool:
+            self.staged = iter(staged)
+            chunk = self._next(first=True)
             while chunk is not None:
-                following = self._next(chunk.last)          # the connection is free here
+                following = self._next()          # the connection is free here
                 # Planner statistics (statistics.py): customer analysed once it has grown past
                 # what they knew, before the chunk's history and contacts check their customer.
                 chunk.analyze = statistics.due(self.session, self.table.name, len(chunk))
@@ -176,14 +181,10 @@ class StagedInsert:
         ADDED.drop(connection)
         return done
 
-    def _next(self, last: int) -> "_Chunk | None":
-        """The next chunk of new rows after row ``last``, with its ids and numbers (the first
-        one built here too: the others are built while the one before is written)."""
-        table = ImportRow.__table__
-        query = (sa.select(table.c.id, table.c.row_no, table.c["values"])
-                 .where(table.c.batch_id == self.w.batch.id, table.c.status == status.NEW, table.c.row_no > last)
-                 .order_by(table.c.row_no).limit(CHUNK))
-        rows = self.session.execute(query).all()
+    def _next(self, first: bool = False) -> "_Chunk | None":
+        """The next chunk of new rows, with its ids and numbers (the first one built here too:
+        the others are built while the one before is written)."""
+        rows = next(self.staged, None)
         if not rows:
             return None
         chunk = _Chunk(rows)
@@ -194,7 +195,7 @@ class StagedInsert:
                 chunk.numbers = bulk.reserve_numbers(self.session, Customer, unnumbered, self._taken())
         if self.contact:
             chunk.contact_ids = self.ids.take(Contact.__table__, sum(1 for r in rows if self._has_contact(r[2])))
-        if last == 0:
+        if first:
             self._build(chunk)
         return chunk
 
