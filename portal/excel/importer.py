@@ -314,7 +314,6 @@ def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None
     mapping = {str(k): v for k, v in (mapping if mapping is not None else batch.mapping or {}).items()}
     options = {**(batch.options or {}), **(options or {})}
     plan = make_plan(session, batch, mapping, options, who)
-    statistics.refresh(session, statistics.IMPORT_TABLES)
     batch.mapping, batch.options = mapping, options
     if save_as:
         save_mapping(session, batch, save_as, who)
@@ -329,6 +328,9 @@ def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None
                 functools.partial(_converted, _BatchFile.of(batch), mapping, options, _UserKey.of(who))))
         else:
             source = None
+        # After the fork: the server analyses (an earlier import's rows, where autovacuum has
+        # not yet) while the second process unpacks the sheet and converts its first rows.
+        statistics.refresh(session, statistics.IMPORT_TABLES)
         behind = stack.enter_context(bulk.WriteBehind(session))
         judge = Judge(session, plan, behind)
         if source is None:
