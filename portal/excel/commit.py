@@ -22,7 +22,7 @@ from portal.grid.lookups import label_of, related_model
 from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow, ImportWritten
 from portal.models import imports as status
 
-from . import bulk, read_ahead, statistics, tag_links
+from . import bulk, handoff, read_ahead, statistics, tag_links
 from .cells import NEW_CODE
 from .importer import ImportRefused, Who, _require, model_of
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
@@ -264,7 +264,8 @@ class _FastCommit:
                 written(built)
             return counted[0]
         pages = functools.partial(_staged, batch_id=self.w.batch.id, state=status.UPDATE)
-        with read_ahead.staged_pages(self.session, pages) as staged, bulk.WriteBehind(self.session) as behind:
+        with read_ahead.staged_pages(self.session, pages) as staged, handoff.quick(), \
+                bulk.WriteBehind(self.session) as behind:
             chunks = iter(staged)
             built = None
             while True:

@@ -34,7 +34,7 @@ from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow, 
 from portal.models import imports as status
 from portal.services import pinyin
 
-from . import bulk, read_ahead, staged_sql, statistics, tag_links
+from . import bulk, handoff, read_ahead, staged_sql, statistics, tag_links
 from .cells import ADD, NEW_CODE
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
 
@@ -155,7 +155,7 @@ class StagedInsert:
         done = 0
         pages = functools.partial(read_ahead.staged, batch_id=self.w.batch.id, state=status.NEW,
                                   columns=["id", "row_no", "values"], size=CHUNK, mappings=False)
-        with read_ahead.staged_pages(self.session, pages) as staged, \
+        with read_ahead.staged_pages(self.session, pages) as staged, handoff.quick(), \
                 ThreadPoolExecutor(1, thread_name_prefix="import-writes") as pool:
             self.staged = iter(staged)
             chunk = self._next(first=True)
