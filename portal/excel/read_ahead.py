@@ -45,7 +45,11 @@ def staged(connectable, batch_id: int, state: str, columns: list[str], size: int
         if not rows:
             return
         last = rows[-1].row_no
-        yield [r._mapping for r in rows] if mappings else rows
+        # Handed over, not kept: a page held here while the caller works would stay in memory
+        # after the caller lets it go (a chunk of staged values: 10 MB at 5,000 rows).
+        held = [[r._mapping for r in rows] if mappings else rows]
+        del rows
+        yield held.pop()
 
 
 def staged_pages(session: Session, pages: Callable[[object], Iterator[list]]):
@@ -92,7 +96,9 @@ class ReadAhead:
         try:
             with self.engine.connect() as connection:
                 for page in self.pages(connection):
-                    if not self._put(page):
+                    put = self._put(page)
+                    del page   # the caller's once taken
+                    if not put:
                         return
             self._put(_END)
         except Exception as error:   # the reader's failure is the commit's: raised where it iterates

@@ -81,3 +81,18 @@ def test_the_readers_failure_is_raised_where_the_commit_reads(app):
                 for page in ahead:
                     read.append(page)
         assert read == [[("first",)]]
+
+
+def test_a_page_handed_over_is_not_kept_by_the_reader(app):
+    """The caller lets a chunk's staged values go once built (peak memory): the pager must not
+    hold on to it while it waits to read the next page."""
+    with app.app_context():
+        batch_id = _staged_batch(30)
+        for mappings in (False, True):
+            pages = read_ahead.staged(db.session, batch_id, status.NEW, ["id", "row_no", "values"], 7,
+                                      mappings=mappings)
+            page = next(pages)
+            assert len(page) == 7
+            assert all(value is not page and not (isinstance(value, list) and page in value)
+                       for value in pages.gi_frame.f_locals.values())
+            pages.close()
