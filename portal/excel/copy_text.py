@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import codecs
 
-try:   # where psycopg's Copy takes its formatter from (psycopg 3.2 and later)
-    from psycopg import adapt
-    from psycopg._copy_base import TextFormatter
-except ImportError:   # pragma: no cover - another psycopg: rows are formatted as they are sent
-    TextFormatter = None
-
 ENCODING = "utf-8"
 
 
 def formatter(dialect):
     """A COPY text formatter with the dialect's adapters, or None where there is none (SQLite,
     another psycopg): the caller then keeps the rows and lets psycopg format them."""
-    if TextFormatter is None or dialect.name != "postgresql":
+    if dialect.name != "postgresql":
+        return None   # psycopg not even imported: 10 MB of a SQLite import's 300
+    try:   # where psycopg's Copy takes its formatter from (psycopg 3.2 and later)
+        from psycopg import adapt
+        from psycopg._copy_base import TextFormatter
+    except ImportError:   # pragma: no cover - another psycopg: rows are formatted as they are sent
         return None
     adapters = getattr(dialect, "_psycopg_adapters_map", None)   # what connect() is given
     if adapters is None:

@@ -97,3 +97,15 @@ def test_a_connection_in_another_client_encoding_gets_the_text_in_it(app):
                                                                                      "体育西路 191 号\t中石化大厦")
         finally:
             db.session.execute(sa.text("RESET client_encoding"))
+
+
+def test_a_sqlite_process_does_not_load_psycopg():
+    """psycopg and libpq are 10 MB of resident memory: a SQLite import's 300 MB have no room
+    for them (bench/RESULTS.md)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import portal.excel.bulk, portal.excel.commit, portal.excel.importer, "
+            "portal.excel.copy_text; print('psycopg' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
