@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from portal.context import acting_as, changes_from
 from portal.fields import FieldType, fields_of
 from portal.grid.lookups import label_of, related_model
-from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow, ImportWritten
+from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportWritten
 from portal.models import imports as status
 
 from . import bulk, handoff, read_ahead, statistics, tag_links
