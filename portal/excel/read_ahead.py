@@ -3,9 +3,10 @@
 A commit reads its staged rows a page at a time. Read on the connection that writes, each page
 stops the writing: the server runs the SELECT, then waits while Python decodes the page's JSON
 and turns to the next statements — 20 pages of new rows and 100 of updates in a 100,000-row
-commit (bench/RESULTS.md). The staged rows were committed by the dry run and stay as they are
-while the batch commits (its row is locked for it), so a second connection reads the same
-rows: in a thread, at most ``AHEAD`` pages ahead of the writing (peak memory).
+commit (bench/RESULTS.md). The staged rows were committed by the dry run, and the commit's
+own connection read them as committed data too, a page at a time (READ COMMITTED), so a
+second connection reads the same rows: in a thread, at most ``AHEAD`` pages ahead of the
+writing (peak memory).
 
 SQLite keeps reading on the session: its reads run in this process, with no server to idle.
 """
