@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from portal.models import ImportRow
 
+from . import bulk
+
 AHEAD = 2
 _END = object()
 
@@ -56,9 +58,7 @@ def staged(connectable, batch_id: int, state: str, columns: list[str], size: int
 def staged_pages(session: Session, pages: Callable[[object], Iterator[list]]):
     """A context manager giving ``pages(connectable)``'s pages: read ahead on a connection of
     their own where the database is a server, else read on the session as they are asked for."""
-    from .bulk import server_side
-
-    if server_side(session):
+    if bulk.server_side(session):
         return ReadAhead(session.get_bind(), pages)
     return contextlib.nullcontext(pages(session))
 

@@ -239,3 +239,27 @@ def test_a_chunks_staged_rows_are_written_while_the_next_chunk_is_judged(app, tm
     assert [r[0] for r in rows] == list(range(2, len(RICH) + 1))
     assert batch.counts["update"] == 1 and rows[1][1] == "update" and rows[1][6] is not None
     assert batch.counts["duplicate"] == 1 and batch.counts["total"] == len(RICH) - 1
+
+
+def test_a_forked_dry_run_still_analyses_what_an_earlier_import_left_stale(app, tmp_path, forks):
+    """The dry run analyses tables whose committed changes outgrew their statistics (autovacuum
+    off or not yet run) after its second process is forked; the rows are judged against them."""
+    rows = [{"number": f"ST{i:05d}", "name": f"统计{i:05d}公司", "customer_type": "org", "stage": "potential"}
+            for i in range(800)]
+    bulk.insert(db.session, Customer, rows)
+    db.session.commit()
+    postgres = db.engine.dialect.name == "postgresql"
+    stale = "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'customer'"
+    if postgres:
+        db.session.execute(sa.text("SELECT pg_stat_force_next_flush()"))
+        db.session.commit()
+        assert db.session.scalar(sa.text(stale)) >= 800
+    sheet = [["客户编号", "客户名称"]] + [[f"ST{i:05d}", f"统计{i:05d}有限公司"] for i in range(0, 800, 100)]
+    batch = importer.upload(db.session, sheet_file(tmp_path, sheet), "统计.xlsx", "customer", Who())
+    db.session.commit()
+    steps.run("prepare", batch, Who(), background=False, options={"match": ["number"], "mode": "update"})
+    assert len(forks) == 1 and batch.counts["update"] == 8
+    if postgres:
+        db.session.execute(sa.text("SELECT pg_stat_force_next_flush()"))
+        db.session.commit()
+        assert db.session.scalar(sa.text(stale)) < 800   # analysed by the dry run
