@@ -50,8 +50,10 @@ class Progress:
     def __init__(self, batch_id: int, phase: str):
         self.path, self.phase = progress_path(batch_id), phase
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.last = 0.0
         self(0, 0, force=True)
+        # The first rows done are shown at once, not half a second after the step began: on a
+        # quick commit that half second was most of it.
+        self.last = 0.0
 
     def __call__(self, done: int, total: int, *, force: bool = False) -> None:
         now = time.time()
