@@ -106,15 +106,14 @@ def model_of(resource: str):
 
 def upload(session: Session, path, file_name: str, resource: str, who: Who = Who(), *,
            mapping_id: int | None = None) -> ImportBatch:
-    """Keep the file, read its sheets and the first rows of the first sheet with data, find
-    the header row and suggest a mapping. Raises reader.ReadError for a file that cannot be read."""
-    model_of(resource)   # an unknown resource is refused before the file is read
+    """Keep the file, read its sheets and the first rows of the sheet to open on (the first
+    with a header row), find the header row and suggest a mapping. Raises reader.ReadError for
+    a file that cannot be read."""
+    model = model_of(resource)   # an unknown resource is refused before the file is read
     file_name = os.path.basename(str(file_name or "upload")).strip() or "upload"
     size = os.path.getsize(path)
     with reader.open_workbook(path, file_name, limits=limits()) as workbook:
-        sheet = workbook.first_with_data()
-        if sheet is None:
-            raise reader.ReadError(_l("The file holds no data."))
+        sheet, head = _opening_sheet(workbook, recognises(model, sees_sensitive=who.sees_sensitive))
         sheets = [{"name": s.name, "rows": s.rows, "columns": s.columns} for s in workbook.sheets]
         batch = ImportBatch(resource=resource, file_name=file_name[:255], file_size=size, user_id=who.user_id,
                             username=who.username, status=status.UPLOADED, sheets=sheets)
@@ -130,8 +129,31 @@ def upload(session: Session, path, file_name: str, resource: str, who: Who = Who
             batch.options = dict(saved.options or {})
         # The workbook just checked and opened, not the stored copy opened and checked again.
         choose_sheet(session, batch, sheet, who=who, saved=saved.by_header if saved is not None else None,
-                     workbook=workbook)
+                     workbook=workbook, head=head)
     return batch
+
+
+def _opening_sheet(workbook: reader.Workbook, recognised) -> tuple[str, list[list]]:
+    """The sheet the mapping step opens on, and its first rows.
+
+    Workbooks often lead with a sheet of notes (填表说明) or a summary before the list. So the
+    first sheet with data whose header row names a field is taken, else the first in which a
+    header row is found at all; the clerk can still choose another. A sheet that cannot be read
+    is passed over; when none will do, the first one's reason is given."""
+    fallback = refused = None
+    for name in workbook.with_data():
+        try:
+            head = workbook.head(name, HEAD_ROWS)
+            index = reader.find_header(head, recognised)
+        except reader.ReadError as error:
+            refused = refused or error
+            continue
+        if any(recognised(text) for cell in head[index] if (text := reader.cell_text(cell))):
+            return name, head
+        fallback = fallback or (name, head)
+    if fallback is not None:
+        return fallback
+    raise refused or reader.ReadError(_l("The file holds no data."))
 
 
 def _workbook(batch: ImportBatch) -> reader.Workbook:
@@ -142,15 +164,18 @@ def _workbook(batch: ImportBatch) -> reader.Workbook:
 
 
 def choose_sheet(session: Session, batch: ImportBatch, sheet: str, *, header_row: int | None = None,
-                 who: Who = Who(), saved: dict | None = None, workbook: reader.Workbook | None = None) -> ImportBatch:
+                 who: Who = Who(), saved: dict | None = None, workbook: reader.Workbook | None = None,
+                 head: list[list] | None = None) -> ImportBatch:
     """Use ``sheet`` (its header at Excel row ``header_row``, else found): headers, a sample
-    and the suggested mapping. ``workbook``: the batch's file, already open (the caller closes it)."""
+    and the suggested mapping. ``workbook``: the batch's file, already open (the caller closes
+    it); ``head``: the sheet's first rows, already read from it."""
     _require(batch, status.UPLOADED, status.PREVIEWED)
     model = model_of(batch.resource)
-    with (_workbook(batch) if workbook is None else contextlib.nullcontext(workbook)) as workbook:
-        if sheet not in [s.name for s in workbook.sheets]:
-            raise ImportRefused(_l("There is no sheet named %(name)s.", name=sheet), 400)
-        head = workbook.head(sheet, HEAD_ROWS)   # an .xlsx is not parsed past these rows
+    if head is None:
+        with (_workbook(batch) if workbook is None else contextlib.nullcontext(workbook)) as workbook:
+            if sheet not in [s.name for s in workbook.sheets]:
+                raise ImportRefused(_l("There is no sheet named %(name)s.", name=sheet), 400)
+            head = workbook.head(sheet, HEAD_ROWS)   # an .xlsx is not parsed past these rows
     if header_row is not None:
         if not 1 <= int(header_row) <= len(head):
             raise ImportRefused(_l("Row %(n)s is not among the first rows of the sheet.", n=header_row), 400)

@@ -237,13 +237,16 @@ class Workbook:
     kind: str
     _source: Any = field(default=None, repr=False, compare=False)
 
-    def first_with_data(self) -> str | None:
-        """The name of the first visible sheet with a filled cell (else the first hidden one), or None."""
+    def with_data(self) -> Iterator[str]:
+        """The names of the sheets with a filled cell: the visible ones, then the hidden ones."""
         for hidden in (False, True):
             for sheet in self.sheets:
                 if sheet.hidden == hidden and sheet.has_data:
-                    return sheet.name
-        return None
+                    yield sheet.name
+
+    def first_with_data(self) -> str | None:
+        """The name of the first visible sheet with a filled cell (else the first hidden one), or None."""
+        return next(self.with_data(), None)
 
     def sheet(self, name: str) -> SheetInfo:
         for sheet in self.sheets:

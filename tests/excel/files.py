@@ -37,6 +37,20 @@ def xlsx(path: Path, rows: Sequence[Sequence], *, sheet: str = "Sheet1", start: 
     return path
 
 
+def workbook(path: Path, sheets: dict[str, Sequence[Sequence]], *, hidden: Sequence[str] = ()) -> Path:
+    """Several sheets in the given order, each with its rows from A1; ``hidden`` ones hidden."""
+    book = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        _write_rows(book, book.add_worksheet(name), rows)
+    # Excel cannot hide the active sheet (the first by default): the first visible one is.
+    next(s for s in book.worksheets() if s.name not in hidden).activate()
+    for sheet in book.worksheets():
+        if sheet.name in hidden:
+            sheet.hide()
+    book.close()
+    return path
+
+
 def _write_rows(book, sheet, rows, start: str = "A1") -> None:
     date = book.add_format({"num_format": "yyyy-mm-dd"})
     stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
