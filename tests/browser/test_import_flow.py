@@ -317,6 +317,28 @@ def test_a_file_that_is_not_a_spreadsheet_gets_a_message_and_no_batch(clerk, liv
     assert clerk.evaluate(f"{PAGE}.dataset.state") == "upload"
 
 
+def test_a_notes_sheet_before_the_list_is_passed_over_and_choosing_it_keeps_the_list(clerk, live, tmp_path):
+    path = tmp_path / "展会名单.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    workbook.add_worksheet("填表说明").write(0, 0, "请在“名单”工作表中填写，每行一位客户。")
+    sheet = workbook.add_worksheet("名单")
+    sheet.write_row(0, 0, HEADERS)
+    sheet.write_row(1, 0, ["", "温州说明公司", "企业", unused_mobile(13600007001), "温州", ""])
+    workbook.close()
+    ui = ImportPage(clerk, live).open()
+    ui.upload(path)
+    assert clerk.locator("#import-sheet").input_value() == "名单"
+    assert ui.column_select("客户名称").input_value() == "name"
+    clerk.select_option("#import-sheet", "填表说明")
+    clerk.wait_for_selector("#import-message:not([hidden])")
+    assert "表头" in clerk.locator("#import-message").inner_text()
+    # The columns shown are still the list's, and the sheet chosen says so.
+    assert clerk.locator("#import-sheet").input_value() == "名单"
+    assert ui.column_select("客户名称").input_value() == "name"
+    ui.prepare()
+    assert ui.badge("new") == 1 and ui.badge("invalid") == 0
+
+
 def test_marketing_imports_nothing_and_the_auditor_reads_the_history(browser, live):
     # Importing writes records: it takes the resource's can_add / can_edit, which Marketing lacks.
     marketing = open_session(browser, live, "marketing", PASSWORD)

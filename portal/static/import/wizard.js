@@ -368,7 +368,13 @@
     http.api("/batches/" + state.batchId + "/sheet", { method: "POST", body: body }).then(function (batch) {
       state.batch = null;  // headers changed: draw the columns anew
       render(batch);
-    }, fail);
+    }, function (error) {
+      // Refused (no header there): the columns shown are still the batch's sheet's, so say so.
+      var batch = state.batch || {};
+      el("import-sheet").value = batch.sheet || "";
+      el("import-header-row").value = batch.header_row || 1;
+      fail(error);
+    });
   }
   function prepare() {
     message("");
