@@ -127,7 +127,7 @@ def prune_batches_command() -> None:
 @click.option("--model", "resource", required=True, type=click.Choice(["customer", "contact", "transaction", "visit"]),
               help="The records the sheet holds.")
 @click.option("--mapping", "mapping_name", default=None, help="A mapping saved by name (else the suggested one).")
-@click.option("--sheet", default=None, help="The sheet to read (else the first with data).")
+@click.option("--sheet", default=None, help="The sheet to read (else the first with a header row).")
 @click.option("--header-row", type=int, default=None, help="The header's row number (else found).")
 @click.option("--match", default=None, help="Match key, e.g. number or name+mobile (else the first one mapped).")
 @click.option("--mode", type=click.Choice(["create", "update", "upsert"]), default=None,
@@ -159,10 +159,8 @@ def import_command(file, resource, mapping_name, sheet, header_row, match, mode,
             saved = db.session.scalars(sa.select(ImportMapping).filter_by(resource=resource, name=mapping_name)).first()
             if saved is None:
                 raise click.ClickException(f"no mapping named {mapping_name} for {resource}")
-        batch = importer.upload(db.session, file, file, resource, who, mapping_id=saved.id if saved else None)
-        if sheet or header_row:
-            importer.choose_sheet(db.session, batch, sheet or batch.sheet, header_row=header_row, who=who,
-                                  saved=saved.by_header if saved else None)
+        batch = importer.upload(db.session, file, file, resource, who, mapping_id=saved.id if saved else None,
+                                sheet=sheet, header_row=header_row)
         db.session.commit()
         options = dict(batch.options or {})
         if match:

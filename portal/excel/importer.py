@@ -105,15 +105,18 @@ def model_of(resource: str):
 # -- upload ---------------------------------------------------------------------------------
 
 def upload(session: Session, path, file_name: str, resource: str, who: Who = Who(), *,
-           mapping_id: int | None = None) -> ImportBatch:
-    """Keep the file, read its sheets and the first rows of the sheet to open on (the first
-    with a header row), find the header row and suggest a mapping. Raises reader.ReadError for
-    a file that cannot be read."""
+           mapping_id: int | None = None, sheet: str | None = None, header_row: int | None = None) -> ImportBatch:
+    """Keep the file, read its sheets and the first rows of ``sheet`` (else of the one to open
+    on: the first with a header row), find the header row (unless ``header_row`` says it) and
+    suggest a mapping. Raises reader.ReadError for a file that cannot be read."""
     model = model_of(resource)   # an unknown resource is refused before the file is read
     file_name = os.path.basename(str(file_name or "upload")).strip() or "upload"
     size = os.path.getsize(path)
     with reader.open_workbook(path, file_name, limits=limits()) as workbook:
-        sheet, head = _opening_sheet(workbook, recognises(model, sees_sensitive=who.sees_sensitive))
+        if sheet is None:
+            sheet, head = _opening_sheet(workbook, recognises(model, sees_sensitive=who.sees_sensitive))
+        else:
+            head = workbook.head(workbook.sheet(sheet).name, HEAD_ROWS)
         sheets = [{"name": s.name, "rows": s.rows, "columns": s.columns} for s in workbook.sheets]
         batch = ImportBatch(resource=resource, file_name=file_name[:255], file_size=size, user_id=who.user_id,
                             username=who.username, status=status.UPLOADED, sheets=sheets)
@@ -128,8 +131,8 @@ def upload(session: Session, path, file_name: str, resource: str, who: Who = Who
         if saved is not None and saved.resource == resource:
             batch.options = dict(saved.options or {})
         # The workbook just checked and opened, not the stored copy opened and checked again.
-        choose_sheet(session, batch, sheet, who=who, saved=saved.by_header if saved is not None else None,
-                     workbook=workbook, head=head)
+        choose_sheet(session, batch, sheet, header_row=header_row, who=who,
+                     saved=saved.by_header if saved is not None else None, workbook=workbook, head=head)
     return batch
 
 
@@ -189,9 +192,12 @@ def choose_sheet(session: Session, batch: ImportBatch, sheet: str, *, header_row
         raise ImportRefused(_l("Row %(n)s holds no column headers.", n=index + 1), 400)
     sample = [[reader.cell_text(c) for c in cells]
               for _, cells in _take(reader.data_rows(iter(head), index, len(headers)), SAMPLE_ROWS)]
+    # Another sheet is another list: its key and choices are found for its own columns (the
+    # header row of the same sheet read again keeps them, a saved mapping's included).
+    other_sheet = batch.sheet is not None and batch.sheet != sheet
     batch.sheet, batch.header_row, batch.headers, batch.sample = sheet, index + 1, headers, sample
     batch.mapping = suggest(model, headers, sees_sensitive=who.sees_sensitive, saved=saved)
-    if batch.options is None:
+    if batch.options is None or other_sheet:
         batch.options = default_options(model, batch.mapping, who)
     batch.status = status.UPLOADED
     return batch

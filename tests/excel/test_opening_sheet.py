@@ -78,3 +78,17 @@ def test_through_the_api_the_list_is_opened_and_the_notes_refused_with_a_message
     assert answer.status_code == 400 and "表头" in answer.get_json()["message"]
     kept = client.get(f"/api/v1/import/batches/{batch['id']}").get_json()
     assert kept["sheet"] == "客户名单" and kept["headers"] == ["客户名称", "手机", "城市"]
+
+
+def test_another_sheet_gets_its_own_match_key_and_the_same_sheet_read_again_keeps_them(app, tmp_path):
+    other = [["2026 补充名单"], ["客户名称", "城市"], ["嵊泗丙公司", "舟山"]]
+    batch = opened(tmp_path, {"名单": LIST, "补充": other})
+    assert batch.options["match"] == ["name", "mobile"] and batch.options["mode"] == "upsert"
+    batch.options = {**batch.options, "all_or_nothing": True}
+    importer.choose_sheet(db.session, batch, "名单", header_row=1)
+    assert batch.options["all_or_nothing"] is True                 # the same sheet: kept
+    importer.choose_sheet(db.session, batch, "补充")
+    assert batch.header_row == 2 and batch.mapping == {"0": "name", "1": "city"}
+    # No mobile here: name+mobile would be refused at the check; nothing to match on, so create.
+    assert batch.options["match"] == [] and batch.options["mode"] == "create"
+    assert batch.options["all_or_nothing"] is False
