@@ -23,6 +23,10 @@ unpacks and has calamine parse one piece at a time (:class:`_SheetPieces`, ≈ 2
 the same cells as a whole read. .xls and .ods sheets are loaded whole. The limits below are
 checked before a sheet is loaded wherever the file says how big it is.
 
+Merged cells: only a range's first cell holds its value. :meth:`Workbook.merged_down` gives
+the ranges spanning several rows (an .xlsx's found in its XML while it is unpacked and checked,
+an .xls's from calamine; .ods: none), and :func:`data_rows` gives the value to each data row.
+
 Helpers for the import engine: :func:`find_header` (which row holds the column titles),
 :func:`data_rows` (numbered data rows after it, empty rows skipped, a totals row dropped),
 :func:`cell_text` (a cell's display text) and :func:`identifier_text` (phone, ID and card
@@ -265,6 +269,13 @@ class Workbook:
         """
         return self._source.rows(self.sheet(sheet))
 
+    def merged_down(self, sheet: str) -> list[list[int]]:
+        """The merged ranges of ``sheet`` that span several rows, as ``[first row, column,
+        last row]`` (from 0; the range's first column, which holds its value). An .xlsx sheet's
+        XML is scanned for them, not parsed; a CSV has none."""
+        source = self._source
+        return source.merged_down(self.sheet(sheet)) if hasattr(source, "merged_down") else []
+
     @property
     def parsed(self) -> "Parsed":
         """How much of the file the parser has read so far (see :class:`Parsed`)."""
@@ -310,8 +321,8 @@ def open_workbook(path: str | os.PathLike, file_name: str, *, limits: Limits = L
     with open(path, "rb") as stream:
         head = stream.read(_HEAD)
     if head.startswith(_ZIP_MAGIC):
-        kind, declared, members = _inspect_zip(path, limits, unpack=not unpacked_before)
-        return _open_calamine(path, kind, declared, limits, members)
+        kind, declared, members, merges = _inspect_zip(path, limits, unpack=not unpacked_before)
+        return _open_calamine(path, kind, declared, limits, members, merges)
     if head.startswith(_OLE_MAGIC):
         if _holds_encrypted_package(path):
             raise ReadError(ENCRYPTED)
@@ -338,9 +349,11 @@ def _check_size(sheet: str, rows: int, columns: int, limits: Limits) -> None:
 
 # --- zip containers (xlsx, ods) -------------------------------------------------------------
 
-def _inspect_zip(path, limits: Limits, unpack: bool = True) -> tuple[str, dict[str, tuple[int, int]], dict[str, str]]:
-    """The kind of a zip file, the sizes its sheets declare and (xlsx) the zip member of each
-    sheet, after checking that it unpacks to what it says and within the limits.
+def _inspect_zip(path, limits: Limits, unpack: bool = True) -> tuple[str, dict[str, tuple[int, int]], dict[str, str],
+                                                                     dict[str, list]]:
+    """The kind of a zip file, the sizes its sheets declare, (xlsx) the zip member of each
+    sheet and, when unpacked, each sheet's merged ranges (:class:`_MergeScan`), after checking
+    that it unpacks to what it says and within the limits.
 
     The declared sizes are checked first (an honest zip bomb is refused without unpacking a
     byte); then every member is unpacked once, in chunks, by Python's zipfile, which stops at
@@ -365,6 +378,7 @@ def _inspect_zip(path, limits: Limits, unpack: bool = True) -> tuple[str, dict[s
                 raise ReadError(_zip_bomb(total))
         parts = _xlsx_sheet_parts(archive, names) if kind == "xlsx" else {}
         declared: dict[str, tuple[int, int]] = {}
+        merges: dict[str, list] = {}
         census = _OdsCensus(limits) if kind == "ods" else None
         try:
             for member in members:
@@ -373,6 +387,7 @@ def _inspect_zip(path, limits: Limits, unpack: bool = True) -> tuple[str, dict[s
                 sheet = parts.get(member.filename)
                 if not unpack and census is None and sheet is None:
                     continue
+                scan = _MergeScan() if sheet is not None and unpack else None
                 with archive.open(member) as stream:
                     first = True
                     while chunk := stream.read(_CHUNK):
@@ -382,12 +397,16 @@ def _inspect_zip(path, limits: Limits, unpack: bool = True) -> tuple[str, dict[s
                                 declared[sheet] = dimension
                         if census is not None and member.filename == "content.xml":
                             census.feed(chunk)
+                        elif scan is not None:
+                            scan.feed(chunk)   # found on this pass, not by unpacking the sheet again
                         elif not unpack:
                             break   # its size is in its first chunk
                         first = False
+                if scan is not None:
+                    merges[sheet] = scan.ranges
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
             raise ReadError(DAMAGED) from None
-    return kind, declared, {sheet: member for member, sheet in parts.items()}
+    return kind, declared, {sheet: member for member, sheet in parts.items()}, merges
 
 
 def _zip_kind(archive: zipfile.ZipFile, names: set[str]) -> str:
@@ -539,7 +558,7 @@ def _calamine(call: Callable, failure: Any):
 
 
 def _open_calamine(path, kind: str, declared: dict[str, tuple[int, int]], limits: Limits,
-                   members: dict[str, str] | None = None) -> Workbook:
+                   members: dict[str, str] | None = None, merges: dict[str, list] | None = None) -> Workbook:
     failure = NOT_XLS if kind == "xls" else DAMAGED
 
     def load():
@@ -549,6 +568,7 @@ def _open_calamine(path, kind: str, declared: dict[str, tuple[int, int]], limits
 
     book = _calamine(load, failure)
     source = _CalamineSource(path, book, failure, limits, members or {})
+    source.merges = merges or {}
     sheets = []
     for meta in _calamine(lambda: book.sheets_metadata, failure):
         if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
@@ -613,6 +633,7 @@ class _CalamineSource:
         self.loaded: tuple[str, Any] | None = None
         self.pieces: list[_SheetPieces] = []
         self.parsed = Parsed()
+        self.merges: dict[str, list] = {}   # sheet → merged ranges, where the check found them
 
     def _whole(self):
         if self.whole is None:
@@ -690,6 +711,16 @@ class _CalamineSource:
                     done = rows
                 del sheet
 
+    def merged_down(self, info: SheetInfo) -> list[list[int]]:
+        member = self.members.get(info.name)
+        if info.name in self.merges:
+            ranges = self.merges[info.name]   # found when the file was unpacked and checked
+        elif member is not None and not (self.loaded is not None and self.loaded[0] == info.name):
+            ranges = _merged_ranges(self.path, member)
+        else:
+            ranges = self._load(info.name).merged_cell_ranges or []
+        return [[first[0], first[1], last[0]] for first, last in ranges if last[0] > first[0]]
+
     def close(self) -> None:
         self.loaded = None
         for pieces in self.pieces:
@@ -705,6 +736,53 @@ class _CalamineSource:
 def _extent(sheet) -> tuple[int, int]:
     end = sheet.end
     return (0, 0) if end is None else (end[0] + 1, end[1] + 1)
+
+
+class _MergeScan:
+    """The merged ranges an .xlsx sheet lists after its rows, found in its XML as it is
+    unpacked, chunk by chunk, without parsing it (a cell's text cannot hold the tag: it would
+    be escaped). :attr:`ranges` as calamine gives them: ``((first row, first column), (last
+    row, last column))``, from 0."""
+
+    def __init__(self):
+        self.found: list[tuple[bytes, ...]] = []
+        self.carry = b""
+
+    def feed(self, chunk: bytes) -> None:
+        # Most sheets have none: the chunk is searched, not copied (the carry is a tag's start
+        # cut by the last chunk's end).
+        if b"mergeCell" not in chunk and b"mergeCell" not in self.carry + chunk[:16]:
+            self.carry = (self.carry + chunk)[-32:] if len(chunk) < 32 else chunk[-32:]
+            return
+        text = self.carry + chunk
+        end = text.rfind(b"<")   # a tag cut by the chunk's end is read with the next chunk
+        if end < 0 or text.find(b">", end) >= 0:
+            end = len(text)
+        self.found += _MERGE_CELL.findall(text, 0, end)
+        self.carry = text[end:]
+
+    @property
+    def ranges(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        return [((int(r1) - 1, _column_index(c1)), (int(r2) - 1, _column_index(c2))) for c1, r1, c2, r2 in self.found]
+
+
+def _merged_ranges(path, member: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The merged ranges of the .xlsx sheet in zip ``member`` (:class:`_MergeScan`)."""
+    scan = _MergeScan()
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+            while chunk := stream.read(_CHUNK):
+                scan.feed(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, NotImplementedError, RuntimeError):
+        raise ReadError(DAMAGED) from None
+    return scan.ranges
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + letter - 64
+    return index - 1
 
 
 def _calamine_rows(sheet, offset: int, max_chars: int, skip: int = 0) -> Iterator[list]:
@@ -741,6 +819,7 @@ _SHEET_DATA = re.compile(rb"<(" + _NAME + rb")sheetData\b[^>]*?(/?)>")
 _DIMENSION_TAG = re.compile(rb"<" + _NAME + rb"dimension\b[^>]*>(?:\s*</" + _NAME + rb"dimension>)?")
 _SST_ROOT = re.compile(rb"<(" + _NAME + rb"sst)[\s>]")
 _SST_ITEM_END = re.compile(rb"</" + _NAME + rb"si\s*>|<" + _NAME + rb"si\s*/>")
+_MERGE_CELL = re.compile(rb"<" + _NAME + rb"mergeCell\b[^>]*?\bref=\"([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)\"")
 _DATE1904 = re.compile(rb"<" + _NAME + rb"workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"")
 _MAX_PREFIX = 4 * 1024 * 1024   # what may come before <sheetData> (views, columns, ...)
 _PARTS = ("[content_types].xml", "xl/workbook.xml", "xl/styles.xml")
@@ -1178,7 +1257,8 @@ def _is_text(cell) -> bool:
     return not (_NUMBER_TEXT.match(text) or _DATE_TEXT.match(text))
 
 
-def data_rows(rows: Iterable[list], header_index: int, width: int) -> Iterator[tuple[int, list]]:
+def data_rows(rows: Iterable[list], header_index: int, width: int,
+              merged_down: Iterable[list[int]] = ()) -> Iterator[tuple[int, list]]:
     """``(Excel row number, cells)`` for each data row after the header.
 
     ``rows`` are the sheet's rows from row 1 (as :meth:`Workbook.rows` gives them) and
@@ -1186,7 +1266,33 @@ def data_rows(rows: Iterable[list], header_index: int, width: int) -> Iterator[t
     with None or cut to ``width``. Empty rows are skipped (their numbers too); a totals row at
     the end — its first filled cell is 合计/总计/小计/Total/Sum..., or such a word with only
     numbers beside it — is dropped. A totals-like row followed by data is data.
+
+    ``merged_down`` (:meth:`Workbook.merged_down`): a cell merged down over several data rows
+    (a region or a salesperson beside each of their customers) is given to each of those rows,
+    as the clerk sees it; only its first row holds the value in the file.
     """
+    numbered = _data_rows(rows, header_index, width)
+    starts: dict[int, list[tuple[int, int]]] = {}
+    for first, column, last in merged_down:
+        if first > header_index and column < width:
+            starts.setdefault(first + 1, []).append((column, last + 1))   # Excel's row numbers
+    return _filled_down(numbered, starts) if starts else numbered
+
+
+def _filled_down(numbered: Iterator[tuple[int, list]], starts: dict) -> Iterator[tuple[int, list]]:
+    filling: dict[int, tuple[Any, int]] = {}   # column → (the merged cell's value, its last row)
+    for number, cells in numbered:
+        for column, last in starts.get(number, ()):
+            filling[column] = (cells[column], last)
+        for column, (value, last) in list(filling.items()):
+            if number > last:
+                del filling[column]
+            elif cells[column] is None:
+                cells[column] = value
+        yield number, cells
+
+
+def _data_rows(rows: Iterable[list], header_index: int, width: int) -> Iterator[tuple[int, list]]:
     pending = None
     for number, row in enumerate(rows, 1):
         if number <= header_index + 1 or _is_empty(row):

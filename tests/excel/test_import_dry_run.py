@@ -221,3 +221,42 @@ def test_every_column_of_the_import_template_maps_back_to_its_field(app, tmp_pat
     assert batch.header_row == 1
     assert None not in batch.mapping.values(), {batch.headers[int(i)]: k for i, k in batch.mapping.items()}
     assert len(batch.mapping) == len(columns)
+
+
+def merged_workbook(path):
+    """A list as offices lay it out: the title merged across, the city merged down beside its
+    customers, the type merged down over two rows, and a note merged across one row."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("名单")
+    sheet.merge_range("A1:D1", "2026 秋季展会名单")
+    sheet.write_row("A2", ["客户名称", "城市", "手机", "客户类型"])
+    for row, (name, mobile) in enumerate([("甲公司", "13900020001"), ("乙公司", "13900020002"),
+                                          ("丙公司", "13900020003"), ("丁公司", "13900020004"),
+                                          ("戊公司", "13900020005")], 3):
+        sheet.write_string(f"A{row}", name)
+        sheet.write_string(f"C{row}", mobile)
+    sheet.merge_range("B3:B5", "宁波")
+    sheet.merge_range("B6:B7", "温州")
+    sheet.merge_range("D3:D4", "企业")
+    sheet.write_string("D5", "个人")
+    sheet.merge_range("A9:D9", "以上为展会当天登记")   # a note merged across: one filled cell, not a list row
+    book.close()
+    return path
+
+
+def test_a_cell_merged_down_over_rows_is_given_to_each_of_them(app, tmp_path):
+    path = merged_workbook(tmp_path / "合并单元格.xlsx")
+    batch = importer.upload(db.session, path, path.name, "customer", Who())
+    db.session.commit()
+    assert batch.header_row == 2 and batch.mapping == {"0": "name", "1": "city", "2": "mobile", "3": "customer_type"}
+    assert [r[1] for r in batch.sample[:3]] == ["宁波", "宁波", "宁波"]
+    steps.run("prepare", batch, Who(), background=False, options={"match": [], "mode": "create"})
+    rows = staged(batch)
+    assert sorted(rows) == [3, 4, 5, 6, 7, 9]
+    assert [rows[n].values["city"] for n in (3, 4, 5, 6, 7)] == ["宁波", "宁波", "宁波", "温州", "温州"]
+    assert [rows[n].values.get("customer_type") for n in (3, 4, 5, 6, 7)] == ["org", "org", "person", None, None]
+    # Merged across, not down: the note stays in its first column; the city's range has ended.
+    assert rows[9].values["name"] == "以上为展会当天登记" and rows[9].values.get("city") is None
+    assert rows[9].values.get("mobile") is None

@@ -74,6 +74,7 @@ def test_through_the_api_the_list_is_opened_and_the_notes_refused_with_a_message
     assert answer.status_code == 201, answer.get_json()
     batch = answer.get_json()
     assert batch["sheet"] == "客户名单" and batch["mapping"] == {"0": "name", "1": "mobile", "2": "city"}
+    assert batch["sheets"] == [{"name": "说明", "rows": 1, "columns": 1}, {"name": "客户名单", "rows": 3, "columns": 3}]
     answer = client.post(f"/api/v1/import/batches/{batch['id']}/sheet", json={"sheet": "说明"})
     assert answer.status_code == 400 and "表头" in answer.get_json()["message"]
     kept = client.get(f"/api/v1/import/batches/{batch['id']}").get_json()
