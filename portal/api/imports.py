@@ -315,7 +315,9 @@ def batch_json(batch: ImportBatch) -> dict:
         "status_label": importer.status_label(batch.status),
         "progress": {"phase": progress.get("phase"), "done": progress.get("done"), "total": progress.get("total")}
         if progress else {"phase": None, "done": None, "total": None},
-        "error": batch.error, "sheets": [{k: v for k, v in s.items() if k != "merged_down"} for s in batch.sheets or []], "sheet": batch.sheet, "header_row": batch.header_row,
+        "error": batch.error, "sheet": batch.sheet, "header_row": batch.header_row,
+        # The merged ranges kept for the dry run are not the browser's business.
+        "sheets": [{k: v for k, v in s.items() if k != "merged_down"} for s in batch.sheets or []],
         "headers": batch.headers or [], "sample": batch.sample or [], "mapping": batch.mapping or {},
         "options": batch.options or {}, "counts": counts,
         "can_commit": batch.status == status.PREVIEWED and bool(counts.get("new") or counts.get("update"))
