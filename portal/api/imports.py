@@ -317,7 +317,7 @@ def batch_json(batch: ImportBatch) -> dict:
         if progress else {"phase": None, "done": None, "total": None},
         "error": batch.error, "sheet": batch.sheet, "header_row": batch.header_row,
         # The merged ranges kept for the dry run are not the browser's business.
-        "sheets": [{k: v for k, v in s.items() if k != "merged_down"} for s in batch.sheets or []],
+        "sheets": [{k: v for k, v in s.items() if k != "merged"} for s in batch.sheets or []],
         "headers": batch.headers or [], "sample": batch.sample or [], "mapping": batch.mapping or {},
         "options": batch.options or {}, "counts": counts,
         "can_commit": batch.status == status.PREVIEWED and bool(counts.get("new") or counts.get("update"))

@@ -179,7 +179,7 @@ def choose_sheet(session: Session, batch: ImportBatch, sheet: str, *, header_row
             if sheet not in [s.name for s in workbook.sheets]:
                 raise ImportRefused(_l("There is no sheet named %(name)s.", name=sheet), 400)
             head = workbook.head(sheet, HEAD_ROWS)   # an .xlsx is not parsed past these rows
-        merged_down = workbook.merged_down(sheet)
+        merged = workbook.merged(sheet)
     if header_row is not None:
         if not 1 <= int(header_row) <= len(head):
             raise ImportRefused(_l("Row %(n)s is not among the first rows of the sheet.", n=header_row), 400)
@@ -192,13 +192,13 @@ def choose_sheet(session: Session, batch: ImportBatch, sheet: str, *, header_row
     if not any(headers):
         raise ImportRefused(_l("Row %(n)s holds no column headers.", n=index + 1), 400)
     sample = [[reader.cell_text(c) for c in cells]
-              for _, cells in _take(reader.data_rows(iter(head), index, len(headers), merged_down), SAMPLE_ROWS)]
+              for _, cells in _take(reader.data_rows(iter(head), index, len(headers), merged), SAMPLE_ROWS)]
     # Another sheet is another list: its key and choices are found for its own columns (the
     # header row of the same sheet read again keeps them, a saved mapping's included).
     other_sheet = batch.sheet is not None and batch.sheet != sheet
     batch.sheet, batch.header_row, batch.headers, batch.sample = sheet, index + 1, headers, sample
     # Kept with the sheet's entry for the dry run, which reads the rows and not this tail of the XML.
-    batch.sheets = [{**s, "merged_down": merged_down} if s["name"] == sheet else s for s in batch.sheets or []]
+    batch.sheets = [{**s, "merged": merged} if s["name"] == sheet else s for s in batch.sheets or []]
     batch.mapping = suggest(model, headers, sees_sensitive=who.sees_sensitive, saved=saved)
     if batch.options is None or other_sheet:
         batch.options = default_options(model, batch.mapping, who)
@@ -408,18 +408,18 @@ class _BatchFile:
     file_name: str
     sheet: str
     header_row: int
-    merged_down: list
+    merged: list
 
     @classmethod
     def of(cls, batch: ImportBatch) -> "_BatchFile":
-        merged_down = next((s.get("merged_down") or [] for s in batch.sheets or [] if s["name"] == batch.sheet), [])
+        merged = next((s.get("merged") or [] for s in batch.sheets or [] if s["name"] == batch.sheet), [])
         return cls(batch.resource, list(batch.headers or []), batch.stored_as, batch.file_name, batch.sheet,
-                   batch.header_row, merged_down)
+                   batch.header_row, merged)
 
 
 def _data_rows(workbook: reader.Workbook, batch: _BatchFile):
     """The batch's data rows as the dry run reads them (see :func:`reader.data_rows`)."""
-    return reader.data_rows(workbook.rows(batch.sheet), batch.header_row - 1, len(batch.headers), batch.merged_down)
+    return reader.data_rows(workbook.rows(batch.sheet), batch.header_row - 1, len(batch.headers), batch.merged)
 
 
 @dataclass

@@ -23,9 +23,10 @@ unpacks and has calamine parse one piece at a time (:class:`_SheetPieces`, ≈ 2
 the same cells as a whole read. .xls and .ods sheets are loaded whole. The limits below are
 checked before a sheet is loaded wherever the file says how big it is.
 
-Merged cells: only a range's first cell holds its value. :meth:`Workbook.merged_down` gives
-the ranges spanning several rows (an .xlsx's found in its XML while it is unpacked and checked,
-an .xls's from calamine; .ods: none), and :func:`data_rows` gives the value to each data row.
+Merged cells: only a range's first cell holds its value. :meth:`Workbook.merged` gives the
+ranges (an .xlsx's found in its XML while it is unpacked and checked, an .xls's from calamine;
+.ods: none), and :func:`data_rows` gives a value merged down to each of its data rows and
+passes over a note merged across the columns.
 
 Helpers for the import engine: :func:`find_header` (which row holds the column titles),
 :func:`data_rows` (numbered data rows after it, empty rows skipped, a totals row dropped),
@@ -269,12 +270,12 @@ class Workbook:
         """
         return self._source.rows(self.sheet(sheet))
 
-    def merged_down(self, sheet: str) -> list[list[int]]:
-        """The merged ranges of ``sheet`` that span several rows, as ``[first row, column,
-        last row]`` (from 0; the range's first column, which holds its value). An .xlsx sheet's
-        XML is scanned for them, not parsed; a CSV has none."""
+    def merged(self, sheet: str) -> list[list[int]]:
+        """The merged ranges of ``sheet`` as ``[first row, first column, last row, last
+        column]`` (from 0; the first cell holds the value). An .xlsx sheet's XML is scanned for
+        them, not parsed; a CSV has none."""
         source = self._source
-        return source.merged_down(self.sheet(sheet)) if hasattr(source, "merged_down") else []
+        return source.merged(self.sheet(sheet)) if hasattr(source, "merged") else []
 
     @property
     def parsed(self) -> "Parsed":
@@ -711,7 +712,7 @@ class _CalamineSource:
                     done = rows
                 del sheet
 
-    def merged_down(self, info: SheetInfo) -> list[list[int]]:
+    def merged(self, info: SheetInfo) -> list[list[int]]:
         member = self.members.get(info.name)
         if info.name in self.merges:
             ranges = self.merges[info.name]   # found when the file was unpacked and checked
@@ -719,7 +720,7 @@ class _CalamineSource:
             ranges = _merged_ranges(self.path, member)
         else:
             ranges = self._load(info.name).merged_cell_ranges or []
-        return [[first[0], first[1], last[0]] for first, last in ranges if last[0] > first[0]]
+        return [[first[0], first[1], last[0], last[1]] for first, last in ranges]
 
     def close(self) -> None:
         self.loaded = None
@@ -1258,7 +1259,7 @@ def _is_text(cell) -> bool:
 
 
 def data_rows(rows: Iterable[list], header_index: int, width: int,
-              merged_down: Iterable[list[int]] = ()) -> Iterator[tuple[int, list]]:
+              merged: Iterable[list[int]] = ()) -> Iterator[tuple[int, list]]:
     """``(Excel row number, cells)`` for each data row after the header.
 
     ``rows`` are the sheet's rows from row 1 (as :meth:`Workbook.rows` gives them) and
@@ -1267,21 +1268,32 @@ def data_rows(rows: Iterable[list], header_index: int, width: int,
     the end — its first filled cell is 合计/总计/小计/Total/Sum..., or such a word with only
     numbers beside it — is dropped. A totals-like row followed by data is data.
 
-    ``merged_down`` (:meth:`Workbook.merged_down`): a cell merged down over several data rows
-    (a region or a salesperson beside each of their customers) is given to each of those rows,
-    as the clerk sees it; only its first row holds the value in the file.
+    ``merged`` (:meth:`Workbook.merged`), below the header: a cell merged down over several
+    rows (a region or a salesperson beside each of their customers) is given to each of those
+    rows, as the clerk sees it (only its first row holds the value in the file); a row whose
+    one filled cell is merged across most of the columns (a note under the list, a
+    section's title) is not a record and is passed over like an empty row.
     """
     numbered = _data_rows(rows, header_index, width)
     starts: dict[int, list[tuple[int, int]]] = {}
-    for first, column, last in merged_down:
-        if first > header_index and column < width:
-            starts.setdefault(first + 1, []).append((column, last + 1))   # Excel's row numbers
-    return _filled_down(numbered, starts) if starts else numbered
+    across: set[tuple[int, int]] = set()
+    for first_row, column, last_row, last_column in merged:
+        if first_row <= header_index or column >= width:
+            continue
+        if last_row > first_row:
+            starts.setdefault(first_row + 1, []).append((column, last_row + 1))   # Excel's row numbers
+        if last_column > column and 2 * (last_column - column + 1) > width:   # across most of the list
+            across.add((first_row + 1, column))
+    return _merged_rows(numbered, starts, across) if starts or across else numbered
 
 
-def _filled_down(numbered: Iterator[tuple[int, list]], starts: dict) -> Iterator[tuple[int, list]]:
+def _merged_rows(numbered: Iterator[tuple[int, list]], starts: dict, across: set) -> Iterator[tuple[int, list]]:
     filling: dict[int, tuple[Any, int]] = {}   # column → (the merged cell's value, its last row)
     for number, cells in numbered:
+        if across:
+            filled = [i for i, cell in enumerate(cells) if cell is not None]
+            if len(filled) == 1 and (number, filled[0]) in across:
+                continue
         for column, last in starts.get(number, ()):
             filling[column] = (cells[column], last)
         for column, (value, last) in list(filling.items()):

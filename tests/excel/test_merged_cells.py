@@ -1,6 +1,7 @@
-"""Cells merged down over several rows (a region or a salesperson beside each of their
-customers): only the first row holds the value in the file; the reader finds the ranges, and
-:func:`reader.data_rows` gives the value to each data row of the range, as the clerk sees it."""
+"""Merged cells: only a range's first cell holds the value in the file. The reader finds the
+ranges; :func:`reader.data_rows` gives a cell merged down over several rows (a region or a
+salesperson beside each of their customers) to each data row of the range, as the clerk sees
+it, and passes over a note or a section's title merged across the list."""
 from __future__ import annotations
 
 import openpyxl
@@ -46,9 +47,9 @@ def test_the_ranges_scanned_from_the_xml_are_calamines(tmp_path, monkeypatch, ch
     for unpacked_before in (False, True):
         with open_workbook(path, path.name, unpacked_before=unpacked_before) as book:
             assert book._source.merges == ({} if unpacked_before else {"名单": book._source.merges["名单"]})
-            down = book.merged_down("名单")
-        assert sorted(down) == sorted([f[0], f[1], l[0]] for f, l in expected if l[0] > f[0])
-        assert [0, 0, 0] not in down   # the title, merged across, is not a range down
+            merged = book.merged("名单")
+        assert sorted(merged) == sorted([f[0], f[1], l[0], l[1]] for f, l in expected)
+        assert [0, 0, 0, 2] in merged   # the title, merged across
 
 
 def test_ranges_written_by_openpyxl_and_with_a_namespace_prefix_are_found(tmp_path):
@@ -62,7 +63,7 @@ def test_ranges_written_by_openpyxl_and_with_a_namespace_prefix_are_found(tmp_pa
     sheet.merge_cells("A2:A3")
     book.save(path)
     with open_workbook(path, path.name) as opened:
-        assert opened.merged_down("名单") == [[1, 0, 2]]
+        assert opened.merged("名单") == [[1, 0, 2, 0]]
     prefixed = files.rewrite_member(tmp_path / "prefixed.xlsx", path, "xl/worksheets/sheet1.xml",
                                     lambda xml: xml.replace(b"<mergeCell ", b"<x:mergeCell "))
     assert reader._merged_ranges(prefixed, "xl/worksheets/sheet1.xml") == [((1, 0), (2, 0))]
@@ -78,15 +79,15 @@ def test_an_xls_gives_its_ranges_and_csv_and_ods_none(tmp_path):
         sheet.write(row, 1, f"客户{row}")
     book.save(str(tmp_path / "名单.xls"))
     with open_workbook(tmp_path / "名单.xls", "名单.xls") as opened:
-        assert opened.merged_down("名单") == [[1, 0, 3]]
-        rows = list(data_rows(opened.rows("名单"), 0, 2, opened.merged_down("名单")))
+        assert opened.merged("名单") == [[1, 0, 3, 0]]
+        rows = list(data_rows(opened.rows("名单"), 0, 2, opened.merged("名单")))
     assert rows == [(2, ["华北", "客户1"]), (3, ["华北", "客户2"]), (4, ["华北", "客户3"])]
     csv_path = files.csv_file(tmp_path / "名单.csv", [["区域", "客户名称"], ["华东", "甲"]])
     with open_workbook(csv_path, csv_path.name) as opened:
-        assert opened.merged_down(opened.first_with_data()) == []
+        assert opened.merged(opened.first_with_data()) == []
     ods_path = files.ods(tmp_path / "名单.ods", [["区域", "客户名称"], ["华东", "甲"]])
     with open_workbook(ods_path, ods_path.name) as opened:
-        assert opened.merged_down(opened.first_with_data()) == []   # calamine reports none for .ods
+        assert opened.merged(opened.first_with_data()) == []   # calamine reports none for .ods
 
 
 def test_data_rows_fill_down_within_the_range_below_the_header_only():
@@ -98,10 +99,10 @@ def test_data_rows_fill_down_within_the_range_below_the_header_only():
             [None, "丙", "自己填的"],       # 6
             [None, "丁", None],            # 7: after the region's range
             ["合计", None, None]]           # 8: totals, dropped
-    merged = [[0, 2, 3],   # from the title row down column C: not a data range
-              [2, 0, 5],   # A3:A6
-              [2, 2, 3],   # C3:C4
-              [2, 5, 6]]   # beyond the width
+    merged = [[0, 2, 3, 2],   # from the title row down column C: not a data range
+              [2, 0, 5, 0],   # A3:A6
+              [2, 2, 3, 2],   # C3:C4
+              [2, 5, 6, 5]]   # beyond the width
     got = list(data_rows(rows, 1, 3, merged))
     assert got == [(3, ["华东", "甲", "老客户"]), (4, ["华东", "乙", "老客户"]), (6, ["华东", "丙", "自己填的"]),
                    (7, [None, "丁", None])]
@@ -129,7 +130,20 @@ def test_a_sheet_chosen_later_has_its_ranges_found_in_the_kept_copy(app, tmp_pat
     assert batch.sheet == "名单"
     importer.choose_sheet(db.session, batch, "补充")
     db.session.commit()
-    assert [s.get("merged_down") for s in batch.sheets] == [[], [[1, 0, 2]]]
+    assert [s.get("merged") for s in batch.sheets] == [[], [[1, 0, 2, 0]]]
     assert batch.sample == [["温州", "乙公司"], ["温州", "丙公司"]]
     steps.run("prepare", batch, Who(), background=False, options={"match": [], "mode": "create"})
     assert [r.values["city"] for _, r in sorted(staged(batch).items())] == ["温州", "温州"]
+
+
+def test_a_note_or_a_section_title_merged_across_the_list_is_no_row():
+    rows = [["区域", "客户", "手机", "城市"],
+            ["华东区", None, None, None],            # 2: a section's title, A2:D2
+            [None, "甲", "13900030001", "宁波"],
+            [None, "乙", None, None],                # 4: a record of one name merged B4:C4, a narrow range
+            ["以上为展会登记", None, None, None],      # 5: a note, A5:C5
+            [None, "丙", "13900030002", "杭州"]]     # 6: a wide merge D6:… but other cells are filled
+    merged = [[1, 0, 1, 3], [3, 1, 3, 1 + 1], [4, 0, 4, 2], [5, 3, 5, 5]]
+    got = list(data_rows(rows, 0, 4, merged))
+    assert [number for number, _ in got] == [3, 4, 6]
+    assert got[1] == (4, [None, "乙", None, None])
