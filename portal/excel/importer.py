@@ -87,7 +87,8 @@ def limits() -> reader.Limits:
         return reader.Limits()
     config = current_app.config
     return reader.Limits(max_bytes=int(config.get("IMPORT_MAX_BYTES", config.get("MAX_CONTENT_LENGTH") or 50 << 20)),
-                         max_rows=int(config.get("IMPORT_MAX_ROWS", 1_000_000)))
+                         max_rows=int(config.get("IMPORT_MAX_ROWS", 1_000_000)),
+                         max_merged=int(config.get("IMPORT_MAX_MERGED", reader.Limits.max_merged)))
 
 
 def storage_dir(batch_id: int) -> Path:

@@ -48,7 +48,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Callable, Iterable, Iterator
@@ -137,6 +137,11 @@ def _too_many_rows(sheet: str, count: int, limit: int):
               "Split it into smaller files.", sheet=sheet, count=count, limit=limit)
 
 
+def _too_many_merged(sheet: str, limit: int):
+    return _l("Sheet \"%(sheet)s\" has more than %(limit)s merged cell ranges. Unmerge its cells "
+              "and upload it again.", sheet=sheet, limit=limit)
+
+
 def _more_rows_than(sheet: str, limit: int):
     return _l("Sheet \"%(sheet)s\" has more than %(limit)s rows. Split it into smaller files.",
               sheet=sheet, limit=limit)
@@ -198,6 +203,7 @@ class Limits:
     max_uncompressed_ratio: int = 100           # unpacked / packed size of one zip member
     max_uncompressed_bytes: int = 1_000_000_000  # all members of a zip, unpacked
     max_cells: int = 10_000_000                  # rows x columns of one sheet (xlsx, ods)
+    max_merged: int = 100_000                    # merged ranges of one sheet (kept with its batch)
 
 
 @dataclass
@@ -388,7 +394,7 @@ def _inspect_zip(path, limits: Limits, unpack: bool = True) -> tuple[str, dict[s
                 sheet = parts.get(member.filename)
                 if not unpack and census is None and sheet is None:
                     continue
-                scan = _MergeScan() if sheet is not None and unpack else None
+                scan = _MergeScan(sheet, limits.max_merged) if sheet is not None and unpack else None
                 with archive.open(member) as stream:
                     first = True
                     while chunk := stream.read(_CHUNK):
@@ -717,9 +723,11 @@ class _CalamineSource:
         if info.name in self.merges:
             ranges = self.merges[info.name]   # found when the file was unpacked and checked
         elif member is not None and not (self.loaded is not None and self.loaded[0] == info.name):
-            ranges = _merged_ranges(self.path, member)
+            ranges = _merged_ranges(self.path, member, info.name, self.limits.max_merged)
         else:
             ranges = self._load(info.name).merged_cell_ranges or []
+            if len(ranges) > self.limits.max_merged:
+                raise ReadError(_too_many_merged(info.name, self.limits.max_merged))
         return [[first[0], first[1], last[0], last[1]] for first, last in ranges]
 
     def close(self) -> None:
@@ -745,8 +753,9 @@ class _MergeScan:
     be escaped). :attr:`ranges` as calamine gives them: ``((first row, first column), (last
     row, last column))``, from 0."""
 
-    def __init__(self):
-        self.found: list[tuple[bytes, ...]] = []
+    def __init__(self, sheet: str, limit: int):
+        self.sheet, self.limit = sheet, limit
+        self.ranges: list[tuple[tuple[int, int], tuple[int, int]]] = []
         self.carry = b""
 
     def feed(self, chunk: bytes) -> None:
@@ -759,17 +768,16 @@ class _MergeScan:
         end = text.rfind(b"<")   # a tag cut by the chunk's end is read with the next chunk
         if end < 0 or text.find(b">", end) >= 0:
             end = len(text)
-        self.found += _MERGE_CELL.findall(text, 0, end)
+        self.ranges += [((int(r1) - 1, _column_index(c1)), (int(r2) - 1, _column_index(c2)))
+                        for c1, r1, c2, r2 in _MERGE_CELL.findall(text, 0, end)]
+        if len(self.ranges) > self.limit:   # a sheet of nothing but merges would fill the memory
+            raise ReadError(_too_many_merged(self.sheet, self.limit))
         self.carry = text[end:]
 
-    @property
-    def ranges(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-        return [((int(r1) - 1, _column_index(c1)), (int(r2) - 1, _column_index(c2))) for c1, r1, c2, r2 in self.found]
 
-
-def _merged_ranges(path, member: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+def _merged_ranges(path, member: str, sheet: str, limit: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """The merged ranges of the .xlsx sheet in zip ``member`` (:class:`_MergeScan`)."""
-    scan = _MergeScan()
+    scan = _MergeScan(sheet, limit)
     try:
         with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
             while chunk := stream.read(_CHUNK):
@@ -848,6 +856,7 @@ class _SheetPieces:
         self.parts = _xlsx_parts(archive, strings=True)
         fd, self.temporary = tempfile.mkstemp(prefix="portal-sheet-", suffix=".xlsx")
         os.close(fd)
+        self.writing = None   # the thread writing the pieces after the first (:meth:`all`)
 
     @classmethod
     def open(cls, path, member: str, failure) -> "_SheetPieces | None":
@@ -918,7 +927,7 @@ class _SheetPieces:
                 count = self._write_pieces(rows)
             else:
                 sheet = self.first(*first)
-                written = ahead.submit(self._write_pieces, rows)   # unpacking lets go of the GIL
+                written = self.writing = ahead.submit(self._write_pieces, rows)   # unpacking lets go of the GIL
                 if sheet is not None:
                     yield sheet
                     del sheet
@@ -1032,7 +1041,12 @@ class _SheetPieces:
             self.buffer = buffer[cut:] + chunk
 
     def close(self) -> None:
-        self.finished = True
+        self.finished = True   # a writer still unpacking stops after its piece
+        if self.writing is not None:
+            # Waited for before the file is removed: a read left after its first rows would
+            # otherwise have the thread create it again, and leave it behind.
+            wait([self.writing])
+            self.writing = None
         self.buffer = b""
         self.archive.close()
         try:

@@ -11,7 +11,7 @@ import xlsxwriter
 import xlwt
 
 from portal.excel import reader
-from portal.excel.reader import data_rows, open_workbook
+from portal.excel.reader import Limits, ReadError, data_rows, open_workbook
 
 from . import files
 
@@ -41,7 +41,7 @@ def test_the_ranges_scanned_from_the_xml_are_calamines(tmp_path, monkeypatch, ch
     path = many_merges(tmp_path / "合并.xlsx")
     expected = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("名单").merged_cell_ranges
     monkeypatch.setattr(reader, "_CHUNK", chunk)   # tags cut at every place by the chunks' ends
-    assert sorted(reader._merged_ranges(path, "xl/worksheets/sheet1.xml")) == sorted(expected)
+    assert sorted(reader._merged_ranges(path, "xl/worksheets/sheet1.xml", "名单", 1000)) == sorted(expected)
     # Found while the upload unpacks and checks the file, or (the portal's checked copy, not
     # unpacked again) by scanning the sheet's XML when asked.
     for unpacked_before in (False, True):
@@ -66,7 +66,7 @@ def test_ranges_written_by_openpyxl_and_with_a_namespace_prefix_are_found(tmp_pa
         assert opened.merged("名单") == [[1, 0, 2, 0]]
     prefixed = files.rewrite_member(tmp_path / "prefixed.xlsx", path, "xl/worksheets/sheet1.xml",
                                     lambda xml: xml.replace(b"<mergeCell ", b"<x:mergeCell "))
-    assert reader._merged_ranges(prefixed, "xl/worksheets/sheet1.xml") == [((1, 0), (2, 0))]
+    assert reader._merged_ranges(prefixed, "xl/worksheets/sheet1.xml", "名单", 1000) == [((1, 0), (2, 0))]
 
 
 def test_an_xls_gives_its_ranges_and_csv_and_ods_none(tmp_path):
@@ -147,3 +147,40 @@ def test_a_note_or_a_section_title_merged_across_the_list_is_no_row():
     got = list(data_rows(rows, 0, 4, merged))
     assert [number for number, _ in got] == [3, 4, 6]
     assert got[1] == (4, [None, "乙", None, None])
+
+
+def test_a_sheet_of_more_merged_ranges_than_the_limit_is_refused_with_a_message(tmp_path):
+    path = many_merges(tmp_path / "合并.xlsx")   # 82 ranges
+    with pytest.raises(ReadError, match="more than 81 merged cell ranges"):
+        open_workbook(path, path.name, limits=Limits(max_merged=81))   # found on the upload's check
+    with open_workbook(path, path.name, limits=Limits(max_merged=81), unpacked_before=True) as book:
+        with pytest.raises(ReadError, match="名单"):
+            book.merged("名单")                                          # or when asked
+    with open_workbook(path, path.name, limits=Limits(max_merged=82)) as book:
+        assert len(book.merged("名单")) == 82
+    xls = tmp_path / "合并.xls"
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("名单")
+    for row in range(0, 6, 2):
+        sheet.write_merge(row, row + 1, 0, 0, f"区域{row}")
+    book.save(str(xls))
+    with open_workbook(xls, xls.name, limits=Limits(max_merged=2)) as opened:
+        with pytest.raises(ReadError):
+            opened.merged("名单")
+
+
+def test_an_upload_over_the_merged_limit_is_answered_in_chinese_and_keeps_nothing(client, app, tmp_path):
+    import io
+
+    from portal.extensions import db
+    from portal.models import ImportBatch
+    from tests.conftest import login
+
+    app.config["IMPORT_MAX_MERGED"] = 81
+    login(client, "clerk")
+    path = many_merges(tmp_path / "合并.xlsx")
+    answer = client.post("/api/v1/import/customer/upload", data={"file": (io.BytesIO(path.read_bytes()), path.name)},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 400
+    assert answer.get_json()["message"] == "工作表“名单”的合并单元格超过 81 处。请取消合并单元格后重新上传。"
+    assert db.session.query(ImportBatch).count() == 0
