@@ -41,6 +41,7 @@ from portal.security import scope
 
 from . import bulk, conversion, forked, jobs, reader, statistics, tag_links
 from .cells import NEW_CODE, POLICIES, REJECT, Converter, policies
+from .headers import header_cells
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN, MatchKey, Target, match_key, recognises, resolve, suggest
 
 CHUNK = 2000
@@ -181,13 +182,15 @@ def choose_sheet(session: Session, batch: ImportBatch, sheet: str, *, header_row
                 raise ImportRefused(_l("There is no sheet named %(name)s.", name=sheet), 400)
             head = workbook.head(sheet, HEAD_ROWS)   # an .xlsx is not parsed past these rows
         merged = workbook.merged(sheet)
+    recognised = recognises(model, sees_sensitive=who.sees_sensitive)
     if header_row is not None:
         if not 1 <= int(header_row) <= len(head):
             raise ImportRefused(_l("Row %(n)s is not among the first rows of the sheet.", n=header_row), 400)
         index = int(header_row) - 1
     else:
-        index = reader.find_header(head, recognises(model, sees_sensitive=who.sees_sensitive))
-    headers = [reader.cell_text(c) for c in head[index]]
+        index = reader.find_header(head, recognised)
+    # A two-row header (a group's name over its columns) is one header ending a row lower.
+    headers, index = header_cells(head, index, merged, recognised)
     while headers and not headers[-1]:
         headers.pop()
     if not any(headers):

@@ -6,7 +6,9 @@ A header matches when it equals a field's Chinese or English label, its name or 
 aliases once case, spacing, punctuation and a trailing "required" star are ignored:
 ``客户 名称*``, ``客户名称：`` and ``Customer name`` all find 客户名称. On a customer sheet the
 first contact's fields are the contact's labels prefixed with 联系人 (``联系人手机``), as the
-import template writes them.
+import template writes them. A grouped column of a two-row header (``基本信息 / 客户名称``,
+:mod:`.headers`) matches as its two names read together, else, outside the contact's group,
+as its lower name.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from flask_babel import lazy_gettext as _l
 
 from portal.fields import FieldSpec, fields_of
 from portal.models import Contact, Customer, Transaction, Visit
+
+from .headers import GROUP_SEPARATOR, lower_name
 
 CONTACT = "contact."
 CUSTOM = "custom:"
@@ -34,6 +38,9 @@ def normalise(header) -> str:
     spaces, punctuation or the star that marks a required column."""
     text = unicodedata.normalize("NFKC", str(header or "")).casefold()
     return _NOT_WORD.sub("", text)
+
+
+_CONTACT_GROUPS = {normalise(prefix) for prefix in CONTACT_PREFIXES}
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,7 @@ def suggest(model, headers: list, *, sees_sensitive: bool, saved: dict | None = 
     mapping, used = {}, set()
     for column, header in enumerate(headers):
         norm = normalise(header)
-        key = saved.get(norm) if norm in saved else index.get(norm)
+        key = saved.get(norm) if norm in saved else index.get(norm) or index.get(_lower_name(header))
         if key and key in used:
             key = None
         if key and not key.startswith(CUSTOM) and resolve(model, key, sees_sensitive=sees_sensitive) is None:
@@ -142,6 +149,15 @@ def suggest(model, headers: list, *, sees_sensitive: bool, saved: dict | None = 
         if key:
             used.add(key)
     return mapping
+
+
+def _lower_name(header) -> str | None:
+    """A grouped header's lower name, normalised, where the pair names no field (基本信息 /
+    客户名称); not under 联系人, whose names are the contact's and not the customer's."""
+    name = lower_name(header)
+    if name is None or normalise(str(header).rpartition(GROUP_SEPARATOR)[0]) in _CONTACT_GROUPS:
+        return None
+    return normalise(name)
 
 
 def recognises(model, *, sees_sensitive: bool = True):

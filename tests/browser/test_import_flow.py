@@ -339,6 +339,28 @@ def test_a_notes_sheet_before_the_list_is_passed_over_and_choosing_it_keeps_the_
     assert ui.badge("new") == 1 and ui.badge("invalid") == 0
 
 
+def test_a_two_row_header_shows_its_grouped_columns_mapped_to_the_first_contact(clerk, live, tmp_path):
+    path = tmp_path / "分组表头.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("名单")
+    for column, name in enumerate(["客户名称", "手机"]):
+        sheet.merge_range(0, column, 1, column, name)
+    sheet.merge_range("C1:E1", "联系人")
+    sheet.write_row("C2", ["姓名", "手机", "职务"])
+    sheet.write_row("A3", ["分组表头公司", unused_mobile(13600008001), "赵敏", unused_mobile(13600009001), "经理"])
+    workbook.close()
+    ui = ImportPage(clerk, live).open()
+    ui.upload(path)
+    assert clerk.locator("#import-header-row").input_value() == "2"
+    assert ui.column_select("手机").input_value() == "mobile"
+    assert ui.column_select("联系人 / 姓名").input_value() == "contact.name"
+    assert ui.column_select("联系人 / 手机").input_value() == "contact.mobile"
+    assert ui.column_select("联系人 / 职务").input_value() == "contact.position"
+    ui.prepare()
+    assert ui.badge("new") == 1 and ui.badge("invalid") == 0
+    assert not clerk.js_errors, clerk.js_errors
+
+
 def test_marketing_imports_nothing_and_the_auditor_reads_the_history(browser, live):
     # Importing writes records: it takes the resource's can_add / can_edit, which Marketing lacks.
     marketing = open_session(browser, live, "marketing", PASSWORD)
