@@ -39,7 +39,7 @@ def header_cells(rows: list[list], index: int, merged: list[list[int]],
         headers = _grouped(rows, group, merged, recognised)
         if headers is not None:
             return headers, group + 1
-    return [cell_text(cell) for cell in rows[index]], index
+    return _texts(rows[index]), index
 
 
 def _grouped(rows: list[list], group: int, merged: list[list[int]],
@@ -74,7 +74,8 @@ def _texts(row: list) -> list[str]:
     return [cell_text(cell) for cell in row]
 
 
-def lower_name(header: str) -> str | None:
-    """The name under the group in a grouped header (``基本信息 / 客户名称`` → 客户名称), else None."""
+def grouped_name(header: str) -> tuple[str, str] | None:
+    """The group and the name under it in a grouped header (``基本信息 / 客户名称`` →
+    (基本信息, 客户名称)), else None."""
     group, separator, name = str(header or "").rpartition(GROUP_SEPARATOR)
-    return name if separator and group else None
+    return (group, name) if separator and group else None

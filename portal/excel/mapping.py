@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from portal.fields import FieldSpec, fields_of
 from portal.models import Contact, Customer, Transaction, Visit
 
-from .headers import GROUP_SEPARATOR, lower_name
+from .headers import grouped_name
 
 CONTACT = "contact."
 CUSTOM = "custom:"
@@ -154,10 +154,10 @@ def suggest(model, headers: list, *, sees_sensitive: bool, saved: dict | None = 
 def _lower_name(header) -> str | None:
     """A grouped header's lower name, normalised, where the pair names no field (基本信息 /
     客户名称); not under 联系人, whose names are the contact's and not the customer's."""
-    name = lower_name(header)
-    if name is None or normalise(str(header).rpartition(GROUP_SEPARATOR)[0]) in _CONTACT_GROUPS:
+    grouped = grouped_name(header)
+    if grouped is None or normalise(grouped[0]) in _CONTACT_GROUPS:
         return None
-    return normalise(name)
+    return normalise(grouped[1])
 
 
 def recognises(model, *, sees_sensitive: bool = True):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import xlsxwriter
+import xlwt
 
 from portal.excel import importer, steps
-from portal.excel.headers import header_cells, lower_name
+from portal.excel.headers import grouped_name, header_cells
 from portal.excel.importer import Who
 from portal.excel.mapping import recognises, suggest
 from portal.extensions import db
@@ -68,8 +69,8 @@ def test_grouped_columns_are_mapped_by_the_pair_else_by_the_lower_name_outside_t
         assert suggest(Customer, headers, sees_sensitive=True) == {
             "0": "name", "1": "mobile", "2": "contact.name", "3": "contact.mobile", "4": "contact.position",
             "5": None}   # a contact has no city: not the customer's city
-    assert lower_name("基本信息 / 客户名称") == "客户名称"
-    assert lower_name("客户名称") is None and lower_name(" / 客户名称") is None
+    assert grouped_name("基本信息 / 客户名称") == ("基本信息", "客户名称")
+    assert grouped_name("客户名称") is None and grouped_name(" / 客户名称") is None
 
 
 def test_a_customer_list_with_a_two_row_header_is_imported_with_its_first_contacts(app, tmp_path):
@@ -109,3 +110,28 @@ def test_a_customer_list_with_a_two_row_header_is_imported_with_its_first_contac
     assert second.mobile == "13800000002"
     contact = db.session.scalars(sa.select(Contact).filter_by(customer_id=second.id)).one()
     assert (contact.name, contact.mobile, contact.position) == ("李娜", "13900000002", "采购")
+
+
+def test_an_xls_list_with_a_two_row_header_is_read_the_same(app, tmp_path):
+    """An .xls gives its merged ranges from calamine, not from the .xlsx scan: the same header."""
+    path = tmp_path / "展会名单.xls"
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("名单")
+    sheet.write_merge(0, 0, 0, 5, "2026 秋季展会客户名单")
+    sheet.write_merge(1, 2, 0, 0, "客户名称")
+    sheet.write_merge(1, 2, 1, 1, "手机")
+    sheet.write_merge(1, 1, 2, 4, "联系人")
+    for column, name in enumerate(["姓名", "手机", "职务"], start=2):
+        sheet.write(2, column, name)
+    sheet.write_merge(1, 2, 5, 5, "城市")
+    for column, value in enumerate(["甲公司", "13800000001", "王伟", "13900000001", "经理", "宁波"]):
+        sheet.write(3, column, value)
+    book.save(str(path))
+
+    batch = importer.upload(db.session, path, path.name, "customer", Who())
+    db.session.commit()
+    assert batch.header_row == 3
+    assert batch.headers == GROUPED
+    assert batch.mapping == {"0": "name", "1": "mobile", "2": "contact.name", "3": "contact.mobile",
+                             "4": "contact.position", "5": "city"}
+    assert batch.sample[0] == ["甲公司", "13800000001", "王伟", "13900000001", "经理", "宁波"]
