@@ -33,7 +33,11 @@ _SPACES = re.compile(r"[\s\u3000]+")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]{2,}$", re.IGNORECASE)
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+# A date in the common Chinese forms, then an optional time of day as Excel shows it in a CSV
+# (1985/3/2 0:00, 2024-3-2 14:30:05) or as it is written out (2024年3月2日14时30分).
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                        r"(?:(?:[\sT]+|(?<=日))(\d{1,2})\s*[:时点]\s*(\d{1,2})(?:\s*分)?"
+                        r"(?:\s*(?::|(?<=分))\s*(\d{1,2})(?:\.\d+)?\s*秒?)?)?$")
 _TRUE = {"1", "true", "yes", "y", "是", "对", "√", "✓", "有"}
 _FALSE = {"0", "false", "no", "n", "否", "不", "×", "无"}
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -242,22 +246,32 @@ def _clean_card_number(spec: FieldSpec, value: Any, today: dt.date) -> str:
 
 def parse_date(value: Any) -> dt.date:
     """A date from a date, an Excel serial, ISO text or the common Chinese forms
-    (1985/3/2, 1985年3月2日, 1985.3.2). Raises ValueError."""
+    (1985/3/2, 1985年3月2日, 1985.3.2), a time of day after it ignored. Raises ValueError."""
+    return parse_moment(value).date()
+
+
+def parse_moment(value: Any) -> dt.datetime:
+    """A date and time from a datetime, a date (at midnight), an Excel serial (its fraction the
+    time of day), ISO text or the common Chinese forms with or without a time (1985/3/2,
+    2024/3/2 14:30, 2024年3月2日 14:30:05). Raises ValueError."""
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
         return value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if not 1 <= value < 2958466:  # Excel's largest date is 9999-12-31
             raise ValueError(value)
-        return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+        seconds = round((value - int(value)) * 86400)
+        return dt.datetime.combine(_EXCEL_EPOCH, dt.time()) + dt.timedelta(days=int(value), seconds=seconds)
     text = _text(value)
     match = _DATE_TEXT.match(text)
     if match:
-        return dt.date(*(int(g) for g in match.groups()))
+        return dt.datetime(*(int(g or 0) for g in match.groups()))
     if re.fullmatch(r"\d{8}", text):
-        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    return dt.date.fromisoformat(text[:10])
+        return dt.datetime(int(text[:4]), int(text[4:6]), int(text[6:]))
+    if len(text) > 10:
+        return dt.datetime.fromisoformat(text)
+    return dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
 
 
 def _clean_date(spec: FieldSpec, value: Any, today: dt.date) -> dt.date:
@@ -273,19 +287,10 @@ def _clean_date(spec: FieldSpec, value: Any, today: dt.date) -> dt.date:
 
 
 def _clean_datetime(spec: FieldSpec, value: Any, today: dt.date) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, dt.date):
-        moment = dt.datetime.combine(value, dt.time())
-    else:
-        text = _text(value)
-        try:
-            moment = dt.datetime.fromisoformat(text.replace("/", "-"))
-        except ValueError:
-            try:
-                moment = dt.datetime.combine(parse_date(text), dt.time())
-            except (ValueError, TypeError):
-                raise FieldInvalid(_l("Not a valid date and time; write it as 2024-03-02 14:30."))
+    try:
+        moment = parse_moment(value)
+    except (ValueError, TypeError):
+        raise FieldInvalid(_l("Not a valid date and time; write it as 2024-03-02 14:30."))
     if spec.not_future and moment.date() > today:
         raise FieldInvalid(_l("This date cannot be in the future."))
     return moment

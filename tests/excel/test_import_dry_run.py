@@ -258,3 +258,18 @@ def test_a_cell_merged_down_over_rows_is_given_to_each_of_them_and_a_note_across
     assert sorted(rows) == [3, 4, 5, 6, 7] and batch.counts["new"] == 5 and batch.counts["total"] == 5
     assert [rows[n].values["city"] for n in (3, 4, 5, 6, 7)] == ["宁波", "宁波", "宁波", "温州", "温州"]
     assert [rows[n].values.get("customer_type") for n in (3, 4, 5, 6, 7)] == ["org", "org", "person", None, None]
+
+
+def test_dates_with_a_time_of_day_as_excel_saves_them_to_csv_are_dates(app, tmp_path):
+    """A date column formatted with a time (or exported so by another system) reaches a CSV as
+    1985/3/2 0:00; the date is taken, and a wrong time is still an error on its cell."""
+    path = csv_file(tmp_path / "导出.csv", [["客户名称", "出生日期", "获取日期"],
+                                            ["甲公司", "1985/3/2 0:00", "2024-03-02 14:30:05"],
+                                            ["乙公司", "1990年5月6日 0:00", "2024/3/2 25:00"]],
+                    encoding="gb18030")
+    batch = importer.upload(db.session, path, path.name, "customer")
+    steps.run("prepare", batch, Who(), background=False, options={"mode": "create", "match": []})
+    rows = staged(batch)
+    assert rows[2].status == "new"
+    assert rows[2].values == {"name": "甲公司", "birth_date": "1985-03-02", "acquired_on": "2024-03-02"}
+    assert rows[3].status == "invalid" and set(rows[3].errors) == {"acquired_on"}

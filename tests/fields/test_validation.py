@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
-from portal.fields.validation import id_number_is_valid, parse_date
+from portal.fields.validation import id_number_is_valid, parse_date, parse_moment
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -75,7 +75,10 @@ def test_id_number_check_digit():
 
 
 @pytest.mark.parametrize("typed", ["1985-03-02", "1985/3/2", "1985年3月2日", "1985.3.2", "19850302", 31108,
-                                   dt.date(1985, 3, 2), dt.datetime(1985, 3, 2, 9, 30)])
+                                   dt.date(1985, 3, 2), dt.datetime(1985, 3, 2, 9, 30),
+                                   # a date cell with a time format, as Excel saves it to a CSV
+                                   "1985/3/2 0:00", "1985/3/2 0:00:00", "1985-03-02 09:30", "1985年3月2日 9:30",
+                                   "1985-03-02T00:00:00", 31108.5])
 def test_dates_in_common_chinese_forms(typed):
     assert clean(spec("date"), typed) == dt.date(1985, 3, 2)
 
@@ -92,6 +95,29 @@ def test_impossible_and_future_dates_are_refused():
 
 def test_excel_serials_are_dates():
     assert parse_date(45658) == dt.date(2025, 1, 1)
+    assert parse_moment(45658.6041666667) == dt.datetime(2025, 1, 1, 14, 30)   # the fraction is the time
+
+
+@pytest.mark.parametrize("typed", ["2024-03-02 14:30", "2024/3/2 14:30", "2024/03/02 14:30:00", "2024.3.2 14:30",
+                                   "2024年3月2日 14:30", "2024年3月2日14时30分", "2024年3月2日14:30",
+                                   "２０２４/３/２ １４：３０", "2024-03-02T14:30:00", 45353.6041666667,
+                                   dt.datetime(2024, 3, 2, 14, 30)])
+def test_date_and_time_in_common_chinese_forms(typed):
+    assert clean(spec("datetime"), typed) == dt.datetime(2024, 3, 2, 14, 30)
+
+
+@pytest.mark.parametrize("typed", ["2024/3/2", "20240302", dt.date(2024, 3, 2), 45353])
+def test_a_date_alone_is_midnight(typed):
+    assert clean(spec("datetime"), typed) == dt.datetime(2024, 3, 2)
+
+
+@pytest.mark.parametrize("typed", ["2024/3/2 25:00", "2024/3/2 14:61", "2024-3-214:30", "2024-03-02 x", "下午两点", 0])
+def test_a_wrong_date_and_time_is_refused(typed):
+    with pytest.raises(FieldInvalid) as err:
+        clean(spec("datetime"), typed)
+    assert "2024-03-02 14:30" in str(err.value.message)
+    with pytest.raises(FieldInvalid):
+        clean(spec("date"), typed)
 
 
 def test_money_accepts_separators_and_refuses_negative_when_floor_is_zero():
