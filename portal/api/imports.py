@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.excel import importer, jobs, reader, retention, steps
 from portal.excel.cells import policies
+from portal.excel.headers import header_units
 from portal.excel.importer import ImportRefused, Who
 from portal.excel.mapping import match_keys, targets
 from portal.excel.report import error_text, write_errors
@@ -319,6 +320,7 @@ def batch_json(batch: ImportBatch) -> dict:
         # The merged ranges kept for the dry run are not the browser's business.
         "sheets": [{k: v for k, v in s.items() if k != "merged"} for s in batch.sheets or []],
         "headers": batch.headers or [], "sample": batch.sample or [], "mapping": batch.mapping or {},
+        "units": header_units(batch.headers or []),
         "options": batch.options or {}, "counts": counts,
         "can_commit": batch.status == status.PREVIEWED and bool(counts.get("new") or counts.get("update"))
         and not ((batch.options or {}).get("all_or_nothing") and (counts.get("invalid") or counts.get("duplicate"))),

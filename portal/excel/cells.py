@@ -21,13 +21,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
-from portal.fields.spec import IDENTIFIER_TYPES
+from portal.fields.spec import IDENTIFIER_TYPES, NUMBER_TYPES
+from portal.fields.validation import in_unit
 from portal.models import Contact, Customer, Transaction
 from portal.models.base import CodeTable
 from portal.grid.lookups import label_of, related_model
 from portal.security import scope
 
 from .bulk import among
+from .headers import header_unit
 from .mapping import Target, normalise
 from .reader import IdentifierRounded, cell_text, identifier_text
 
@@ -232,8 +234,11 @@ class Converter:
     """Turns the cells of one mapped column into the field's value (plain Python), raising
     FieldInvalid with the field's message. ``policy`` applies to values not in the list."""
 
-    def __init__(self, session: Session, target: Target, policy: str = REJECT, user=None):
+    def __init__(self, session: Session, target: Target, policy: str = REJECT, user=None, header: str = ""):
         self.target, self.spec, self.policy = target, target.spec, policy or REJECT
+        # A number column headed with its unit (注册资本(万元)) counts in it.
+        unit = header_unit(header) if self.spec is not None and self.spec.type in NUMBER_TYPES else None
+        self.unit = unit[1] if unit is not None and unit[1] != 1 else None
         self.memo: dict[Any, Any] | None = {}
         self.repeats = 0
         self.shown: dict[tuple, str] = {}
@@ -298,6 +303,8 @@ class Converter:
                 raise FieldInvalid(exc.message)
         elif isinstance(raw, (int, float)) and spec.type in (FieldType.TEXT, FieldType.LONGTEXT, FieldType.CHOICE):
             raw = cell_text(raw)
+        elif self.unit is not None and raw not in (None, ""):
+            raw = in_unit(raw, self.unit)
         if spec.type == FieldType.CHOICE and isinstance(raw, str) and raw.strip():
             code = self.choices.get(raw.strip().casefold()) or self.choices.get(normalise(raw))
             if code is not None:

@@ -16,6 +16,8 @@ Only merged ranges tell a group row from a title or a note above the header, so 
 """
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Callable
 
 from .reader import cell_text
@@ -79,3 +81,25 @@ def grouped_name(header: str) -> tuple[str, str] | None:
     (基本信息, 客户名称)), else None."""
     group, separator, name = str(header or "").rpartition(GROUP_SEPARATOR)
     return (group, name) if separator and group else None
+
+
+# A money column's unit in brackets after its name: 注册资本(万元), 销售额（单位：亿元）, 金额[元].
+_UNIT = re.compile(r"^(.*?)\s*[(（\[【]\s*(?:单位\s*[:：]?\s*)?(千|万|百万|千万|亿)?\s*元\s*(?:人民币)?\s*[)）\]】]\s*\*?$")
+_UNIT_SIZES = {None: Decimal(1), "千": Decimal(10) ** 3, "万": Decimal(10) ** 4, "百万": Decimal(10) ** 6,
+               "千万": Decimal(10) ** 7, "亿": Decimal(10) ** 8}
+
+
+def header_unit(header: str) -> tuple[str, Decimal] | None:
+    """The name before a header's unit and the yuan the unit counts (``注册资本(万元)`` →
+    (注册资本, 10000)), else None."""
+    match = _UNIT.match(str(header or "").strip())
+    if not match or not match.group(1):
+        return None
+    return match.group(1), _UNIT_SIZES[match.group(2)]
+
+
+def header_units(headers: list[str]) -> dict[str, str]:
+    """Column index (as text) → the yuan its header's unit counts, for the headers whose unit
+    is not the yuan itself (the mapping step says a number column is multiplied)."""
+    return {str(index): str(unit[1]) for index, header in enumerate(headers)
+            if (unit := header_unit(header)) is not None and unit[1] != 1}

@@ -317,7 +317,7 @@ def make_plan(session: Session, batch: ImportBatch, mapping: dict, options: dict
         allowed = policies(target.model, target.spec) if target.spec is not None else None
         if policy not in POLICIES or (allowed and policy not in allowed):
             raise ImportRefused(_l("%(label)s: values not in the list cannot be added.", label=target.label))
-        columns.append(Column(index, header, target, Converter(session, target, policy, who.user)))
+        columns.append(Column(index, header, target, Converter(session, target, policy, who.user, header)))
     if not columns:
         raise ImportRefused(_l("Map at least one column to a field."))
     key = None

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from portal.fields import FieldSpec, fields_of
 from portal.models import Contact, Customer, Transaction, Visit
 
-from .headers import grouped_name
+from .headers import grouped_name, header_unit
 
 CONTACT = "contact."
 CUSTOM = "custom:"
@@ -140,7 +140,7 @@ def suggest(model, headers: list, *, sees_sensitive: bool, saved: dict | None = 
     mapping, used = {}, set()
     for column, header in enumerate(headers):
         norm = normalise(header)
-        key = saved.get(norm) if norm in saved else index.get(norm) or index.get(_lower_name(header))
+        key = saved.get(norm) if norm in saved else _suggested(index, header)
         if key and key in used:
             key = None
         if key and not key.startswith(CUSTOM) and resolve(model, key, sees_sensitive=sees_sensitive) is None:
@@ -149,6 +149,14 @@ def suggest(model, headers: list, *, sees_sensitive: bool, saved: dict | None = 
         if key:
             used.add(key)
     return mapping
+
+
+def _suggested(index: dict[str, str], header) -> str | None:
+    """The key a header names: whole, by its lower name, or without its unit (注册资本(万元))."""
+    key = index.get(normalise(header)) or index.get(_lower_name(header))
+    if key is None and (unit := header_unit(header)) is not None:
+        key = index.get(normalise(unit[0])) or index.get(_lower_name(unit[0]))
+    return key
 
 
 def _lower_name(header) -> str | None:

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
+from decimal import Decimal
 
 import sqlalchemy as sa
 
-from .spec import FieldSpec, Section
+from .spec import NUMBER_TYPES, FieldSpec, Section
 
 _models: "OrderedDict[str, type]" = OrderedDict()
 _sections: dict[type, tuple[Section, ...]] = {}
@@ -57,7 +59,8 @@ def fields_of(model: type) -> "OrderedDict[str, FieldSpec]":
         info = prop.columns[0].info if isinstance(prop, sa.orm.ColumnProperty) else prop.info
         spec = info.get("spec")
         if spec is not None:
-            found.append(spec.named(prop.key))
+            spec = spec.named(prop.key)
+            found.append(_bounded(spec, prop.columns[0].type) if isinstance(prop, sa.orm.ColumnProperty) else spec)
     found.sort(key=lambda s: s.order)
     known = {s.key for s in _sections.get(model, ())}
     for spec in found:
@@ -68,6 +71,24 @@ def fields_of(model: type) -> "OrderedDict[str, FieldSpec]":
     result = OrderedDict((s.name, s) for s in found)
     _fields_cache[model] = result
     return result
+
+
+def _bounded(spec: FieldSpec, column_type) -> FieldSpec:
+    """``spec`` with what its column can hold where the description does not say it: a
+    String's length (an e-mail or phone longer than the column) and a number's largest value
+    (Numeric(p, s) or the integer's width). SQLite would keep either; PostgreSQL refuses it at
+    the commit."""
+    changes = {}
+    if isinstance(column_type, sa.String) and column_type.length and spec.max_length is None:
+        changes["max_length"] = column_type.length
+    if spec.type in NUMBER_TYPES:
+        if isinstance(column_type, sa.Integer):
+            bits = 16 if isinstance(column_type, sa.SmallInteger) else 64 if isinstance(column_type, sa.BigInteger) else 32
+            changes["column_limit"] = Decimal(2 ** (bits - 1) - 1)
+        elif isinstance(column_type, sa.Numeric) and column_type.precision:
+            scale = column_type.scale or 0
+            changes["column_limit"] = Decimal(10) ** (column_type.precision - scale) - Decimal(10) ** -scale
+    return replace(spec, **changes) if changes else spec
 
 
 def field_by_form_name(model: type, form_name: str) -> FieldSpec | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -94,6 +95,9 @@ class FieldSpec:
     min_value: float | None = None
     max_value: float | None = None
     max_length: int | None = None
+    # The largest number the column holds (from its type, see registry.fields_of): a bigger one
+    # gets the field's message instead of PostgreSQL's overflow error at the commit.
+    column_limit: Decimal | None = None
     aliases: tuple[str, ...] = ()  # import headers recognised besides the labels
     help_zh: str = ""
     help_en: str = ""

@@ -74,16 +74,16 @@ def clean(spec: FieldSpec, value: Any, *, today: dt.date | None = None) -> Any:
             raise FieldInvalid(_l("This field is required."))
         return [] if spec.type == FieldType.RELATION_MANY else None
     cleaner = _CLEANERS.get(spec.type)
-    return cleaner(spec, value, today or dt.date.today()) if cleaner else value
+    value = cleaner(spec, value, today or dt.date.today()) if cleaner else value
+    # Any text, an e-mail or a phone with its extension as much as a name, fits its column.
+    if isinstance(value, str) and spec.max_length and len(value) > spec.max_length:
+        raise FieldInvalid(_l("At most %(n)d characters.", n=spec.max_length))
+    return value
 
 
 def _clean_text(spec: FieldSpec, value: Any, today: dt.date) -> str:
     text = str(value).strip()
-    if spec.type == FieldType.TEXT:
-        text = _SPACES.sub(" ", text)
-    if spec.max_length and len(text) > spec.max_length:
-        raise FieldInvalid(_l("At most %(n)d characters.", n=spec.max_length))
-    return text
+    return _SPACES.sub(" ", text) if spec.type == FieldType.TEXT else text
 
 
 def _clean_mobile(spec: FieldSpec, value: Any, today: dt.date) -> str:
@@ -296,29 +296,72 @@ def _clean_datetime(spec: FieldSpec, value: Any, today: dt.date) -> dt.datetime:
     return moment
 
 
+class ForeignCurrency(ValueError):
+    """An amount in a currency other than the yuan: no rate turns it into one."""
+
+    def __init__(self, currency: str):
+        super().__init__(currency)
+        self.currency = currency
+
+
+# Company lists give registered capital as 500万元人民币 or 1.2亿: the yuan's names and signs
+# around the number are dropped, a magnitude after it multiplies it.
+_YUAN = re.compile(r"^(?:¥|RMB|CNY|人民币)|(?:元整|元|人民币|RMB|CNY)+$", re.IGNORECASE)
+_FOREIGN = re.compile(r"美元|美金|港元|港币|欧元|日元|英镑|澳元|加元|新台币|台币|韩元|澳门元|卢布|"
+                      r"US\$|HK\$|USD|HKD|EUR|JPY|GBP|AUD|CAD|\$|€|£", re.IGNORECASE)
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)")
+_MAGNITUDES = (("万亿", Decimal(10) ** 12), ("亿", Decimal(10) ** 8), ("万", Decimal(10) ** 4),
+               ("千", Decimal(10) ** 3))
+
+
+def _number_text(value: Any) -> str:
+    return _SPACES.sub("", _text(value)).replace(",", "").replace("，", "")
+
+
+def in_unit(value: Any, unit: Decimal) -> Any:
+    """``value`` counted in ``unit`` (a column headed 注册资本(万元): 500 is 5,000,000); text
+    naming its own magnitude or currency (500万元, 800元, $5) is left to say what it says."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return parse_number(value) * unit
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(text := _number_text(value)):
+        return Decimal(text) * unit
+    return value
+
+
 def parse_number(value: Any) -> Decimal:
-    """A number from a number or text with thousands separators, full-width digits or ¥."""
+    """A number from a number or text with thousands separators, full-width digits, the yuan's
+    sign or name (¥1,000, 1000元, RMB 1000, 500万元人民币) and a magnitude (1.2万, 3亿). Raises
+    ValueError, :class:`ForeignCurrency` for an amount in another currency (50万美元, $1,000)."""
     if isinstance(value, bool):
         raise ValueError(value)
     if isinstance(value, (int, Decimal)):
         return Decimal(value)
     if isinstance(value, float):
         return Decimal(repr(value))
-    text = _text(value).replace(",", "").replace("，", "").replace(" ", "").lstrip("¥￥$")
-    if text.endswith("元"):
-        text = text[:-1]
+    text = _number_text(value)
+    foreign = _FOREIGN.search(text)
+    if foreign:
+        raise ForeignCurrency(foreign.group())
+    text = _YUAN.sub("", text)
+    unit = Decimal(1)
+    for name, size in _MAGNITUDES:
+        if text.endswith(name):
+            text, unit = text[:-len(name)], size
+            break
     try:
         number = Decimal(text)
     except InvalidOperation:
         raise ValueError(value)
     if not number.is_finite():
         raise ValueError(value)
-    return number
+    return number * unit
 
 
 def _clean_number(spec: FieldSpec, value: Any, today: dt.date) -> Any:
     try:
         number = parse_number(value)
+    except ForeignCurrency as exc:
+        raise FieldInvalid(_l("An amount in %(currency)s: give it in yuan (人民币).", currency=exc.currency))
     except ValueError:
         raise FieldInvalid(_l("Not a number."))
     if spec.type == FieldType.INT:
@@ -333,6 +376,10 @@ def _clean_number(spec: FieldSpec, value: Any, today: dt.date) -> Any:
         raise FieldInvalid(_l("Must be at least %(n)s.", n=_fmt(spec.min_value)))
     if spec.max_value is not None and number > spec.max_value:
         raise FieldInvalid(_l("Must be at most %(n)s.", n=_fmt(spec.max_value)))
+    if spec.column_limit is not None and abs(number) > spec.column_limit:
+        if number < 0:
+            raise FieldInvalid(_l("Must be at least %(n)s.", n=_fmt(-spec.column_limit)))
+        raise FieldInvalid(_l("Must be at most %(n)s.", n=_fmt(spec.column_limit)))
     return number
 
 

@@ -81,7 +81,7 @@ class Customer(Stamped, Versioned, Model):
     name: Mapped[str] = mapped_column(
         sa.String(200), nullable=False, index=True,
         info=describe("客户名称", "Name", "text", "basic", required=True, listed=True, searchable=True,
-                      max_length=200, aliases=("名称", "公司名称", "单位名称", "客户", "姓名", "Customer", "Company")),
+                      max_length=200, aliases=("名称", "公司名称", "企业名称", "单位名称", "客户", "姓名", "Customer", "Company")),
     )
     customer_type: Mapped[str] = mapped_column(
         sa.String(16), nullable=False, default="org",
@@ -129,18 +129,18 @@ class Customer(Stamped, Versioned, Model):
     # -- address and contact 地址与联系方式 ----------------------------------------------
     province: Mapped[str | None] = mapped_column(
         sa.String(16),
-        info=describe("省份", "Province", "choice", "contact", listed=True, choices=C.PROVINCE, aliases=("省", "省/直辖市")),
+        info=describe("省份", "Province", "choice", "contact", listed=True, choices=C.PROVINCE, aliases=("省", "省/直辖市", "所属省份")),
     )
     city: Mapped[str | None] = mapped_column(
-        sa.String(50), info=describe("城市", "City", "text", "contact", listed=True, max_length=50, aliases=("市", "地级市")),
+        sa.String(50), info=describe("城市", "City", "text", "contact", listed=True, max_length=50, aliases=("市", "地级市", "所属城市")),
     )
     district: Mapped[str | None] = mapped_column(
-        sa.String(50), info=describe("区县", "District", "text", "contact", max_length=50, aliases=("区", "县", "区/县")),
+        sa.String(50), info=describe("区县", "District", "text", "contact", max_length=50, aliases=("区", "县", "区/县", "所属区县")),
     )
     street: Mapped[str | None] = mapped_column(
         sa.String(200),
         info=describe("详细地址", "Street address", "text", "contact", max_length=200,
-                      aliases=("地址", "街道地址", "通讯地址", "Address")),
+                      aliases=("地址", "街道地址", "通讯地址", "通信地址", "企业地址", "Address")),
     )
     postcode: Mapped[str | None] = mapped_column(
         sa.String(6), info=describe("邮编", "Postal code", "postcode", "contact", aliases=("邮政编码", "Zip", "Postcode")),

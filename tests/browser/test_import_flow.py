@@ -361,6 +361,29 @@ def test_a_two_row_header_shows_its_grouped_columns_mapped_to_the_first_contact(
     assert not clerk.js_errors, clerk.js_errors
 
 
+def test_a_column_headed_in_ten_thousands_of_yuan_says_so_and_is_counted_in_yuan(clerk, live, tmp_path):
+    path = tmp_path / "企业名单.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("名单")
+    sheet.write_row("A1", ["企业名称", "注册资本(万元)", "手机"])
+    sheet.write_row("A2", ["万元单位公司", 500, unused_mobile(13600008101)])
+    workbook.close()
+    ui = ImportPage(clerk, live).open()
+    ui.upload(path)
+    select = ui.column_select("注册资本(万元)")
+    assert select.input_value() == "registered_capital"
+    row = clerk.locator("#import-columns tr[data-column='1']")
+    assert row.locator(".import-unit").inner_text() == "按表头单位换算：× 10,000"
+    select.select_option("")                     # not imported: nothing is counted
+    assert row.locator(".import-unit").count() == 0
+    select.select_option("registered_capital")
+    assert row.locator(".import-unit").count() == 1
+    ui.prepare()
+    assert ui.badge("new") == 1
+    assert ui.cell(2, "registered_capital").inner_text().replace(",", "").startswith("5000000")
+    assert not clerk.js_errors, clerk.js_errors
+
+
 def test_marketing_imports_nothing_and_the_auditor_reads_the_history(browser, live):
     # Importing writes records: it takes the resource's can_add / can_edit, which Marketing lacks.
     marketing = open_session(browser, live, "marketing", PASSWORD)

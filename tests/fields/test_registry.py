@@ -112,3 +112,27 @@ def test_a_new_field_appears_in_labels_lists_forms_and_filters_without_other_edi
     assert "name" in PetView.search_columns
     assert "Chip number" in fields_of(Pet)["chip"].headers
 
+
+
+def test_each_field_knows_what_its_column_holds():
+    """PostgreSQL refuses a number or a text too big for its column at the commit (SQLite keeps
+    it): the description says the column's bounds, so the field's message comes first."""
+    from decimal import Decimal
+
+    from portal.fields import FieldInvalid, clean
+    from portal.models import Transaction
+
+    customer = fields_of(Customer)
+    assert customer["registered_capital"].column_limit == Decimal("99999999999999.99")   # Numeric(16, 2)
+    assert customer["employee_count"].column_limit == Decimal(2 ** 31 - 1)
+    assert fields_of(Transaction)["amount"].column_limit == Decimal("999999999999.99")
+    assert customer["email"].max_length == 200 and customer["website"].max_length == 200
+    for spec, value in ((customer["registered_capital"], "100000000000000"), (customer["employee_count"], 2 ** 31),
+                        (fields_of(Transaction)["amount"], "-1000000000000"),
+                        (customer["email"], "a" * 190 + "@example.com")):
+        try:
+            clean(spec, value)
+        except FieldInvalid:
+            continue
+        raise AssertionError(f"{spec.name}: {value!r} taken")
+    assert clean(customer["registered_capital"], "99999999999999.99") == Decimal("99999999999999.99")

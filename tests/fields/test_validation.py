@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
-from portal.fields.validation import id_number_is_valid, parse_date, parse_moment
+from portal.fields.validation import id_number_is_valid, in_unit, parse_date, parse_moment
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -129,6 +129,39 @@ def test_money_accepts_separators_and_refuses_negative_when_floor_is_zero():
         clean(money, "-1")
     assert "negative" in str(err.value.message)
     assert clean(spec("money"), "-20") == Decimal("-20.00")  # a return may be negative
+
+
+@pytest.mark.parametrize("typed, value", [
+    ("500万", "5000000"), ("500万元", "5000000"), ("1,200.5万元人民币", "12005000"), ("人民币500万元", "5000000"),
+    ("1000万人民币", "10000000"), ("RMB 1000", "1000"), ("CNY 2亿元", "200000000"), ("1.2亿", "120000000"),
+    ("3千元", "3000"), ("1000元整", "1000"), ("１，２００元", "1200"), ("1 000 000", "1000000")])
+def test_amounts_as_company_lists_write_them(typed, value):
+    assert clean(spec("money"), typed) == Decimal(value)
+
+
+@pytest.mark.parametrize("typed, currency", [("50万美元", "美元"), ("$1,000", "$"), ("HK$ 300", "HK$"),
+                                             ("100 EUR", "EUR"), ("2000万港币", "港币")])
+def test_an_amount_in_another_currency_is_refused_naming_it(typed, currency):
+    with pytest.raises(FieldInvalid) as err:
+        clean(spec("money"), typed)
+    assert currency in str(err.value.message) and "yuan" in str(err.value.message)
+
+
+def test_a_magnitude_makes_whole_numbers_and_words_are_no_number():
+    assert clean(spec("int"), "1.2万") == 12000
+    with pytest.raises(FieldInvalid):
+        clean(spec("int"), "1.23456万")   # 12345.6 people
+    for typed in ("三百万", "万", "约500万", "50%"):
+        with pytest.raises(FieldInvalid):
+            clean(spec("money"), typed)
+
+
+def test_a_header_unit_counts_plain_numbers_only():
+    unit = Decimal(10000)
+    assert in_unit(500, unit) == Decimal(5000000)
+    assert in_unit(12.5, unit) == Decimal(125000)
+    assert in_unit("1,200.5", unit) == Decimal(12005000)
+    assert in_unit("800元", unit) == "800元" and in_unit("3亿", unit) == "3亿"   # the cell's own unit
 
 
 def test_integers_and_ranges():

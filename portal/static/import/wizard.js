@@ -226,6 +226,7 @@
     select.value = chosen || "";
     return select;
   }
+  var NUMBER_TYPES = ["int", "decimal", "money"];
   function policySelect(field, current) {
     var spec = state.fields[field];
     if (!spec || !spec.policy) return null;
@@ -286,6 +287,11 @@
         P.clear(policyCell);
         var p = policySelect(select.value, policies[select.value]);
         if (p) policyCell.appendChild(p);
+        // A number column headed with its unit (注册资本(万元)) is counted in it: say so.
+        var spec = state.fields[select.value], unit = (batch.units || {})[String(index)];
+        if (unit && spec && NUMBER_TYPES.indexOf(spec.type) >= 0) {
+          policyCell.appendChild(make("span", "import-unit text-info", fmt(T.unit_times, { n: number(unit) })));
+        }
       }
       select.addEventListener("change", function () {
         tr.classList.toggle("import-suggested", select.value !== "" && select.value === state.suggested[index]);
