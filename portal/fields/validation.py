@@ -369,7 +369,10 @@ def _clean_number(spec: FieldSpec, value: Any, today: dt.date) -> Any:
             raise FieldInvalid(_l("A whole number is expected."))
         number = int(number)
     elif spec.type == FieldType.MONEY:
-        number = number.quantize(Decimal("0.01"))
+        try:
+            number = number.quantize(Decimal("0.01"))
+        except InvalidOperation:   # more digits than a Decimal holds (1e30): far past any column
+            raise _past_column(spec, number)
     if spec.min_value is not None and number < spec.min_value:
         if spec.min_value == 0:
             raise FieldInvalid(_l("Cannot be negative."))
@@ -377,10 +380,16 @@ def _clean_number(spec: FieldSpec, value: Any, today: dt.date) -> Any:
     if spec.max_value is not None and number > spec.max_value:
         raise FieldInvalid(_l("Must be at most %(n)s.", n=_fmt(spec.max_value)))
     if spec.column_limit is not None and abs(number) > spec.column_limit:
-        if number < 0:
-            raise FieldInvalid(_l("Must be at least %(n)s.", n=_fmt(-spec.column_limit)))
-        raise FieldInvalid(_l("Must be at most %(n)s.", n=_fmt(spec.column_limit)))
+        raise _past_column(spec, number)
     return number
+
+
+def _past_column(spec: FieldSpec, number) -> FieldInvalid:
+    if spec.column_limit is None:
+        return FieldInvalid(_l("Not a number."))
+    if number < 0:
+        return FieldInvalid(_l("Must be at least %(n)s.", n=_fmt(-spec.column_limit)))
+    return FieldInvalid(_l("Must be at most %(n)s.", n=_fmt(spec.column_limit)))
 
 
 def _fmt(number: float) -> str:

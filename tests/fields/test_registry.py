@@ -129,7 +129,10 @@ def test_each_field_knows_what_its_column_holds():
     assert customer["email"].max_length == 200 and customer["website"].max_length == 200
     for spec, value in ((customer["registered_capital"], "100000000000000"), (customer["employee_count"], 2 ** 31),
                         (fields_of(Transaction)["amount"], "-1000000000000"),
-                        (customer["email"], "a" * 190 + "@example.com")):
+                        (customer["email"], "a" * 190 + "@example.com"),
+                        # more digits than a Decimal holds: refused, not an InvalidOperation
+                        (customer["registered_capital"], "1e30"), (customer["registered_capital"], 1e300),
+                        (customer["registered_capital"], "9" * 40), (customer["employee_count"], "1e400")):
         try:
             clean(spec, value)
         except FieldInvalid:
