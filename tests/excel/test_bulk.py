@@ -38,6 +38,42 @@ def test_update_writes_only_records_still_at_the_version_seen(app):
             bulk.update(db.session, Customer, [(ids[2], 1, {"name": "新"}), (ids[0], 1, {"name": "旧版本"})], None)
 
 
+def test_rows_setting_different_columns_each_keep_the_columns_they_leave_alone(app):
+    """A person's card and a company's in one file set different columns: on PostgreSQL one
+    statement writes them all, each row setting only its own columns (an empty value given
+    is written; a column not given is kept)."""
+    with app.app_context():
+        rows = _customers(4)
+        rows[0].update(street="旧街1号", employee_count=10)
+        rows[1].update(street="旧街2号", employee_count=20)
+        rows[2].update(street="旧街3号", employee_count=30)
+        rows[3].update(street=None, employee_count=None)
+        ids = bulk.insert(db.session, Customer, rows)
+        items = [(ids[0], 1, {"street": "新街1号", "value_grade": "A"}),
+                 (ids[1], 1, {"street": "新街2号", "value_grade": "B", "employee_count": 25}),
+                 (ids[2], 1, {"employee_count": None}),
+                 (ids[3], 1, {"name": "改名四"})]
+        statements = bulk.updates(db.session.get_bind().dialect, Customer, items, None)
+        if db.session.get_bind().dialect.name == "postgresql":
+            assert len(statements) == 1
+        assert bulk.update(db.session, Customer, items, None) == 4
+        table = Customer.__table__
+        found = db.session.execute(sa.select(table.c.street, table.c.value_grade, table.c.employee_count,
+                                             table.c.name, table.c.name_pinyin, table.c.version)
+                                   .where(table.c.id.in_(ids)).order_by(table.c.id)).all()
+        grade = Customer.__table__.c.value_grade.default
+        kept_grade = grade.arg if grade is not None and grade.is_scalar else None
+        assert [tuple(r) for r in found] == [
+            ("新街1号", "A", 10, "批量客户0", found[0].name_pinyin, 2),
+            ("新街2号", "B", 25, "批量客户1", found[1].name_pinyin, 2),
+            ("旧街3号", kept_grade, None, "批量客户2", found[2].name_pinyin, 2),
+            (None, kept_grade, None, "改名四", found[3].name_pinyin, 2)]
+        assert found[3].name_pinyin.startswith("gaimingsi")
+        with pytest.raises(bulk.RecordsChanged):
+            bulk.update(db.session, Customer, [(ids[0], 2, {"street": "再改"}), (ids[1], 1, {"value_grade": "C"})],
+                        None)
+
+
 def test_update_rows_reports_the_rows_it_matched(app):
     with app.app_context():
         ids = bulk.insert(db.session, Customer, _customers(3))
