@@ -10,6 +10,7 @@ importable only for those who see them. The work is done in portal.excel; these 
 translate HTTP."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import tempfile
@@ -389,7 +390,20 @@ class _Display:
             return spec.choice_label(value)
         if isinstance(value, bool):
             return str(_l("Yes")) if value else str(_l("No"))
+        if spec.type.value == "datetime" and isinstance(value, str):
+            return reader.cell_text(dt.datetime.fromisoformat(value))   # 2026-03-02 14:30, as the sheet shows it
         return str(value)
+
+
+def _diff_text(shown: _Display, key: str, entry: dict, side: str) -> str:
+    """An update's old or new value as the preview shows it: the text the dry run kept (a
+    related row's, a tag list's), else the value's text."""
+    text = entry.get(f"{side}_text")
+    if text is not None:
+        return text
+    if entry.get("relation") or entry.get("many"):
+        return "" if entry.get(side) is None else str(entry.get(side))
+    return shown(key, entry.get(side))
 
 
 def rows_page(batch: ImportBatch, state: str | None, page: int, size: int) -> dict:
@@ -419,9 +433,8 @@ def rows_page(batch: ImportBatch, state: str | None, page: int, size: int) -> di
             values = {key: (raw[i] if i < len(raw) else "") for i, key in mapped.items()}
         else:
             values = {key: shown(key, (row["values"] or {}).get(key)) for key in mapped.values()}
-        diff = {key: {"label": labels.get(key, key), "old": entry.get("old_text") if entry.get("old_text") is not None
-                      else entry.get("old"), "new": entry.get("new_text") if entry.get("new_text") is not None
-                      else entry.get("new")} for key, entry in (row["diff"] or {}).items()}
+        diff = {key: {"label": labels.get(key, key), "old": _diff_text(shown, key, entry, "old"),
+                      "new": _diff_text(shown, key, entry, "new")} for key, entry in (row["diff"] or {}).items()}
         for key in hidden:
             if values.get(key):
                 values[key] = masking.MASK

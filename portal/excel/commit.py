@@ -28,7 +28,10 @@ from .importer import ImportRefused, Who, _require, model_of
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
 from .staged_insert import StagedInsert
 
-CHUNK = 1000
+# Staged rows per chunk of updates. On PostgreSQL one UPDATE … FROM a temporary table per
+# chunk: 100,000 updates took 8.5-8.7 s in chunks of 5,000 and 9.9-11.5 s in chunks of 1,000
+# (the server's UPDATEs 5.8 s against 7.1 s; 10,000 were no quicker). bench/RESULTS.md.
+CHUNK = 5000
 ORM_FLUSH = 200
 _STAMPS = ("created_by_id", "changed_by_id")  # not part of a new record's history
 

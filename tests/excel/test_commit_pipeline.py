@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.excel import bulk, staged_insert, steps
+from portal.excel import commit as committing
 from portal.excel.commit import _FastCommit
 from portal.excel.importer import Who
 from portal.extensions import db
@@ -23,6 +24,7 @@ ROWS = 2_600   # three chunks of the commit (1,000 rows each)
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch):
     monkeypatch.setattr(staged_insert, "CHUNK", 1000)
+    monkeypatch.setattr(committing, "CHUNK", 1000)
 
 
 def rows():

@@ -194,6 +194,32 @@ def test_an_update_row_in_the_preview_shows_the_whole_row_and_its_diff(client, t
     assert row["diff"] == {"mobile": {"label": "手机", "old": "13800000001", "new": "13900000001"}}
 
 
+def test_an_update_diff_shows_each_kind_of_value_as_the_card_does(client, tmp_path):
+    """A choice by its label, a related row by its name, numbers and dates as text, an empty
+    old value as nothing: the staged diff keeps the values (and a relation's texts), the
+    preview turns them into what the clerk reads."""
+    import datetime as dt
+
+    from portal.models import Industry
+
+    old_industry, new_industry = Industry(code="T-OLD", name="旧行业"), Industry(code="T-NEW", name="新行业")
+    db.session.add_all([old_industry, new_industry])
+    db.session.flush()
+    db.session.add(Customer(number="KH-V2", name="乙公司", value_grade="C", employee_count=20,
+                            industry_id=old_industry.id, birth_date=dt.date(1985, 3, 2)))
+    db.session.commit()
+    login(client, "clerk")
+    batch = upload(client, [["客户编号", "客户名称", "客户等级", "员工人数", "行业", "出生日期", "城市"],
+                            ["KH-V2", "乙公司", "D级", 25, "新行业", "1985/3/3", "杭州"]], tmp_path=tmp_path).get_json()
+    client.post(f"/api/v1/import/batches/{batch['id']}/prepare",
+                json={"mapping": batch["mapping"], "options": {"match": ["number"], "mode": "update"}})
+    row = client.get(f"/api/v1/import/batches/{batch['id']}/rows").get_json()["rows"][0]
+    assert row["status"] == "update"
+    assert {key: (entry["old"], entry["new"]) for key, entry in row["diff"].items()} == {
+        "value_grade": ("C级", "D级"), "employee_count": ("20", "25"), "industry_id": ("旧行业", "新行业"),
+        "birth_date": ("1985-03-02", "1985-03-03"), "city": ("", "杭州")}
+
+
 @pytest.mark.parametrize("body", [
     {"mapping": {"first": "name"}},
     {"mapping": {"0": ["name"]}},
