@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from portal.excel import jobs
 from portal.extensions import db
-from portal.models import AccessLog, Customer, ImportBatch, ImportRow
+from portal.models import AccessLog, ChangeLog, Customer, ImportBatch, ImportRow
 
 from . import files
 from .importing import upload
@@ -218,6 +218,20 @@ def test_an_update_diff_shows_each_kind_of_value_as_the_card_does(client, tmp_pa
     assert {key: (entry["old"], entry["new"]) for key, entry in row["diff"].items()} == {
         "value_grade": ("C级", "D级"), "employee_count": ("20", "25"), "industry_id": ("旧行业", "新行业"),
         "birth_date": ("1985-03-02", "1985-03-03"), "city": ("", "杭州")}
+    # Staged: the values; a relation's texts as well, which the change history keeps.
+    staged = db.session.scalars(sa.select(ImportRow).filter_by(batch_id=batch["id"])).one()
+    assert staged.diff["value_grade"] == {"old": "C", "new": "D"}
+    assert staged.diff["employee_count"] == {"old": 20, "new": 25}
+    assert staged.diff["industry_id"] == {"old": old_industry.id, "new": new_industry.id, "old_text": "旧行业",
+                                          "new_text": "新行业", "relation": True}
+    answer = client.post(f"/api/v1/import/batches/{batch['id']}/commit")
+    assert answer.status_code == 202 and answer.get_json()["status"] == "committed"
+    customer = db.session.scalars(sa.select(Customer).filter_by(number="KH-V2")).one()
+    entry = db.session.scalars(sa.select(ChangeLog).filter_by(source=f"import:{batch['id']}",
+                                                              object_id=customer.id)).one()
+    assert entry.changes["industry_id"] == {"old": old_industry.id, "new": new_industry.id,
+                                            "old_text": "旧行业", "new_text": "新行业"}
+    assert entry.changes["value_grade"] == {"old": "C", "new": "D"}
 
 
 @pytest.mark.parametrize("body", [
