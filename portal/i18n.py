@@ -6,9 +6,10 @@ from flask import current_app, has_app_context, has_request_context
 
 
 def current_language() -> str:
-    """'zh' or 'en' for the current request; the configured default outside one."""
+    """'zh' or 'en' for the current request, or the one a background job carries over from
+    the request that started it (flask_babel.force_locale); the configured default otherwise."""
     locale = None
-    if has_request_context():
+    if has_app_context():
         from flask_babel import get_locale
 
         try:
@@ -24,3 +25,10 @@ def current_language() -> str:
 def pick(zh: str, en: str) -> str:
     """The zh or en text, whichever the current request speaks."""
     return en if current_language() == "en" else zh
+
+
+def joined(items, *, sentences: bool = False) -> str:
+    """Items joined as the current language writes a list: 、 or ", "; sentences with ； or "; "."""
+    if sentences:
+        return pick("；", "; ").join(items)
+    return pick("、", ", ").join(items)

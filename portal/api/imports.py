@@ -27,7 +27,7 @@ from portal.excel.cells import policies
 from portal.excel.headers import header_units
 from portal.excel.importer import ImportRefused, Who
 from portal.excel.mapping import match_keys, targets
-from portal.excel.report import error_text, write_errors
+from portal.excel.report import error_text, hidden_columns, masked_cells, write_errors
 from portal.extensions import db
 from portal.grid.resources import resource_named
 from portal.models import ImportBatch, ImportMapping, ImportRow
@@ -38,6 +38,40 @@ from portal.security.permissions import current_user
 MANAGE = "can_manage"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
+MAX_ID = 2 ** 31 - 1      # an id beyond any table's (a bigger one is no batch, not an overflow)
+MAX_PAGE = 1_000_000
+
+
+def _paging() -> tuple[int, int]:
+    """?page= and ?size= of a list, clamped to what can be asked of the database."""
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    size = min(max(request.args.get("size", PAGE_SIZE, type=int) or PAGE_SIZE, 1), MAX_PAGE_SIZE)
+    return page, size
+
+
+def _flag(body: dict, name: str) -> bool:
+    """A yes/no option of a JSON body: true/false, 1/0 or their text ("false" is no)."""
+    value = body.get(name)
+    if isinstance(value, str):
+        value = value.strip().lower()
+        if value in ("", "0", "false", "no", "off", "n"):
+            return False
+        if value in ("1", "true", "yes", "on", "y"):
+            return True
+        raise ImportRefused(_l("%(name)s is yes or no.", name=name), 400)
+    if value is None or isinstance(value, (bool, int)):
+        return bool(value)
+    raise ImportRefused(_l("%(name)s is yes or no.", name=name), 400)
+
+
+def _body() -> dict:
+    """The request's JSON object (none: empty); anything else is refused."""
+    body = request.get_json(silent=True)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ImportRefused(_l("The request is not understood: a JSON object is expected."), 400)
+    return body
 
 
 def _refusals(method):
@@ -95,7 +129,7 @@ class ImportApi(BaseApi):
             raise ImportRefused(_l("You may not change these records; choose create only."), 403)
 
     def _batch(self, pk: int) -> ImportBatch:
-        batch = db.session.get(ImportBatch, pk)
+        batch = db.session.get(ImportBatch, pk) if pk <= MAX_ID else None
         user = current_user()
         if batch is None or (batch.user_id != getattr(user, "id", None)
                              and not self.appbuilder.sm.has_access(MANAGE, self.class_permission_name)):
@@ -196,9 +230,11 @@ class ImportApi(BaseApi):
     @_refusals
     def sheet(self, pk: int):
         batch = self._batch(pk)
-        body = request.get_json(silent=True) or {}
+        body = _body()
         header_row = body.get("header_row")
         try:
+            if isinstance(header_row, float) and not header_row.is_integer():
+                raise ValueError(header_row)
             header_row = int(header_row) if header_row not in (None, "") else None
         except (TypeError, ValueError):
             raise ImportRefused(_l("The header row is a row number."), 400)
@@ -219,9 +255,13 @@ class ImportApi(BaseApi):
         mapping, options = body.get("mapping"), body.get("options") or {}
         if mapping is not None and not isinstance(mapping, dict) or not isinstance(options, dict):
             raise ImportRefused(_l("The mapping and options are missing."), 400)
+        save_as = body.get("save_mapping_as") or None
+        if save_as is not None and not isinstance(save_as, str):
+            raise ImportRefused(_l("A mapping is saved under a name."), 400)
+        if "all_or_nothing" in options:
+            options = {**options, "all_or_nothing": _flag(options, "all_or_nothing")}
         self._check_writes(batch, options.get("mode") or (batch.options or {}).get("mode") or "upsert")
-        steps.run("prepare", batch, self._who(), mapping=mapping, options=options,
-                  save_as=(body.get("save_mapping_as") or None))
+        steps.run("prepare", batch, self._who(), mapping=mapping, options=options, save_as=save_as)
         return self._answer(batch, 202)
 
     @expose("/batches/<int:pk>/commit", methods=["POST"])
@@ -241,8 +281,7 @@ class ImportApi(BaseApi):
     def undo(self, pk: int):
         batch = self._batch(pk)
         self._check_writes(batch, (batch.options or {}).get("mode") or "upsert")
-        body = request.get_json(silent=True) or {}
-        steps.run("undo", batch, self._who(), partial=bool(body.get("partial")))
+        steps.run("undo", batch, self._who(), partial=_flag(_body(), "partial"))
         return self._answer(batch)
 
     # -- reading -----------------------------------------------------------------------------
@@ -263,8 +302,7 @@ class ImportApi(BaseApi):
         state = request.args.get("status") or None
         if state is not None and state not in status.ROW_STATUSES:
             raise ImportRefused(_l("Unknown row status %(s)s.", s=state), 400)
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
-        size = min(max(request.args.get("size", PAGE_SIZE, type=int) or PAGE_SIZE, 1), MAX_PAGE_SIZE)
+        page, size = _paging()
         return self.response(200, **rows_page(batch, state, page, size))
 
     @expose("/batches/<int:pk>/errors.xlsx", methods=["GET"])
@@ -274,7 +312,7 @@ class ImportApi(BaseApi):
     def errors(self, pk: int):
         batch = self._batch(pk)
         stream = tempfile.TemporaryFile()
-        written = write_errors(stream, db.session, batch)
+        written = write_errors(stream, db.session, batch, sees_sensitive=masking.can_see_sensitive())
         access_log.record("export", "ImportBatch", batch.id, row_count=written,
                           detail={"via": "import", "kind": "error report"})
         stream.seek(0)
@@ -295,8 +333,7 @@ class ImportApi(BaseApi):
         if request.args.get("resource"):
             query = query.where(ImportBatch.resource == request.args["resource"])
         total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
-        size = min(max(request.args.get("size", PAGE_SIZE, type=int) or PAGE_SIZE, 1), MAX_PAGE_SIZE)
+        page, size = _paging()
         found = db.session.scalars(query.order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
                                    .offset((page - 1) * size).limit(size)).all()
         for batch in found:
@@ -310,6 +347,7 @@ def _required_names(model) -> set[str]:
 
 def batch_json(batch: ImportBatch) -> dict:
     progress = jobs.read_progress(batch.id) if batch.status in status.RUNNING else None
+    hidden = hidden_columns(batch, masking.can_see_sensitive())
     counts = batch.counts or {}
     return {
         "id": batch.id, "resource": batch.resource, "file_name": batch.file_name, "username": batch.username,
@@ -320,7 +358,8 @@ def batch_json(batch: ImportBatch) -> dict:
         "error": batch.error, "sheet": batch.sheet, "header_row": batch.header_row,
         # The merged ranges kept for the dry run are not the browser's business.
         "sheets": [{k: v for k, v in s.items() if k != "merged"} for s in batch.sheets or []],
-        "headers": batch.headers or [], "sample": batch.sample or [], "mapping": batch.mapping or {},
+        "headers": batch.headers or [], "mapping": batch.mapping or {},
+        "sample": [masked_cells(list(row), hidden) for row in batch.sample or []],
         "units": header_units(batch.headers or []),
         "options": batch.options or {}, "counts": counts,
         "can_commit": batch.status == status.PREVIEWED and bool(counts.get("new") or counts.get("update"))

@@ -21,7 +21,8 @@ import threading
 import time
 from pathlib import Path
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import object_session
 
@@ -107,12 +108,21 @@ def in_background(rows: int) -> bool:
 _threads: dict[int, threading.Thread] = {}
 
 
+def _request_locale() -> str:
+    """The starting request's locale (the configured default from a command)."""
+    locale = get_locale() if has_request_context() else None
+    return str(locale) if locale is not None else current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN")
+
+
 def start(batch_id: int, step, *args) -> threading.Thread:
     """Run ``step(batch_id, *args)`` in a thread with its own app context (and session)."""
     app = current_app._get_current_object()
+    locale = _request_locale()
 
     def run():
-        with app.app_context():
+        # The job speaks the language of the request that started it: its cell messages and
+        # refusals are stored on the batch, read later in that language.
+        with app.app_context(), force_locale(locale):
             try:
                 step(batch_id, *args)
             except Exception:  # the step records its own failure; this keeps the thread quiet

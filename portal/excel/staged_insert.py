@@ -130,8 +130,7 @@ class StagedInsert:
         self.custom = any(k.startswith(CUSTOM) for k in keys) and CUSTOM_FIELD_COLUMN in self.table.c
         self.many = [s for s in tag_links.many_specs(self.model) if s.name in keys]
         self.choices = (writer.batch.options or {}).get("choices") or {}
-        self.owner = writer.who.user_id if self.model is Customer and writer.who.user is not None \
-            and _scope_own(writer.who.user) else None
+        self.owner = _owner(writer) if self.model is Customer else None
         self.keyed = "name_pinyin" in self.table.c   # customers and contacts: search keys of the name
         self.ids = bulk.Ids(self.session)
         self.taken: set[str] | None = None        # the file's own numbers, read when first needed
@@ -538,6 +537,16 @@ def labels_of(session: Session, model, ids) -> dict:
             for row in session.scalars(sa.select(model).where(model.id.in_(ids[start:start + LABEL_CHUNK]))):
                 found[row.id] = label_of(row)
     return found
+
+
+def _owner(writer) -> int | None:
+    """Who owns the new customers: the one whose file it is, when their scope is their own
+    customers (a salesperson's list committed by the custodian stays the salesperson's), else
+    the committer when theirs is."""
+    for user in (writer.batch.user, writer.who.user):
+        if user is not None and _scope_own(user):
+            return user.id
+    return None
 
 
 def _scope_own(user) -> bool:

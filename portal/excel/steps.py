@@ -55,7 +55,8 @@ def run(step: str, batch: ImportBatch, who: Who, *, background: bool | None = No
         _attempt(step, batch, who, args, jobs.Progress(batch.id, PHASES[step]))
         return batch
     before = batch.status
-    batch.status, batch.error = RUNNING[step], None
+    _claim(db.session, batch, (before,), RUNNING[step])
+    batch.error = None
     progress = jobs.Progress(batch.id, PHASES[step])  # before the commit: a poll sees it beating
     db.session.commit()
     try:
@@ -68,9 +69,30 @@ def run(step: str, batch: ImportBatch, who: Who, *, background: bool | None = No
     return batch
 
 
+def _database_errors() -> tuple[type, ...]:
+    """SQLAlchemy's errors and the driver's own: the bulk writes use the DBAPI cursor."""
+    dialect = db.session.get_bind().dialect
+    dbapi = getattr(dialect, "loaded_dbapi", None) or dialect.dbapi
+    return (sa.exc.SQLAlchemyError, dbapi.Error)
+
+
+def _claim(session, batch: ImportBatch, allowed: tuple[str, ...], to: str | None = None) -> None:
+    """Take the batch for a step, as the first write of the step's transaction: of two requests
+    at the same moment (a double click, two tabs) the second waits for the first — on
+    PostgreSQL's lock of the batch's row, on SQLite's write lock — then finds the batch moved on
+    and is told what it is now, instead of clashing with the first one's records."""
+    table = ImportBatch.__table__
+    taken = session.execute(sa.update(table).where(table.c.id == batch.id, table.c.status.in_(allowed))
+                            .values(status=to or table.c.status)).rowcount
+    session.refresh(batch, ["status"])
+    if not taken:
+        importer._require(batch)   # allowing nothing: says what the batch is now
+
+
 def _attempt(step: str, batch: ImportBatch, who: Who, args: dict, progress: jobs.Progress) -> None:
     batch_id = batch.id
     try:
+        _claim(db.session, batch, STARTS_FROM[step])
         _work(step, db.session, batch, who, args, progress)
         db.session.commit()
     except ImportRefused:
@@ -79,7 +101,7 @@ def _attempt(step: str, batch: ImportBatch, who: Who, args: dict, progress: jobs
     except reader.ReadError as exc:
         db.session.rollback()
         raise ImportRefused(exc.message, 400)
-    except sa.exc.SQLAlchemyError:
+    except _database_errors():
         db.session.rollback()
         log.exception("import step %s failed for batch %s", step, batch_id)
         raise ImportRefused(_l("The step failed; nothing of it was saved."), 500)
@@ -100,6 +122,7 @@ def _background(batch_id: int, step: str, before: str, user_id, sees_sensitive: 
     # SQLite: the step's log is checkpointed once the step is shown as finished, not in its commit.
     with sqlite_wal.deferred(session):
         try:
+            _claim(session, batch, (RUNNING[step],))
             batch.status = before  # the step runs from where it started, in this one transaction
             _work(step, session, batch, who, args, progress)
             session.commit()

@@ -4,10 +4,12 @@ them — in one transaction, with the change history of each record labelled
 ``undo:import:<id>``. A created customer's tags go with it (customer_tag cascades); an updated
 one gets its previous tags back (the diff's ``old_ids``).
 
-A record changed since the import (its version moved on), or a created one that other
-records now point at (a contact, a transaction or a visit added later), is not touched
-silently: the undo is refused listing each such record with who changed it and when, and the
-clerk may then undo the rest (``partial``), leaving those records as they are.
+A record changed since the import (its version moved on), a created one that other records
+now point at (a contact, a transaction, a visit, a referral added later), or one whose previous
+value of a unique field (a credit code) another record has taken since, is not touched
+silently: the undo is refused listing each such record with the reason, and the clerk may then
+undo the rest (``partial``), leaving those records as they are. Only what the undo would write
+is checked: an update that changed only a customer's contact is checked on the contact.
 """
 from __future__ import annotations
 
@@ -20,9 +22,7 @@ from sqlalchemy.orm import Session
 from portal.context import acting_as, changes_from
 from portal.fields import fields_of
 from portal.fields.plain import plain
-from portal.models import (
-    AfterSales, Contact, Customer, ImportBatch, ImportRow, ImportWritten, PromotionTarget, Transaction, Visit,
-)
+from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow, ImportWritten
 from portal.models import imports as status
 
 from . import bulk, retention, tag_links
@@ -31,8 +31,6 @@ from .importer import ImportRefused, Who, _require, model_of
 from .mapping import CONTACT, CUSTOM, CUSTOM_FIELD_COLUMN
 
 CHUNK = 1000
-# Records that point at a customer (or a contact): a created customer they point at stays.
-DEPENDENTS = {Customer: (Contact, Transaction, Visit, AfterSales, PromotionTarget), Contact: (Visit,)}
 
 
 class UndoBlocked(ImportRefused):
@@ -81,13 +79,11 @@ def undo(session: Session, batch: ImportBatch, who: Who = Who(), *, partial: boo
         record = now_created.get(r["written_id"])
         if record is not None and record["version"] != r["written_version"]:
             blocked.append(_blocked(r, _who_changed(session, record)))
-    for r in updated:
-        record = now_updated.get(r["target_id"])
-        if record is None:
-            blocked.append(_blocked(r, str(_l("The record no longer exists."))))
-        elif record["version"] != r["target_version"] + 1:
-            blocked.append(_blocked(r, _who_changed(session, record)))
-    blocked.extend(_pointed_at(session, model, created, batch))
+    blocked.extend(_updated_since(session, model, updated, now_updated))
+    blocked.extend(_pointed_at(session, model, created))
+    blocked.extend(_created_contacts_used(session, updated))
+    blocked.extend(_values_taken(session, model, updated))
+    blocked = _one_per_row(blocked)
     if blocked and not partial:
         raise UndoBlocked(_l("%(n)s records were changed or used since the import; undo the rest, or leave "
                              "the import as it is.", n=len(blocked)), blocked)
@@ -113,35 +109,152 @@ def undo(session: Session, batch: ImportBatch, who: Who = Who(), *, partial: boo
 
 
 def _blocked(row, reason: str) -> dict:
-    return {"row": row["row_no"], "id": row["written_id"] or row["target_id"],
-            "label": row["target_label"] or "", "reason": reason}
+    label = row["target_label"]
+    if not label and row["status"] == status.NEW:  # a created record: named as the file gave it
+        values = row["values"] or {}
+        label = " ".join(str(values[k]) for k in ("number", "name") if values.get(k))
+    return {"row": row["row_no"], "id": row["written_id"] or row["target_id"], "label": label or "",
+            "reason": reason}
 
 
-def _pointed_at(session: Session, model, created, batch) -> list[dict]:
-    """Created records that records from elsewhere now point at (not the batch's own contacts)."""
-    ids = [r["written_id"] for r in created]
-    own_contacts = {r["contact_id"] for r in created if r["contact_created"]}
+def _one_per_row(blocked: list[dict]) -> list[dict]:
+    """The first reason of each row (a row kept for two reasons is kept once)."""
+    seen, kept = set(), []
+    for entry in sorted(blocked, key=lambda b: b["row"]):
+        if entry["row"] not in seen:
+            seen.add(entry["row"])
+            kept.append(entry)
+    return kept
+
+
+def _touches_record(row) -> bool:
+    """Whether the import wrote the matched record itself (its version moved on), not only its
+    contact."""
+    return any(not key.startswith(CONTACT) for key in (row["diff"] or {}))
+
+
+def _updated_since(session: Session, model, updated, now_updated: dict) -> list[dict]:
+    """Updated records (and contacts) whose version moved on since the import wrote them."""
+    blocked = []
+    contact_rows = [r for r in updated if r["contact_id"] and not r["contact_created"]
+                    and any(key.startswith(CONTACT) for key in (r["diff"] or {}))]
+    contacts = bulk.current(session, Contact, [r["contact_id"] for r in contact_rows])
+    for r in updated:
+        record = now_updated.get(r["target_id"])
+        if record is None:
+            blocked.append(_blocked(r, str(_l("The record no longer exists."))))
+        elif _touches_record(r) and record["version"] != r["target_version"] + 1:
+            blocked.append(_blocked(r, _who_changed(session, record)))
+    for r in contact_rows:
+        contact = contacts.get(r["contact_id"])
+        written = ((r["values"] or {}).get("_contact_version") or 0) + 1
+        if contact is None:
+            blocked.append(_blocked(r, str(_l("The record no longer exists."))))
+        elif contact["version"] != written:
+            blocked.append(_blocked(r, _who_changed(session, contact)))
+    return blocked
+
+
+def dependents(model) -> list[sa.Column]:
+    """The columns of other records that keep a record of ``model`` from being removed: every
+    foreign key without an ON DELETE rule (the database would refuse), or that would be
+    emptied (a visit would lose its contact), and a customer's contacts (they would go with
+    it, and someone entered them). What cascades is the record's own (its tags, stage events,
+    grading) and the change history keeps its entries."""
+    table, found = model.__table__, []
+    for other in table.metadata.tables.values():
+        if other is ChangeLog.__table__:
+            continue
+        for key in other.foreign_keys:
+            if key.column is table.c.id and ((key.ondelete or "").upper() != "CASCADE" or other is Contact.__table__):
+                found.append(key.parent)
+    return found
+
+
+def _used_by(session: Session, model, ids: list[int], own: dict) -> dict[int, str]:
+    """id → why, for the records among ``ids`` that other records point at; ``own`` maps a
+    dependent table to the ids of its rows the batch itself wrote (they go with the undo)."""
     used: dict[int, str] = {}
-    for dependent in DEPENDENTS.get(model, ()):
-        column = dependent.__table__.c["customer_id" if model is Customer else "contact_id"]
+    for column in dependents(model):
+        table = column.table
+        mine = own.get(table.name, set())
         for start in range(0, len(ids), CHUNK):
-            query = sa.select(column, dependent.__table__.c.id).where(column.in_(ids[start:start + CHUNK]))
+            query = sa.select(column, table.c.id).where(column.in_(ids[start:start + CHUNK]))
             for pk, dependent_id in session.execute(query):
-                if dependent is Contact and dependent_id in own_contacts:
+                if dependent_id in mine:
                     continue
                 used.setdefault(pk, str(_l("%(what)s were added to it since the import.",
-                                           what=_plural(dependent))))
+                                           what=_plural(table))))
+    return used
+
+
+def _pointed_at(session: Session, model, created) -> list[dict]:
+    """Created records that records from elsewhere now point at (not the batch's own contacts,
+    nor the batch's own records, one referring to another)."""
+    ids = [r["written_id"] for r in created]
+    own = {Contact.__tablename__: {r["contact_id"] for r in created if r["contact_created"]},
+           model.__tablename__: set(ids)}
     by_id = {r["written_id"]: r for r in created}
-    return [_blocked(by_id[pk], reason) for pk, reason in used.items()]
+    return [_blocked(by_id[pk], reason) for pk, reason in _used_by(session, model, ids, own).items()]
 
 
-def _plural(model) -> str:
-    from portal.grid.resources import RESOURCES
+def _created_contacts_used(session: Session, updated) -> list[dict]:
+    """Updated rows whose import created the customer's first contact, which records from
+    elsewhere (a visit with that contact) now point at: the undo would remove it."""
+    rows = {r["contact_id"]: r for r in updated if r["contact_created"] and r["contact_id"]}
+    used = _used_by(session, Contact, list(rows), {})
+    return [_blocked(rows[pk], reason) for pk, reason in used.items()]
 
-    for resource in RESOURCES.values():
-        if resource.model is model:
-            return str(resource.plural)
-    return model.__name__
+
+def _unique_columns(model) -> list[str]:
+    """The model's single-column unique constraints and indexes (not its id)."""
+    table, names = model.__table__, []
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.UniqueConstraint) and len(constraint.columns) == 1:
+            names.append(next(iter(constraint.columns)).name)
+    names += [next(iter(index.columns)).name for index in table.indexes
+              if index.unique and len(index.columns) == 1]
+    names += [column.name for column in table.c if column.unique and not column.primary_key]
+    return list(dict.fromkeys(names))
+
+
+def _values_taken(session: Session, model, updated) -> list[dict]:
+    """Updated rows whose previous value of a unique field another record holds now: putting
+    it back would break the field's uniqueness (a credit code taken by a card added since)."""
+    blocked = []
+    for target, prefix, id_key in ((model, "", "target_id"), (Contact, CONTACT, "contact_id")):
+        if target is Contact and model is not Customer:
+            continue
+        for name in _unique_columns(target):
+            wanted = {}
+            for r in updated:
+                entry = (r["diff"] or {}).get(prefix + name)
+                if entry and entry.get("old") not in (None, "") and r[id_key] \
+                        and not (target is Contact and r["contact_created"]):
+                    wanted.setdefault(entry["old"], []).append(r)
+            if not wanted:
+                continue
+            table, values = target.__table__, list(wanted)
+            spec = fields_of(target).get(name)
+            for start in range(0, len(values), CHUNK):
+                query = sa.select(table.c[name], table.c.id).where(table.c[name].in_(values[start:start + CHUNK]))
+                for value, holder in session.execute(query):
+                    for r in wanted.get(value, ()):
+                        if holder != r[id_key]:
+                            blocked.append(_blocked(r, str(_l(
+                                "Its previous %(field)s %(value)s is used by another record now.",
+                                field=spec.label if spec is not None else name, value=value))))
+    return blocked
+
+
+def _plural(table: sa.Table) -> str:
+    """What the records of ``table`` are called (访问记录, 大客户采购项目 …), as in the archive."""
+    from .archive import model_labels
+
+    for model, label in model_labels().items():
+        if model.__table__ is table:
+            return label
+    return table.name
 
 
 def _remove(session: Session, model, rows, history: bulk.History) -> None:

@@ -137,6 +137,18 @@ def csrf_refused(exc):
         back, _l("Back"))
 
 
+def too_large(exc):
+    """413 from Flask (MAX_CONTENT_LENGTH, the MAX_UPLOAD_MB setting): the limit in the user's
+    language — JSON for the import's API, whose page shows the message — not Werkzeug's page."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    referrer = request.referrer or ""
+    back = referrer if referrer.startswith(request.host_url) else current_app.appbuilder.get_url_for_index
+    return _error_page(
+        413, _l("The file is too large"),
+        _l("At most %(limit)s MB can be uploaded at once; nothing was saved.", limit=f"{limit / 1048576:.3g}"),
+        back, _l("Back"))
+
+
 def install(app: Flask) -> None:
     """Security headers, CSP nonce, CSRF protection and the error pages; idempotent."""
     if app.extensions.get(EXTENSION):
@@ -163,3 +175,4 @@ def install(app: Flask) -> None:
                 csrf.exempt(view.blueprint)
     app.register_error_handler(CSRFError, csrf_refused)
     app.register_error_handler(429, too_many_requests)
+    app.register_error_handler(413, too_large)
