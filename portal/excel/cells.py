@@ -26,12 +26,13 @@ from portal.fields.validation import in_unit
 from portal.models import Contact, Customer, Transaction
 from portal.models.base import CodeTable
 from portal.grid.lookups import label_of, related_model
+from portal.i18n import pick
 from portal.security import scope
 
 from .bulk import among
 from .headers import header_unit
 from .mapping import Target, normalise
-from .reader import IdentifierRounded, cell_text, identifier_text
+from .reader import EXCEL_ERRORS, ROUNDED, IdentifierRounded, cell_text, formula_error, identifier_text
 
 REJECT, EMPTY, ADD = "reject", "empty", "add"
 POLICIES = (REJECT, EMPTY, ADD)
@@ -43,6 +44,9 @@ _MEMO_LIMIT = 20_000
 # this many distinct cells, fewer repeats than distinct cells and the memo is dropped.
 _MEMO_TRIAL = 2_000
 _MISSING = object()
+# Columns whose number cells are read as their text (a customer, order or credit code number).
+_TEXT_TYPES = (FieldType.TEXT, FieldType.LONGTEXT, FieldType.CHOICE)
+_EXACT = 10 ** 15   # Excel keeps 15 significant digits: a number cell past them has been rounded
 # What a spreadsheet leaves off a province's or a region's name.
 _SHORT = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")       # distinct values remembered per column (dates, provinces, grades …)
 # What separates the names in a many-to-many cell: commas, the enumeration comma (、, as the
@@ -249,6 +253,9 @@ class Converter:
         elif self.spec is not None and self.spec.type == FieldType.RELATION_MANY:
             self.many = Many(session, target.model, self.spec, user)
         self.identifier = self.spec is not None and self.spec.type in IDENTIFIER_TYPES
+        # Number cells read as text, a name or a number a relation names too (an identifier's
+        # own reading refuses a rounded number the same way).
+        self.kept_as_text = self.spec is None or not (self.identifier or self.spec.type in NUMBER_TYPES)
         if self.spec is not None and self.spec.type == FieldType.CHOICE:
             self.choices = {}
             for choice in self.spec.choices:
@@ -287,6 +294,15 @@ class Converter:
 
     def _convert(self, raw):
         spec = self.spec
+        kind = raw.__class__
+        if kind is str:
+            if raw[:1] == "#" and raw.strip() in EXCEL_ERRORS:   # #N/A: a formula that failed
+                raise FieldInvalid(formula_error(raw.strip()))
+        elif kind is float or kind is int:
+            # A number cell where text is kept: its plain digits, refused past 15 digits
+            # (Excel has rounded 202603021234567890 to 2.02603021234568E+17).
+            if self.kept_as_text and abs(raw) >= _EXACT:
+                raise FieldInvalid(ROUNDED)
         if spec is None:  # a custom field: the cell's text
             text = cell_text(raw)
             if len(text) > 1000:
@@ -301,8 +317,11 @@ class Converter:
                 raw = identifier_text(raw)
             except IdentifierRounded as exc:
                 raise FieldInvalid(exc.message)
-        elif isinstance(raw, (int, float)) and spec.type in (FieldType.TEXT, FieldType.LONGTEXT, FieldType.CHOICE):
-            raw = cell_text(raw)
+        elif kind is float or kind is int or kind is bool:
+            if spec.type in _TEXT_TYPES:
+                raw = cell_text(raw)
+            elif self.unit is not None:
+                raw = in_unit(raw, self.unit)
         elif self.unit is not None and raw not in (None, ""):
             raw = in_unit(raw, self.unit)
         if spec.type == FieldType.CHOICE and isinstance(raw, str) and raw.strip():
@@ -343,7 +362,7 @@ class Converter:
                 unknown.append(name)
         if unknown:
             raise FieldInvalid(_l("%(label)s: no entries named %(names)s in the list.", label=self.spec.label,
-                                  names="、".join(unknown)))
+                                  names=pick("、", ", ").join(unknown)))
         return (*sorted(found), *dict.fromkeys(added)) or None
 
     def display(self, value) -> str:

@@ -56,7 +56,7 @@ from typing import Any, Callable, Iterable, Iterator
 import python_calamine
 from flask_babel import lazy_gettext as _l
 
-from portal.fields.validation import FieldInvalid
+from portal.fields.validation import BLANK, FieldInvalid
 
 KINDS = ("xlsx", "xls", "ods", "csv")
 
@@ -103,10 +103,21 @@ ENCRYPTED = _l("The workbook is password-protected or encrypted. Open it in Exce
                "password (File > Info > Protect Workbook) and upload it again.")
 ENCODING = _l("Could not read the text encoding of the file. Save it as \"CSV UTF-8\" "
               "(or as an Excel workbook) and upload it again.")
+GARBLED = _l("The text of the file does not read as Chinese: it may be saved in another encoding, such as "
+             "Big5 or Shift-JIS. Save it as \"CSV UTF-8\" (or as an Excel workbook) and upload it again.")
 ROUNDED = _l("This number has more than 15 digits and was rounded by Excel; "
              "format the column as text and enter it again.")
+# The values Excel (and LibreOffice) show for a formula that failed. calamine reads an error
+# cell as empty; an .xlsx's are read as their text (see _SheetPieces), a CSV holds the text.
+EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
+                          "#SPILL!", "#CALC!", "#GETTING_DATA"})
 SCIENTIFIC = _l("This number was saved in scientific notation (such as 1.38E+10) and has lost "
                 "its digits; format the column as text and enter it again.")
+
+
+def formula_error(error: str):
+    """What a cell holding the Excel error ``error`` (#N/A, one of :data:`EXCEL_ERRORS`) is told."""
+    return _l("The cell holds the formula error %(error)s: correct the formula or type the value in.", error=error)
 
 
 def _too_large(size: int, limit: int):
@@ -1027,11 +1038,14 @@ class _SheetPieces:
                 if count < limit:
                     cut = end
                     self.finished = True
-                write(memoryview(buffer)[:cut])
+                write(_errors_as_text(buffer, cut))
                 self.buffer = buffer[cut:]
                 return count
-            cut = max(cut, len(buffer) - keep)   # all of it belongs to this piece
-            write(memoryview(buffer)[:cut])
+            middle = len(buffer) - keep   # all of it belongs to this piece; cut after a tag
+            if middle > cut:
+                tag_end = buffer.rfind(b">", cut, middle)
+                cut = tag_end + 1 if tag_end >= 0 else middle
+            write(_errors_as_text(buffer, cut))
             chunk = self.stream.read(_CHUNK)
             if not chunk:   # no end of the rows: calamine says what is wrong with the XML
                 write(memoryview(buffer)[cut:])
@@ -1059,6 +1073,19 @@ class _SheetPieces:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_ERROR_CELL = re.compile(rb"(<" + _NAME + rb"c\s[^>]*?\bt=)\"e\"")
+
+
+def _errors_as_text(buffer: bytes, cut: int):
+    """``buffer[:cut]`` with its error cells (``t="e"``, cached value #N/A, #DIV/0! …) made
+    formula-string cells, so calamine gives their text, not an empty cell: the import then
+    names the error on its cell. A part without a "#" (Excel keeps text in its shared strings,
+    so nearly every part) is neither searched further nor copied: one memchr."""
+    if buffer.find(b"#", 0, cut) < 0 or buffer.find(b't="e"', 0, cut) < 0:
+        return memoryview(buffer)[:cut]
+    return _ERROR_CELL.sub(rb'\1"str"', buffer[:cut])
 
 
 def _strings_used(xml: bytes) -> int:
@@ -1138,6 +1165,8 @@ def _open_csv(path, file_name: str, head: bytes, size: int, limits: Limits) -> W
     text = sample.lstrip("\ufeff \t\r\n")
     if text.startswith("<"):
         raise ReadError(WEB_PAGE)
+    if encoding == "gb18030" and _garbled(sample):
+        raise ReadError(GARBLED)
     if _looks_binary(text):
         raise ReadError(NOT_SPREADSHEET)
     delimiter = _delimiter(sample)
@@ -1164,6 +1193,22 @@ def _line_count(path, encoding: str) -> int | None:
     except UnicodeDecodeError:
         return None
     return lines + (1 if last and last != "\n" else 0)
+
+
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def _garbled(text: str) -> bool:
+    """Whether text decoded as GB18030 is another encoding's bytes read wrongly: Big5 gives
+    private-use characters (GBK's user-defined areas), Shift-JIS rare characters — Chinese
+    written in GB18030 is mostly GB2312's common ones (traditional characters about a third)."""
+    if text.isascii():
+        return False
+    foreign = len(text) - len(text.encode("ascii", "ignore"))
+    private = len(_PRIVATE_USE.findall(text))
+    # Characters GB2312 has no code for, each one "?" in its encoding.
+    rare = text.encode("gb2312", "replace").count(b"?") - text.count("?")
+    return 20 * private > foreign or (rare >= 3 and 2 * rare > foreign)
 
 
 def _looks_binary(text: str) -> bool:
@@ -1237,9 +1282,22 @@ class _CsvSource:
 
 _NUMBER_TEXT = re.compile(r"^[+-]?[\d,.\s]+%?$")
 _DATE_TEXT = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(\s.*)?$")
-_TOTAL_WORDS = {"合计", "总计", "小计", "共计", "总合计", "合計", "總計", "小計",
-                "total", "totals", "grandtotal", "subtotal", "sum"}
 _LABEL_NOISE = re.compile(r"[\s\u3000:：()（）\[\]【】]+")
+# A totals row's label: the word, then perhaps a count and its unit (合计：2家, 合计（2家）,
+# Total (3 rows)), once spaces, colons and brackets are dropped — not 合计科技有限公司.
+_TOTAL_LABEL = re.compile(r"(?:总合计|合计|合計|总计|總計|小计|小計|共计|共計|总数|總數|累计|累計"
+                          r"|grandtotal|subtotal|totals?|sum)"
+                          r"(?:金额|数量|人数|户数|家数)?"
+                          r"(?:[\d,.]+(?:家|户|戶|个|個|位|名|人|条|條|笔|筆|项|項|行|份|张|張|单|單"
+                          r"|rows?|records?|customers?|companies|contacts?|items?|entries)?)?", re.IGNORECASE)
+_TOTAL_FIRST = frozenset("合总總小共累GgSsTt")   # what a totals label starts with: a cheap test first
+# A line under a list: who made it, checked it, when, a note — a word and a colon (制表人：张三,
+# 注：以上数据截至3月1日, 打印日期: 2026-03-01).
+_FOOTER_LABEL = re.compile(r"(?:制表人?|制单人?|填表人?|填报人?|审核人?|审批人?|复核人?|核对人?|经办人|负责人"
+                           r"|注|备注|附注|说明|打印人|打印日期|打印时间|打印|日期|填表日期|填报日期|统计日期"
+                           r"|截至日期|截止日期|数据来源|来源|单位|prepared\s*by|checked\s*by|approved\s*by"
+                           r"|notes?|remarks?|printed(?:\s*on)?|date|source)\s*\d*\s*[:：]", re.IGNORECASE)
+_FOOTER_FIRST = frozenset("制填审复核经负注备附说打日统截数来单PpCcAaNnRrDdSs")
 
 
 def find_header(rows: list[list], score: Callable[[str], bool], *, look: int = 30) -> int:
@@ -1278,9 +1336,12 @@ def data_rows(rows: Iterable[list], header_index: int, width: int,
 
     ``rows`` are the sheet's rows from row 1 (as :meth:`Workbook.rows` gives them) and
     ``header_index`` the header's index among them (:func:`find_header`). Cells are padded
-    with None or cut to ``width``. Empty rows are skipped (their numbers too); a totals row at
-    the end — its first filled cell is 合计/总计/小计/Total/Sum..., or such a word with only
-    numbers beside it — is dropped. A totals-like row followed by data is data.
+    with None or cut to ``width``. Empty rows are skipped (their numbers too; a row of nothing
+    but Excel errors is empty). A totals row at the end — its first filled cell is
+    合计/总计/小计/Total/Sum..., perhaps with a count (合计：2家, 合计（2家）), or such a label
+    with only numbers beside it — is dropped, and so are the footer lines after it (a row of
+    one cell, or one starting 制表人：/注：/备注：/打印日期: …; those lines at the end are dropped
+    without a totals row too). A totals-like or footer-like row followed by data is data.
 
     ``merged`` (:meth:`Workbook.merged`), below the header: a cell merged down over several
     rows (a region or a salesperson beside each of their customers) is given to each of those
@@ -1319,29 +1380,48 @@ def _merged_rows(numbered: Iterator[tuple[int, list]], starts: dict, across: set
 
 
 def _data_rows(rows: Iterable[list], header_index: int, width: int) -> Iterator[tuple[int, list]]:
-    pending = None
+    # The rows from a totals row or a footer line on are held back: dropped if nothing but
+    # totals and footer lines follow them to the end, given as data at the first row that is
+    # neither (a 小计 between groups, a customer named 合计 ...).
+    held: list[tuple[int, list]] = []
+    totals = False   # the held rows hold a totals row: a line of one cell after it is a footer
     for number, row in enumerate(rows, 1):
         if number <= header_index + 1 or _is_empty(row):
             continue
-        if pending is not None:
-            yield pending
-            pending = None
         cells = list(row[:width])
         if len(cells) < width:
             cells.extend([None] * (width - len(cells)))
-        if _is_totals(row):
-            pending = (number, cells)
+        if held:
+            if _is_totals(row):
+                totals = True
+            elif not (_is_footer(row) or (totals and _filled(row) == 1)):
+                yield from held
+                held, totals = [], False
+                yield number, cells
+                continue
+            held.append((number, cells))
+        elif _is_totals(row):
+            held, totals = [(number, cells)], True
+        elif _is_footer(row):
+            held = [(number, cells)]
         else:
             yield number, cells
 
 
 def _is_empty(row: list) -> bool:
-    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row)
+    """No cell filled: None, blank text, or an Excel error (a formula filled down past the list)."""
+    return all(cell is None or (cell.__class__ is str and (not cell.strip() or (cell[0] == "#" and cell in EXCEL_ERRORS)))
+               for cell in row)
+
+
+def _filled(row: list) -> int:
+    return sum(1 for cell in row if not (cell is None or (isinstance(cell, str) and not cell.strip())))
 
 
 def _is_totals(row: list) -> bool:
-    """Whether the first filled cell is a totals word, or the row is such a word among numbers.
-    Returns at the first cell that is neither (the first cell of an ordinary row)."""
+    """Whether the first filled cell is a totals label (合计, 合计：2家, Total), or the row is
+    such a label among numbers. Returns at the first cell that is neither (the first cell of
+    an ordinary row)."""
     word = first = False
     for cell in row:
         if cell is None or (isinstance(cell, str) and not cell.strip()):
@@ -1357,7 +1437,24 @@ def _is_totals(row: list) -> bool:
 
 
 def _is_total_word(cell) -> bool:
-    return isinstance(cell, str) and _LABEL_NOISE.sub("", cell).lower() in _TOTAL_WORDS
+    if not isinstance(cell, str):
+        return False
+    text = cell.lstrip()
+    return text[:1] in _TOTAL_FIRST and _TOTAL_LABEL.fullmatch(_LABEL_NOISE.sub("", text)) is not None
+
+
+def _is_footer(row: list) -> bool:
+    """Whether the row is a line under a list: its first filled cell a word and a colon (制表人：
+    张三, 注：…, 打印日期: …)."""
+    for cell in row:
+        if cell is None:
+            continue
+        if cell.__class__ is not str:
+            return False
+        text = cell.lstrip()
+        if text:
+            return text[0] in _FOOTER_FIRST and _FOOTER_LABEL.match(text) is not None
+    return False
 
 
 def _is_number(cell) -> bool:
@@ -1377,11 +1474,12 @@ _WHOLE_WITH_ZEROS = re.compile(r"^(\d+)\.0+$")
 def cell_text(value: Any) -> str:
     """The text a cell shows: '' for None, whole numbers without '.0', other floats to 15
     significant digits as Excel shows them, dates ``2026-03-02``, datetimes
-    ``2026-03-02 14:30``, bools 是 / 否; surrounding spaces (full-width ones too) stripped."""
+    ``2026-03-02 14:30``, bools 是 / 否; surrounding spaces (full-width ones too) and invisible
+    characters (a zero-width space, a byte-order mark: validation.INVISIBLE) stripped."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip()
+        return value.strip(BLANK)
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, int):

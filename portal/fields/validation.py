@@ -16,6 +16,8 @@ from typing import Any
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 
+from portal.i18n import pick
+
 from .spec import FieldSpec, FieldType
 
 
@@ -28,6 +30,13 @@ class FieldInvalid(ValueError):
 
 
 EMPTY = (None, "")
+
+# Characters that show nothing but come along when a name or a number is pasted from a web
+# page or a chat app: zero-width space, non-joiner and joiner, word joiner, byte-order mark.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+# What a value is trimmed of: white space (full-width too, as str.strip() knows it) and those.
+BLANK = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + INVISIBLE
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 
 _SPACES = re.compile(r"[\s\u3000]+")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
@@ -51,8 +60,18 @@ def halfwidth(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def visible(text: str) -> str:
+    """``text`` trimmed of white space and of the :data:`INVISIBLE` characters, and without
+    those inside it either (``甲公司\u200b`` is 甲公司). Text of ASCII alone, most phones,
+    e-mails and numbers, is only trimmed: it cannot hold them."""
+    text = text.strip(BLANK)
+    if not text.isascii() and _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text).strip(BLANK)
+    return text
+
+
 def _text(value: Any) -> str:
-    return halfwidth(str(value)).strip()
+    return visible(halfwidth(str(value)))
 
 
 def _digits_only(value: Any) -> str:
@@ -66,9 +85,7 @@ def clean(spec: FieldSpec, value: Any, *, today: dt.date | None = None) -> Any:
     not resolved here (their value is an object or id the caller looked up).
     """
     if isinstance(value, str):
-        value = value.strip()
-        if spec.type not in (FieldType.TEXT, FieldType.LONGTEXT):
-            value = value.strip("\u3000")
+        value = visible(value)
     if value in EMPTY or (isinstance(value, (list, tuple, set)) and not value):
         if spec.required:
             raise FieldInvalid(_l("This field is required."))
@@ -244,6 +261,44 @@ def _clean_card_number(spec: FieldSpec, value: Any, today: dt.date) -> str:
     return digits
 
 
+class NotADay(ValueError):
+    """A date column's value that names a year or a month, not a day (1985, 1985.03, 1985年3月):
+    ``message`` says so, in the user's language. No day is made up for it."""
+
+    def __init__(self, value: Any, message: Any):
+        super().__init__(value)
+        self.message = message
+
+
+_YEAR_ONLY = _l("This looks like a year, not a date: write the whole date, e.g. 1985/3/2.")
+_YEAR_MONTH = _l("This looks like a year and a month, not a date: write it down to the day, e.g. 1985/3/2.")
+# A year and a month as text: 1985.03, 1985年3月, 1985-03, 1985/3, 198503.
+_YEAR_MONTH_TEXT = re.compile(r"^(?:(1[89]|20)\d{2}\s*[-/.年]\s*(0?[1-9]|1[0-2])\s*月?"
+                              r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2]))$")
+_YEAR_TEXT = re.compile(r"^(?:1[89]|20)\d{2}\s*年?$")
+# Excel serials below this (1927-05-18) are not taken for dates: a date cell reaches us as a
+# date, so a bare number in a date column is one typed into a General cell — 2026, 1985.03 and
+# 85 are a year, a year and month, an age, never days of 1900-1927.
+_FIRST_SERIAL = 10000
+
+
+def _number_moment(value: float) -> dt.datetime:
+    """A number in a date column: an Excel serial (its fraction the time of day) from
+    :data:`_FIRST_SERIAL` on, a yyyymmdd written as a number (19850302); a year or a year and a
+    month written as one (1985, 1985.03, 198503) is :class:`NotADay`, any other ValueError."""
+    if _FIRST_SERIAL <= value < 2958466:  # Excel's largest date is 9999-12-31
+        if 100000 <= value < 1000000 and value == int(value) and _YEAR_MONTH_TEXT.match(str(int(value))):
+            raise NotADay(value, _YEAR_MONTH)   # 198503: a serial of the year 2443
+        seconds = round((value - int(value)) * 86400)
+        return dt.datetime.combine(_EXCEL_EPOCH, dt.time()) + dt.timedelta(days=int(value), seconds=seconds)
+    if 1000 <= value < 10000:
+        raise NotADay(value, _YEAR_ONLY if value == int(value) else _YEAR_MONTH)
+    if 10000000 <= value < 100000000 and value == int(value):
+        text = str(int(value))
+        return dt.datetime(int(text[:4]), int(text[4:6]), int(text[6:]))
+    raise ValueError(value)
+
+
 def parse_date(value: Any) -> dt.date:
     """A date from a date, an Excel serial, ISO text or the common Chinese forms
     (1985/3/2, 1985年3月2日, 1985.3.2), a time of day after it ignored. Raises ValueError."""
@@ -252,31 +307,39 @@ def parse_date(value: Any) -> dt.date:
 
 def parse_moment(value: Any) -> dt.datetime:
     """A date and time from a datetime, a date (at midnight), an Excel serial (its fraction the
-    time of day), ISO text or the common Chinese forms with or without a time (1985/3/2,
-    2024/3/2 14:30, 2024年3月2日 14:30:05). Raises ValueError."""
+    time of day; see :func:`_number_moment` for the numbers that are not taken for one), ISO
+    text or the common Chinese forms with or without a time (1985/3/2, 2024/3/2 14:30,
+    2024年3月2日 14:30:05). Raises ValueError: :class:`NotADay` for a year or a year and month
+    alone (1985, 1985.03, 1985年3月, 1985-03, 198503), which no day is made up for."""
     if isinstance(value, dt.datetime):
         return value
     if isinstance(value, dt.date):
         return dt.datetime.combine(value, dt.time())
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not 1 <= value < 2958466:  # Excel's largest date is 9999-12-31
-            raise ValueError(value)
-        seconds = round((value - int(value)) * 86400)
-        return dt.datetime.combine(_EXCEL_EPOCH, dt.time()) + dt.timedelta(days=int(value), seconds=seconds)
+        return _number_moment(value)
     text = _text(value)
     match = _DATE_TEXT.match(text)
     if match:
         return dt.datetime(*(int(g or 0) for g in match.groups()))
     if re.fullmatch(r"\d{8}", text):
         return dt.datetime(int(text[:4]), int(text[4:6]), int(text[6:]))
-    if len(text) > 10:
-        return dt.datetime.fromisoformat(text)
-    return dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
+    try:
+        if len(text) > 10:
+            return dt.datetime.fromisoformat(text)
+        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
+    except ValueError:
+        if _YEAR_MONTH_TEXT.match(text):
+            raise NotADay(text, _YEAR_MONTH) from None
+        if _YEAR_TEXT.match(text):
+            raise NotADay(text, _YEAR_ONLY) from None
+        raise
 
 
 def _clean_date(spec: FieldSpec, value: Any, today: dt.date) -> dt.date:
     try:
         day = parse_date(value)
+    except NotADay as exc:
+        raise FieldInvalid(exc.message)
     except (ValueError, TypeError):
         raise FieldInvalid(_l("Not a valid date; write it as 2024-03-02."))
     if day.year < 1900:
@@ -289,6 +352,8 @@ def _clean_date(spec: FieldSpec, value: Any, today: dt.date) -> dt.date:
 def _clean_datetime(spec: FieldSpec, value: Any, today: dt.date) -> dt.datetime:
     try:
         moment = parse_moment(value)
+    except NotADay as exc:
+        raise FieldInvalid(exc.message)
     except (ValueError, TypeError):
         raise FieldInvalid(_l("Not a valid date and time; write it as 2024-03-02 14:30."))
     if spec.not_future and moment.date() > today:
@@ -309,6 +374,30 @@ class ForeignCurrency(ValueError):
 _YUAN = re.compile(r"^(?:¥|RMB|CNY|人民币)|(?:元整|元|人民币|RMB|CNY)+$", re.IGNORECASE)
 _FOREIGN = re.compile(r"美元|美金|港元|港币|欧元|日元|英镑|澳元|加元|新台币|台币|韩元|澳门元|卢布|"
                       r"US\$|HK\$|USD|HKD|EUR|JPY|GBP|AUD|CAD|\$|€|£", re.IGNORECASE)
+# The currencies _FOREIGN finds and their names (the cell may say USD or $).
+_CURRENCY_NAMES = (
+    (("美元", "美金", "US$", "USD", "$"), "美元", "US dollars"),
+    (("港元", "港币", "HK$", "HKD"), "港元", "Hong Kong dollars"),
+    (("欧元", "EUR", "€"), "欧元", "euros"),
+    (("日元", "JPY"), "日元", "Japanese yen"),
+    (("英镑", "GBP", "£"), "英镑", "pounds sterling"),
+    (("澳元", "AUD"), "澳元", "Australian dollars"),
+    (("加元", "CAD"), "加元", "Canadian dollars"),
+    (("新台币", "台币"), "新台币", "New Taiwan dollars"),
+    (("韩元",), "韩元", "South Korean won"),
+    (("澳门元",), "澳门元", "Macau patacas"),
+    (("卢布",), "卢布", "roubles"),
+)
+_CURRENCIES = {found.casefold(): (zh, en) for names, zh, en in _CURRENCY_NAMES for found in names}
+
+
+def currency_name(found: str) -> str:
+    """The currency ``found`` in a cell (美元, USD, $) as the user reads it: in Chinese as the
+    cell wrote it, in English by its English name (US dollars)."""
+    names = _CURRENCIES.get(found.casefold())
+    return pick(found, names[1]) if names else found
+
+
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)")
 _MAGNITUDES = (("万亿", Decimal(10) ** 12), ("亿", Decimal(10) ** 8), ("万", Decimal(10) ** 4),
                ("千", Decimal(10) ** 3))
@@ -361,7 +450,8 @@ def _clean_number(spec: FieldSpec, value: Any, today: dt.date) -> Any:
     try:
         number = parse_number(value)
     except ForeignCurrency as exc:
-        raise FieldInvalid(_l("An amount in %(currency)s: give it in yuan (人民币).", currency=exc.currency))
+        raise FieldInvalid(_l("An amount in %(currency)s: give it in yuan (RMB).",
+                              currency=currency_name(exc.currency)))
     except ValueError:
         raise FieldInvalid(_l("Not a number."))
     if spec.type == FieldType.INT:
@@ -413,7 +503,7 @@ def _clean_choice(spec: FieldSpec, value: Any, today: dt.date) -> str:
     for choice in spec.choices:
         if folded in (choice.code.casefold(), choice.zh.casefold(), choice.en.casefold()):
             return choice.code
-    allowed = "、".join(c.label for c in spec.choices)
+    allowed = pick("、", ", ").join(c.label for c in spec.choices)
     raise FieldInvalid(_l("Not one of the choices: %(allowed)s.", allowed=allowed))
 
 

@@ -416,3 +416,80 @@ def test_messages_are_lazy_strings_filled_in_when_shown():
     error = ReadError(reader._cell_too_long(5, 2, 40000, 32767))
     assert isinstance(error.message, LazyString)
     assert str(error) == "Row 5, column C: the cell holds 40000 characters; a cell may hold at most 32767."
+
+
+# --- totals and the lines under a list --------------------------------------------------------
+
+LIST = [["名称", "手机", "金额"], ["甲公司", "13800000001", 100], ["乙公司", "13800000002", 200]]
+
+
+@pytest.mark.parametrize("tail", [
+    [["合计", "", 300], [], ["制表人：张三", "", ""]],                  # a totals row and who made the list
+    [["合计：2家", "", 300]],                                              # a count after the word
+    [["合计（2家）", None, "300"]],
+    [["Total (2 rows)", None, 300]],
+    [["合计", None, 300], ["注：以上数据截至2026年3月1日", None, None]],
+    [["小计", None, 300], ["总计", None, 300], ["审核：李四", None, "2026-03-01"]],
+    [["合计", None, 300], ["2026年3月1日"]],                               # one cell under the totals
+    [["制表人：张三", None, None], ["打印日期: 2026-03-01", None, None]],  # footer lines without totals
+])
+def test_data_rows_drop_a_trailing_totals_row_with_the_footer_lines_after_it(tail):
+    rows = LIST + tail
+    assert [n for n, _ in data_rows(iter(rows), 0, 3)] == [2, 3]
+
+
+def test_data_rows_keep_totals_and_footer_like_rows_followed_by_data():
+    rows = LIST + [["合计", None, 300], ["制表人：张三"], ["丙公司", "13800000003", 5], ["合计（北京）", None, 1],
+                   ["合计科技有限公司", "13800000004", 5], ["Summit Trading", "13800000005", 6],
+                   ["Totalenergies", "13800000006", 7], ["总计", None, 318]]
+    assert [n for n, _ in data_rows(iter(rows), 0, 3)] == [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    # A lone cell at the end is a record when no totals row comes before it (a list of names).
+    names = [["名称"], ["甲公司"], ["乙公司"]]
+    assert [n for n, _ in data_rows(iter(names), 0, 1)] == [2, 3]
+
+
+# --- formula errors -----------------------------------------------------------------------------
+
+def test_xlsx_formula_errors_are_read_as_their_text_not_as_empty_cells(tmp_path):
+    import xlsxwriter
+    path = tmp_path / "errors.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["客户名称", "手机", "金额", "城市"])
+    sheet.write(1, 0, "甲公司")
+    sheet.write_formula(1, 1, "=VLOOKUP(A2,Sheet2!A:B,2,0)", None, "#N/A")
+    sheet.write_formula(1, 2, "=1/0", None, "#DIV/0!")
+    sheet.write_formula(1, 3, "=#REF!", None, "#REF!")
+    sheet.write_row(2, 0, ["乙公司", "13800000002", 100, "宁波"])
+    for row in (3, 4):   # a lookup filled down past the list: rows of nothing but errors
+        sheet.write_formula(row, 1, f"=VLOOKUP(A{row + 1},Sheet2!A:B,2,0)", None, "#N/A")
+    book.close()
+    _, rows = read_all(path)
+    assert rows[1] == ["甲公司", "#N/A", "#DIV/0!", "#REF!"]
+    assert rows[2] == ["乙公司", "13800000002", 100, "宁波"]
+    assert [n for n, _ in data_rows(iter(rows), 0, 4)] == [2, 3]
+
+
+# --- CSV in an encoding that is not Chinese -------------------------------------------------------
+
+@pytest.mark.parametrize("text, encoding", [
+    ("Name,Mobile,City\r\n台灣公司,13800000011,臺北\r\n", "big5"),
+    ("客戶名稱,手機,地址\r\n台灣積體電路製造股份有限公司,0912345678,新竹科學園區力行六路8號\r\n", "big5"),
+    ("顧客名,携帯\r\n株式会社テスト,13800000001\r\n", "shift_jis"),
+])
+def test_csv_in_big5_or_shift_jis_is_refused_not_read_as_garbled_gb18030(tmp_path, text, encoding):
+    path = tmp_path / "名单.csv"
+    path.write_bytes(text.encode(encoding))
+    assert "does not read as Chinese" in refused(path)
+
+
+def test_csv_in_gbk_with_traditional_characters_and_rare_names_is_read(tmp_path):
+    text = "客戶名稱,手機,地址\r\n台灣積體電路製造股份有限公司,0912345678,新竹科學園區力行六路8號\r\n張喆,13800000002,堃\r\n"
+    path = tmp_path / "名单.csv"
+    path.write_bytes(text.encode("gbk"))
+    _, rows = read_all(path)
+    assert rows[1][0] == "台灣積體電路製造股份有限公司" and rows[2] == ["張喆", "13800000002", "堃"]
+
+
+def test_cell_text_strips_invisible_characters():
+    assert [cell_text(v) for v in ("甲公司\u200b", "\ufeff甲公司", " 火星\u2060\u3000")] == ["甲公司", "甲公司", "火星"]

@@ -234,3 +234,90 @@ def test_landlines_are_formatted_as_phonenumbers_reads_them():
         assert clean(spec("phone"), f"{digits[:4]} {digits[4:]}转8") == f"0{national[:area]}-{national[area:]}转8"
         checked += 1
     assert checked > 300
+
+
+# --- numbers and partial dates in date columns ------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["date", "datetime"])
+@pytest.mark.parametrize("typed", [2026, 1985, 2026.0, "1985", "1985年"])
+def test_a_year_alone_in_a_date_column_is_refused_not_read_as_a_day_of_1905(kind, typed):
+    with pytest.raises(FieldInvalid) as err:
+        clean(spec(kind), typed)
+    assert str(err.value.message) == "This looks like a year, not a date: write the whole date, e.g. 1985/3/2."
+
+
+@pytest.mark.parametrize("kind", ["date", "datetime"])
+@pytest.mark.parametrize("typed", [1985.03, 1985.3, 1985.12, 198503, "1985.03", "1985.3", "1985年3月", "1985-03",
+                                   "1985/3", "198503", "１９８５年３月"])
+def test_a_year_and_month_in_a_date_column_is_refused_and_no_day_is_made_up(kind, typed):
+    with pytest.raises(FieldInvalid) as err:
+        clean(spec(kind), typed)
+    assert str(err.value.message) == ("This looks like a year and a month, not a date: write it down to the day, "
+                                      "e.g. 1985/3/2.")
+
+
+@pytest.mark.parametrize("typed", [85, 1, 999.5, -3])
+def test_a_small_number_in_a_date_column_is_no_excel_serial(typed):
+    with pytest.raises(FieldInvalid) as err:
+        clean(spec("date"), typed)
+    assert "2024-03-02" in str(err.value.message)
+
+
+def test_excel_serials_from_1927_and_dates_written_as_eight_digit_numbers_are_dates():
+    assert clean(spec("date"), 10000) == dt.date(1927, 5, 18)          # the first serial taken for a day
+    assert clean(spec("date"), 46083) == dt.date(2026, 3, 2)
+    assert clean(spec("date"), 19850302) == dt.date(1985, 3, 2)         # 19850302 typed in a General cell
+    assert clean(spec("date"), 19850302.0) == dt.date(1985, 3, 2)
+    assert clean(spec("datetime"), 45353.6041666667) == dt.datetime(2024, 3, 2, 14, 30)
+    for typed in ("1985/3/2", "1985年3月2日", "1985.3.2"):               # the full forms are unchanged
+        assert clean(spec("date"), typed) == dt.date(1985, 3, 2)
+
+
+def test_the_year_and_month_messages_are_in_chinese_for_a_chinese_reader(app):
+    from flask_babel import force_locale
+    with app.test_request_context(), force_locale("zh_CN"):
+        with pytest.raises(FieldInvalid) as err:
+            clean(spec("date"), 1985.03)
+        assert str(err.value.message) == "年月不完整：请写到日，如 1985/3/2。"
+        with pytest.raises(FieldInvalid) as err:
+            clean(spec("date"), 2026)
+        assert str(err.value.message) == "这像是年份，不是日期：请写完整日期，如 1985/3/2。"
+
+
+# --- invisible characters -------------------------------------------------------------------
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+def test_invisible_characters_pasted_from_the_web_are_stripped(mark):
+    assert clean(spec("text"), f"甲公司{mark}") == "甲公司"
+    assert clean(spec("text"), f"{mark}甲公司 {mark}") == "甲公司"
+    assert clean(spec("text"), f"甲{mark}公司") == "甲公司"
+    assert clean(spec("mobile"), f"13812345678{mark}") == "13812345678"
+    assert clean(spec("mobile"), f"138{mark}12345678") == "13812345678"
+    assert clean(spec("email"), f"a@example.com{mark}") == "a@example.com"
+    assert clean(spec("text"), mark) is None
+    with pytest.raises(FieldInvalid):
+        clean(spec("text", required=True), f" {mark}\u3000")
+
+
+# --- English reads as English ----------------------------------------------------------------
+
+def test_english_messages_name_the_currency_in_english_and_list_choices_with_commas(app):
+    from flask_babel import force_locale
+    grade = spec("choice", choices=(("A", "A级", "Grade A"), ("B", "B级", "Grade B")))
+    with app.test_request_context(), force_locale("en"):
+        with pytest.raises(FieldInvalid) as err:
+            clean(spec("money"), "50万美元")
+        assert str(err.value.message) == "An amount in US dollars: give it in yuan (RMB)."
+        with pytest.raises(FieldInvalid) as err:
+            clean(spec("money"), "100 EUR")
+        assert str(err.value.message) == "An amount in euros: give it in yuan (RMB)."
+        with pytest.raises(FieldInvalid) as err:
+            clean(grade, "C")
+        assert str(err.value.message) == "Not one of the choices: Grade A, Grade B."
+    with app.test_request_context(), force_locale("zh_CN"):
+        with pytest.raises(FieldInvalid) as err:
+            clean(spec("money"), "50万美元")
+        assert str(err.value.message) == "这是以美元计的金额，请换算成人民币（元）后填写。"
+        with pytest.raises(FieldInvalid) as err:
+            clean(grade, "C")
+        assert str(err.value.message) == "不在可选范围内，可选值：A级、B级。"
