@@ -10,7 +10,9 @@ too many rows, columns or characters — is a :class:`ReadError` whose ``message
 translated sentence for the clerk; nothing else escapes.
 
 Cells come out as ``None``, ``str``, ``int``, ``float``, ``bool``, ``datetime.date`` or
-``datetime.datetime``: formula cells as their cached value, Excel dates as dates, a whole number
+``datetime.datetime``: formula cells as their cached value (an .xlsx error cell as its text,
+``#N/A``: calamine would give it empty; .xls and .ods error cells still come out empty), Excel
+dates as dates, a whole number
 stored as a float (``3.0``) as ``int`` while it is exact (below 10**15, Excel's 15 significant
 digits), times and durations as text. CSV cells are text: the import engine cleans them per field.
 
