@@ -135,9 +135,11 @@ def prune_batches_command() -> None:
 @click.option("--all-or-nothing", is_flag=True, help="Import nothing when any row is invalid or a duplicate.")
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing to the archive.")
 @click.option("--user", "username", default=None, help="Act as this user (row scope, history); else as the system.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the rows not imported, with what is wrong, to this .xlsx (to fix and import again).")
 @with_appcontext
 def import_command(file, resource, mapping_name, sheet, header_row, match, mode, all_or_nothing, dry_run,
-                   username) -> None:
+                   username, errors_path) -> None:
     """Import FILE (.xlsx, .xls, .ods, .csv) as a batch: check it, then (unless --dry-run) commit it."""
     import sqlalchemy as sa
 
@@ -175,6 +177,13 @@ def import_command(file, resource, mapping_name, sheet, header_row, match, mode,
         counts = batch.counts
         click.echo("checked: " + ", ".join(f"{k} {counts.get(k, 0)}" for k in
                                            ("new", "update", "unchanged", "invalid", "duplicate", "total")))
+        _echo_problems(batch)
+        if errors_path and (counts.get("invalid") or counts.get("duplicate")):
+            from portal.excel.report import write_errors
+
+            with open(errors_path, "wb") as stream:
+                written = write_errors(stream, db.session, batch, sees_sensitive=who.sees_sensitive)
+            click.echo(f"{written} rows not imported written to {errors_path}")
         if dry_run:
             click.echo("dry run: nothing written")
             return
@@ -185,6 +194,28 @@ def import_command(file, resource, mapping_name, sheet, header_row, match, mode,
         raise click.ClickException(str(exc.message))
     except reader.ReadError as exc:
         raise click.ClickException(str(exc.message))
+
+
+PROBLEMS_SHOWN = 20
+
+
+def _echo_problems(batch) -> None:
+    """The first rows that will not be imported, with their row in the file and what is wrong."""
+    import sqlalchemy as sa
+
+    from portal.excel.report import error_text
+    from portal.models import ImportRow
+    from portal.models import imports as status
+
+    table = ImportRow.__table__
+    wrong = (table.c.batch_id == batch.id, table.c.status.in_((status.INVALID, status.DUPLICATE)))
+    rows = db.session.execute(sa.select(table.c.row_no, table.c.errors).where(*wrong)
+                              .order_by(table.c.row_no).limit(PROBLEMS_SHOWN)).all()
+    for row_no, errors in rows:
+        click.echo(f"  row {row_no}: {error_text(batch, errors)}")
+    more = (batch.counts.get("invalid", 0) + batch.counts.get("duplicate", 0)) - len(rows)
+    if more > 0:
+        click.echo(f"  … and {more} more (--errors FILE writes them all)")
 
 
 def _register_archive_command() -> None:

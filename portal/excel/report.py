@@ -32,7 +32,10 @@ def error_text(batch: ImportBatch, errors: dict | None) -> str:
         if key == "_row":
             continue
         target = resolve(model, key, sees_sensitive=True)
-        lines.append(f"{target.label if target else key}{pick('：', ': ')}{message}")
+        label = target.label if target else key
+        # A relation's message names its field already (标签：列表中没有“金牌”): not twice.
+        named = str(message).startswith((f"{label}：", f"{label}: "))
+        lines.append(str(message) if named else f"{label}{pick('：', ': ')}{message}")
     return joined(lines, sentences=True)
 
 

@@ -71,3 +71,16 @@ def test_what_the_command_refuses_it_says_and_changes_nothing(app, tmp_path):
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 0
     assert named("舟山甲公司") == 0
+
+
+def test_a_dry_run_names_the_rows_it_would_not_import_and_can_write_them_out(app, tmp_path):
+    import openpyxl
+
+    path = files.xlsx(tmp_path / "名单.xlsx", LIST)
+    report = tmp_path / "errors.xlsx"
+    result = run(app, path, "--model", "customer", "--dry-run", "--errors", report)
+    assert result.exit_code == 0, result.output
+    assert "  row 3: 手机：" in result.output                 # the row as Excel numbers it, and why
+    assert "1 rows not imported written to" in result.output
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(report).active.iter_rows()]
+    assert rows[1][:3] == ["舟山乙公司", "1390001000", "舟山"] and rows[1][3] == 3

@@ -18,7 +18,7 @@ from portal.context import acting_as
 from portal.excel import steps
 from portal.excel.importer import ImportRefused, Who
 from portal.extensions import db
-from portal.models import Contact, Customer, ImportBatch, Visit
+from portal.models import Contact, Customer, ImportBatch, ImportRow, Visit
 from portal.models.key_account import PurchaseProject
 from tests.conftest import login, user
 
@@ -220,3 +220,14 @@ def test_of_two_commits_of_one_batch_at_once_the_second_is_told_it_was_imported(
     thread.join(30)
     assert outcome == {"refused": "此次导入的状态为“已导入”，现在不能执行此操作。"}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 0
+
+
+def test_a_message_naming_its_field_is_not_prefixed_with_the_field_again(app, tmp_path):
+    from portal.excel.report import error_text
+
+    batch = prepared(tmp_path, [["客户名称", "所属地区", "手机"], ["甲公司", "火星", "123"]], mode="create", match=[],
+                     choices={"region_id": "reject"})
+    (row,) = [r for r in db.session.scalars(sa.select(ImportRow).filter_by(batch_id=batch.id))]
+    text = error_text(batch, row.errors)
+    assert text.count("所属地区") == 1 and "火星" in text
+    assert text.startswith("所属地区：") and "；手机：" in text
