@@ -51,6 +51,8 @@ def run(step: str, batch: ImportBatch, who: Who, *, background: bool | None = No
                            {**(batch.options or {}), **(args.get("options") or {})}, who)
     if background is None:
         background = jobs.in_background(_rows(batch))
+    if background and step == "undo" and not args.get("partial"):
+        undoing.check(db.session, batch)   # a refusal comes with its list of records, at once
     if not background:
         _attempt(step, batch, who, args, jobs.Progress(batch.id, PHASES[step]))
         return batch

@@ -14,6 +14,7 @@ is checked: an update that changed only a customer's contact is checked on the c
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -63,9 +64,16 @@ def _who_changed(session: Session, record: dict) -> str:
                   when=f"{when:%Y-%m-%d %H:%M}" if when else "?"))
 
 
-def undo(session: Session, batch: ImportBatch, who: Who = Who(), *, partial: bool = False, progress=None
-         ) -> ImportBatch:
-    _require(batch, status.COMMITTED, status.UNDOING)
+@dataclass
+class _Plan:
+    model: type
+    created: list            # staged rows whose record the batch created
+    updated: list            # staged rows whose record the batch changed
+    now_created: dict        # created record id → its current version (those still there)
+    blocked: list[dict]      # the rows kept, one entry each, with the reason
+
+
+def _plan(session: Session, batch: ImportBatch) -> _Plan:
     if retention.is_pruned(batch):
         raise ImportRefused(retention.pruned_notice(batch), 409)
     model = model_of(batch.resource)
@@ -83,10 +91,31 @@ def undo(session: Session, batch: ImportBatch, who: Who = Who(), *, partial: boo
     blocked.extend(_pointed_at(session, model, created))
     blocked.extend(_created_contacts_used(session, updated))
     blocked.extend(_values_taken(session, model, updated))
-    blocked = _one_per_row(blocked)
+    return _Plan(model, created, updated, now_created, _one_per_row(blocked))
+
+
+def _refuse(blocked: list[dict]) -> None:
+    raise UndoBlocked(_l("%(n)s records were changed or used since the import; undo the rest, or leave "
+                         "the import as it is.", n=len(blocked)), blocked)
+
+
+def check(session: Session, batch: ImportBatch) -> None:
+    """Refuse the undo (UndoBlocked, listing each record kept and why) before a background
+    undo starts, so the clerk gets the list with the answer and not only a message later."""
+    _require(batch, status.COMMITTED)
+    blocked = _plan(session, batch).blocked
+    if blocked:
+        _refuse(blocked)
+
+
+def undo(session: Session, batch: ImportBatch, who: Who = Who(), *, partial: bool = False, progress=None
+         ) -> ImportBatch:
+    _require(batch, status.COMMITTED, status.UNDOING)
+    plan = _plan(session, batch)
+    model, created, updated, now_created, blocked = (plan.model, plan.created, plan.updated, plan.now_created,
+                                                     plan.blocked)
     if blocked and not partial:
-        raise UndoBlocked(_l("%(n)s records were changed or used since the import; undo the rest, or leave "
-                             "the import as it is.", n=len(blocked)), blocked)
+        _refuse(blocked)
     skip = {b["row"] for b in blocked}
     source = f"undo:import:{batch.id}"
     history = bulk.History(session, who.user_id, who.username, source)

@@ -231,3 +231,44 @@ def test_a_message_naming_its_field_is_not_prefixed_with_the_field_again(app, tm
     text = error_text(batch, row.errors)
     assert text.count("所属地区") == 1 and "火星" in text
     assert text.startswith("所属地区：") and "；手机：" in text
+
+
+def test_background_steps_speak_the_clerks_language_and_a_refused_undo_lists_its_records(database, template,
+                                                                                         tmp_path):
+    import time
+
+    from tests.conftest import _app_on_copy
+
+    gen = _app_on_copy(database, template, IMPORT_BACKGROUND_ROWS=1)   # every step in the background
+    app = next(gen)
+
+    def settled(client, batch_id, *states):
+        for _ in range(300):
+            answer = client.get(f"/api/v1/import/batches/{batch_id}").get_json()
+            if answer["status"] in states:
+                return answer
+            time.sleep(0.1)
+        raise AssertionError(answer["status"])
+
+    try:
+        client = login(app.test_client(), "clerk")
+        client.get("/lang/en")
+        rows = [["客户名称", "手机"], ["甲公司", "13800000001"], ["乙公司", "123"]]
+        batch = upload(client, rows, tmp_path=tmp_path).get_json()
+        base = f"/api/v1/import/batches/{batch['id']}"
+        assert client.post(f"{base}/prepare", json={"mapping": batch["mapping"],
+                                                    "options": {"mode": "create", "match": []}}).status_code == 202
+        settled(client, batch["id"], "previewed")
+        (row,) = client.get(f"{base}/rows?status=invalid").get_json()["rows"]
+        assert row["errors"]["mobile"].startswith("Not a valid mobile number")   # stored by the background job
+        client.post(f"{base}/commit")
+        settled(client, batch["id"], "committed")
+        card = db.session.scalars(sa.select(Customer).filter_by(name="甲公司")).one()
+        card.city = "杭州"
+        db.session.commit()
+        answer = client.post(f"{base}/undo", json={})
+        assert answer.status_code == 409
+        assert [b["label"] for b in answer.get_json()["blocked"]] == ["甲公司"]
+        assert "Changed since the import" in answer.get_json()["blocked"][0]["reason"]
+    finally:
+        next(gen, None)
