@@ -28,7 +28,7 @@ from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from portal.fields import FieldSpec, FieldType, fields_of, registered_models
+from portal.fields import FieldSpec, FieldType, fields_of, registered_models, sections_of
 from portal.security import masking, scope
 
 from .export import ExportColumn, XlsxBook
@@ -53,7 +53,9 @@ def archived_models() -> list[type]:
 
 
 def model_labels() -> dict[type, str]:
-    """A model's plural label (客户, 联系人 …) as the views name it; the class name otherwise."""
+    """Every registered model → its label in the user's language: the plural the views name it
+    by (客户, 联系人 …); for a model no view lists, the label of its one registered section
+    (ReminderDone: 已办提醒 / Reminder done); the class name only for a model with neither."""
     from portal.views.base import ArchiveModelView
 
     labels: dict[type, str] = {}
@@ -65,6 +67,11 @@ def model_labels() -> dict[type, str]:
         plural = view.__dict__.get("plural")
         if model is not None and plural is not None and model not in labels and view.__name__ != "ReferralView":
             labels[model] = str(plural)
+    for model in registered_models():
+        if model not in labels:
+            sections = sections_of(model)
+            # Several sections name parts of a card, not the record; one names the record itself.
+            labels[model] = str(sections[0].label) if len(sections) == 1 else model.__name__
     return labels
 
 

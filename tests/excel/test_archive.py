@@ -110,3 +110,18 @@ def test_the_archive_command_writes_a_complete_file_and_logs_it(demo_app, tmp_pa
     assert rows == db.session.scalar(sa.select(sa.func.count()).select_from(Customer))
     [entry] = export_entries()
     assert entry.username.startswith("cli:") and json.loads(entry.detail)["kind"] == "archive"
+
+
+def test_a_model_no_view_lists_is_named_by_its_one_section_in_either_language(app):
+    from flask_babel import force_locale
+
+    from portal.models import ReminderDone
+
+    assert model_labels()[ReminderDone] == "已办提醒"
+    sheets = write_archive(io.BytesIO(), db.session, rules=ExportRules(), sees_sensitive=True)
+    assert "已办提醒" in sheets and "ReminderDone" not in sheets
+    with app.test_request_context(), force_locale("en"):
+        labels = model_labels()
+        assert labels[ReminderDone] == "Reminder done"
+        assert all(labels[m] != m.__name__ for m in archived_models())   # every sheet has a name in words
+    assert all(model_labels()[m] != m.__name__ for m in archived_models())

@@ -3,7 +3,9 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import tracemalloc
+import zipfile
 from decimal import Decimal
 
 import openpyxl
@@ -90,14 +92,50 @@ def test_xlsx_keeps_mobile_id_and_card_numbers_as_exact_text_even_when_given_as_
     assert all(c.data_type == "s" and c.number_format == "@" for c in (*sheet[2], *sheet[3]))
 
 
-def test_xlsx_neutralises_formula_text_with_a_leading_apostrophe():
+def sheet_xml(columns, rows, **kw) -> str:
+    stream = io.BytesIO()
+    write_table(stream, fmt="xlsx", sheet_name="客户", columns=columns, rows=rows, **kw)
+    return zipfile.ZipFile(stream).read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_xlsx_writes_formula_text_as_it_is_in_string_cells_with_the_quote_prefix():
+    # An xlsx text cell is a typed string: no spreadsheet evaluates it, so the value stays what the
+    # screen shows (no apostrophe added), and the quote-prefix style keeps it text when edited.
     columns = [ExportColumn("备注", T.TEXT), ExportColumn("电话", T.PHONE)]
     rows = [(text, "+86 138 1234 5678") for text in INJECTIONS]
     _, book = xlsx(columns, rows)
-    cells = list(book.active.iter_rows(min_row=2, values_only=True))
+    cells = list(book.active.iter_rows(min_row=2))
     # xlsx stores a carriage return as the escape _x000D_, which Excel decodes and openpyxl does not.
-    assert [text.replace("_x000D_", "\r") for text, _ in cells] == ["'" + text for text in INJECTIONS]
-    assert {phone for _, phone in cells} == {"'+86 138 1234 5678"}
+    assert [text.value.replace("_x000D_", "\r") for text, _ in cells] == INJECTIONS
+    assert {phone.value for _, phone in cells} == {"+86 138 1234 5678"}
+    assert all(c.data_type == "s" and c.quotePrefix for row in cells for c in row)
+    assert {phone.number_format for _, phone in cells} == {"@"}   # an identifier keeps its text format
+    xml = sheet_xml(columns, rows)
+    assert "<f>" not in xml and "<f " not in xml and xml.count('t="inlineStr"') == 2 * len(INJECTIONS) + 2
+
+
+def test_xlsx_ordinary_text_has_no_quote_prefix():
+    _, book = xlsx([ExportColumn("备注", T.TEXT), ExportColumn("手机", T.MOBILE)], [("a=b", "13812345678")])
+    assert not any(c.quotePrefix for c in book.active[2])
+
+
+def test_xlsx_header_labels_are_kept_as_they_are_with_the_quote_prefix_when_formula_like():
+    _, book = xlsx([ExportColumn("=HYPERLINK(\"x\")", T.TEXT), ExportColumn("名称", T.TEXT)], [])
+    first, second = book.active[1]
+    assert first.value == "=HYPERLINK(\"x\")" and first.quotePrefix and first.font.b
+    assert second.value == "名称" and not second.quotePrefix
+
+
+def test_xlsx_yes_no_words_that_look_like_formulas_are_kept_with_the_quote_prefix():
+    _, book = xlsx([ExportColumn("有效", T.BOOL)], [(True,), (False,)], yes_no=("+", "-"))
+    cells = [row[0] for row in book.active.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == ["+", "-"] and all(c.quotePrefix for c in cells)
+
+
+def test_the_exported_phone_reads_back_exactly_as_it_was():
+    # The export is re-imported by clerks: what the reader takes from the cell is the stored value.
+    _, book = xlsx([ExportColumn("电话", T.PHONE), ExportColumn("地址", T.TEXT)], [("+86 571 8888 0000", "-3号楼")])
+    assert [c.value for c in book.active[2]] == ["+86 571 8888 0000", "-3号楼"]
 
 
 def test_xlsx_writes_negative_numbers_of_number_types_as_numbers_not_neutralised_text():
@@ -279,6 +317,47 @@ def test_column_width_counts_chinese_label_characters_double_and_honours_an_expl
     assert column_width(ExportColumn("Unified social credit code", T.TEXT)) == 26 + 3
     assert column_width(ExportColumn("金额", T.MONEY)) == export.DEFAULT_WIDTHS[T.MONEY]
     assert column_width(ExportColumn("金额", T.MONEY, width=9)) == 9
+
+
+def column_widths(data_or_xml: str) -> list[float]:
+    return [float(w) for w in re.findall(r'<col min="\d+" max="\d+" width="([\d.]+)"', data_or_xml)]
+
+
+def test_xlsx_column_widths_suit_the_values_counting_chinese_double():
+    columns = [ExportColumn("客户名称", T.TEXT), ExportColumn("详细地址", T.TEXT), ExportColumn("备注", T.TEXT),
+               ExportColumn("金额", T.MONEY), ExportColumn("性别", T.CHOICE)]
+    rows = [("杭州华信贸易有限公司", "浙江省杭州市西湖区文三路100号明远大厦12楼", None, Decimal("1.00"), "男"),
+            ("短名", "文一路1号", None, Decimal("2.00"), "女")]
+    name, street, empty, money, choice = column_widths(sheet_xml(columns, rows))
+    assert name >= 20 + 2 and street >= 40 + 1            # the widest value, 2 columns a character
+    assert empty >= export.DEFAULT_WIDTHS[T.TEXT]          # no text: the type's width
+    assert money >= export.DEFAULT_WIDTHS[T.MONEY]         # numbers are not measured
+    assert 7 <= choice < export.DEFAULT_WIDTHS[T.CHOICE]   # short values: the header's width
+
+
+def test_xlsx_column_widths_are_capped_and_count_the_longest_line_of_a_cell():
+    columns = [ExportColumn("备注", T.LONGTEXT), ExportColumn("地址块", T.LONGTEXT), ExportColumn("固定", T.TEXT, width=9)]
+    rows = [("长" * 5000, "310012\n浙江省杭州市西湖区\n文三路100号", "很长很长很长很长很长很长很长")]
+    note, block, fixed = column_widths(sheet_xml(columns, rows))
+    assert export.MAX_CONTENT_WIDTH <= note < export.MAX_CONTENT_WIDTH + 1
+    assert 18 + 2 <= block < 30                             # 浙江省杭州市西湖区, not the whole cell
+    assert fixed < 10                                       # an explicit width is kept
+
+
+def test_xlsx_column_widths_come_from_the_first_rows_only(monkeypatch):
+    monkeypatch.setattr(export, "WIDTH_SAMPLE_ROWS", 3)
+    rows = [("短",)] * 3 + [("这是一个第四行才出现的很长很长的名称",)]
+    count, book = xlsx([ExportColumn("名称", T.TEXT)], iter(rows))
+    assert count == 4 and [r[0] for r in book.active.iter_rows(min_row=2, values_only=True)] == [r[0] for r in rows]
+    [width] = column_widths(sheet_xml([ExportColumn("名称", T.TEXT)], iter(rows)))
+    assert width < 10   # the header's width: the fourth row is written but not measured
+
+
+def test_column_width_from_content_is_between_the_header_and_the_cap():
+    assert column_width(ExportColumn("客户名称", T.TEXT), content=20) == 22
+    assert column_width(ExportColumn("客户名称", T.TEXT), content=2) == 8 + 3
+    assert column_width(ExportColumn("备注", T.LONGTEXT), content=500) == export.MAX_CONTENT_WIDTH
+    assert column_width(ExportColumn("金额", T.MONEY, width=9), content=40) == 9
 
 
 def test_a_row_with_the_wrong_number_of_values_is_refused():
