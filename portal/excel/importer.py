@@ -122,7 +122,7 @@ def upload(session: Session, path, file_name: str, resource: str, who: Who = Who
             sheet, head = _opening_sheet(workbook, recognises(model, sees_sensitive=who.sees_sensitive))
         else:
             head = workbook.head(workbook.sheet(sheet).name, HEAD_ROWS)
-        sheets = [{"name": s.name, "rows": s.rows, "columns": s.columns} for s in workbook.sheets]
+        sheets = [_sheet_entry(s) for s in workbook.sheets]
         batch = ImportBatch(resource=resource, file_name=file_name[:255], file_size=size, user_id=who.user_id,
                             username=who.username, status=status.UPLOADED, sheets=sheets)
         session.add(batch)
@@ -141,24 +141,40 @@ def upload(session: Session, path, file_name: str, resource: str, who: Who = Who
     return batch
 
 
+def _sheet_entry(sheet: reader.SheetInfo) -> dict:
+    """What a batch keeps of one sheet of its file: ``{"name", "rows", "columns"}``, and
+    ``"hidden": True`` for a sheet Excel hides (a visible sheet's entry has no such key)."""
+    entry = {"name": sheet.name, "rows": sheet.rows, "columns": sheet.columns}
+    if sheet.hidden:
+        entry["hidden"] = True
+    return entry
+
+
 def _opening_sheet(workbook: reader.Workbook, recognised) -> tuple[str, list[list]]:
     """The sheet the mapping step opens on, and its first rows.
 
-    Workbooks often lead with a sheet of notes (填表说明) or a summary before the list. So the
-    first sheet with data whose header row names a field is taken, else the first in which a
-    header row is found at all; the clerk can still choose another. A sheet that cannot be read
-    is passed over; when none will do, the first one's reason is given."""
-    fallback = refused = None
-    for name in workbook.with_data():
+    Workbooks often lead with a sheet of notes (填表说明) or a summary before the list (地区 |
+    客户数, where 地区 names a field). So the sheet whose header row names the most fields is
+    taken (of equals, the first), else the first in which a header row is found at all; the
+    clerk can still choose another. Hidden sheets (a lookup list, an old copy) are looked at
+    only when no visible sheet has a header row. A sheet that cannot be read is passed over;
+    when none will do, the first one's reason is given."""
+    best = fallback = refused = None
+    for name in workbook.with_data():   # the visible sheets, then the hidden ones
+        if (best is not None or fallback is not None) and workbook.sheet(name).hidden:
+            break
         try:
             head = workbook.head(name, HEAD_ROWS)
             index = reader.find_header(head, recognised)
         except reader.ReadError as error:
             refused = refused or error
             continue
-        if any(recognised(text) for cell in head[index] if (text := reader.cell_text(cell))):
-            return name, head
+        named = sum(1 for cell in head[index] if (text := reader.cell_text(cell)) and recognised(text))
+        if named and (best is None or named > best[0]):
+            best = (named, name, head)
         fallback = fallback or (name, head)
+    if best is not None:
+        return best[1], best[2]
     if fallback is not None:
         return fallback
     raise refused or reader.ReadError(_l("The file holds no data."))
@@ -352,6 +368,8 @@ def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None
             ) -> ImportBatch:
     """Judge every row of the sheet and stage the result; nothing of the archive is written."""
     _require(batch, status.UPLOADED, status.PREVIEWED, status.PREPARING)
+    if save_as is not None and not isinstance(save_as, str):
+        _mapping_name(save_as)   # refused before anything is done
     mapping = {str(k): v for k, v in (mapping if mapping is not None else batch.mapping or {}).items()}
     options = {**(batch.options or {}), **(options or {})}
     plan = make_plan(session, batch, mapping, options, who)
@@ -390,11 +408,16 @@ def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None
 
 
 def save_mapping(session: Session, batch: ImportBatch, name: str, who: Who) -> ImportMapping:
-    name = name.strip()[:100]
-    if not name:
-        raise ImportRefused(_l("Give the mapping a name."))
+    """Save the batch's mapping and options as ``name``, or overwrite the user's own mapping
+    of that name. A name is unique per kind of file (the table's constraint), so a name
+    another user's mapping has is refused rather than taken over; a mapping without owner
+    (saved from the command line) is overwritten only from the command line."""
+    name = _mapping_name(name)
     by_header = {batch.headers[int(i)]: key for i, key in batch.mapping.items() if key and batch.headers[int(i)]}
     saved = session.scalars(sa.select(ImportMapping).filter_by(resource=batch.resource, name=name)).first()
+    if saved is not None and saved.owner_id != who.user_id:
+        raise ImportRefused(_l("Another user has saved a mapping named %(name)s; choose another name.", name=name),
+                            409)
     if saved is None:
         saved = ImportMapping(resource=batch.resource, name=name, owner_id=who.user_id, by_header={})
         session.add(saved)
@@ -402,6 +425,17 @@ def save_mapping(session: Session, batch: ImportBatch, name: str, who: Who) -> I
     saved.options = {k: v for k, v in (batch.options or {}).items()}
     session.flush()
     return saved
+
+
+def _mapping_name(name) -> str:
+    """A mapping's name as saved (trimmed, at most 100 characters); refused when it is not
+    text or is empty."""
+    if not isinstance(name, str):
+        raise ImportRefused(_l("A mapping is saved under a name."))
+    name = name.strip()[:100]
+    if not name:
+        raise ImportRefused(_l("Give the mapping a name."))
+    return name
 
 
 @dataclass
@@ -485,6 +519,10 @@ class Judge:
         self.model = plan.model
         self.table = self.model.__table__
         self.seen_keys: dict[tuple, int] = {}
+        self.seen_rows: dict[int, int] = {}   # a hash of a keyless row's values → its row number
+        self.cases: dict[str, tuple] = {}     # see _cases
+        self.key_names = frozenset(plan.key.fields) if plan.key is not None else frozenset()
+        self.example = _example_values(session, plan)
         self.unique_columns = [c for c in plan.own if self.table.c[c.target.name].unique]
         self.seen_unique: dict[str, dict] = {c.target.key: {} for c in self.unique_columns}
         self.counts = {s: 0 for s in status.ROW_STATUSES}
@@ -541,7 +579,9 @@ class Judge:
     def _look_up(self, judged: list[dict]) -> tuple[dict, dict, dict]:
         """What judging a chunk asks the database: the records its keys match, the holders of
         its unique values, the matched customers' first contacts."""
-        existing = self._existing([j for j in judged if not j["errors"]])
+        # Rows with errors too: such a row is still said to be new or an update, and what a
+        # new record would lack is said with its other errors (_decide).
+        existing = self._existing(judged)
         return existing, self._taken_uniques(judged, existing), self._contacts(existing)
 
     def _stage(self, batch_id: int, judged: list[dict], looked_up: tuple[dict, dict, dict]) -> int:
@@ -592,23 +632,77 @@ class Judge:
             if extra in self.table.c:
                 names.append(extra)
         columns = [self.table.c[n] for n in dict.fromkeys(names)]
-        lead_values = sorted({j["lookup"][-1] for j in judged if j["key"] is not None}, key=str)
+        leads = {j["lookup"][-1] for j in judged if j["key"] is not None}
         found: dict[tuple, dict] = {}
         lead_column = self.table.c[lead]
         names = [c.name for c in columns]
         folded = conversion.folded
-        for start in range(0, len(lead_values), IN_LIST):
-            part = lead_values[start:start + IN_LIST]
-            # Exact values (as cleaned), so the column's index serves the lookup.
-            query = scope.scoped(sa.select(*columns).where(bulk.among(self.session, lead_column, part)), self.model,
-                                 self.plan.who.scope_user)
-            for row in self.session.execute(query):
-                record = dict(zip(names, row))
-                record_key = tuple(folded(record[f]) for f in key.fields)
-                if record_key in wanted:
-                    found.setdefault(record_key, record)
+
+        def fetch(column, values) -> None:
+            for start in range(0, len(values), IN_LIST):
+                part = values[start:start + IN_LIST]
+                query = scope.scoped(sa.select(*columns).where(bulk.among(self.session, column, part)), self.model,
+                                     self.plan.who.scope_user)
+                for row in self.session.execute(query):
+                    record = dict(zip(names, row))
+                    record_key = tuple(folded(record[f]) for f in key.fields)
+                    if record_key in wanted:
+                        found.setdefault(record_key, record)
+
+        # Exact values (as cleaned), so the column's index serves the lookup.
+        fetch(lead_column, sorted(leads, key=str))
+        if len(found) < len(wanted) and isinstance(lead_column.type, sa.String):
+            # Text written in another case than the archive's (kh202600001, Zhang.San@…) is
+            # the same key, as it is within the file: see _other_case.
+            missing = {j["lookup"][-1] for j in judged if j["key"] is not None and j["key"] not in found}
+            self._other_case(lead_column, missing, fetch)
         self._links(found)
         return found
+
+    def _other_case(self, column, values: set, fetch) -> None:
+        """Fetch (through ``fetch``) the records whose ``column`` holds one of ``values`` in
+        another case. A case-folded comparison of the column would read the whole table for
+        each chunk (no index serves it), so the index is asked for the values in lower and in
+        upper case, where the archive has such values at all; the values in mixed case
+        (Zhang.San@…), which neither finds, are read once per dry run (:meth:`_mixed_case`)."""
+        cased = [v for v in values if v.__class__ is str and v.lower() != v.upper()]
+        if not cased:
+            return
+        lower, upper, mixed = self._cases(column)
+        variants = set()
+        if lower:
+            variants.update(v.lower() for v in cased)
+        if upper:
+            variants.update(v.upper() for v in cased)
+        variants -= values
+        if variants:
+            fetch(column, sorted(variants))
+        if mixed:
+            folded = conversion.folded
+            ids = sorted({pk for v in cased for pk in mixed.get(folded(v), ())})
+            if ids:
+                fetch(self.table.c.id, ids)
+
+    def _cases(self, column) -> tuple[bool, bool, dict[str, list[int]]]:
+        """Whether ``column`` holds values with lower-case letters, with upper-case letters,
+        and its values in mixed case (case-folded → ids): asked once per dry run, when a
+        chunk first has a key the exact lookup did not find."""
+        cases = self.cases.get(column.name)
+        if cases is None:
+            def some(condition) -> bool:
+                return self.session.execute(sa.select(sa.literal(1)).select_from(self.table)
+                                            .where(condition).limit(1)).first() is not None
+
+            lower = some(column != sa.func.upper(column))
+            upper = some(column != sa.func.lower(column))
+            mixed: dict[str, list[int]] = {}
+            if lower and upper:
+                query = sa.select(self.table.c.id, column).where(column != sa.func.lower(column),
+                                                                 column != sa.func.upper(column))
+                for pk, value in self.session.execute(query):
+                    mixed.setdefault(conversion.folded(value), []).append(pk)
+            cases = self.cases[column.name] = (lower, upper, mixed)
+        return cases
 
     def _links(self, found: dict) -> None:
         """The records' current links of each many-to-many column (ids, sorted), under the
@@ -700,7 +794,20 @@ class Judge:
             if earlier != item["row"]:
                 return self._count(row, status.DUPLICATE, {
                     **errors, "_row": str(_l("Same %(key)s as row %(row)s.", key=plan.key.label, row=earlier))})
+        elif not errors and values:
+            # Without a (whole) key, a row whose values are all those of an earlier row is
+            # that row again. One hash a row is kept, not the values.
+            earlier = self.seen_rows.setdefault(hash(tuple(values.items())), item["row"])
+            if earlier != item["row"]:
+                return self._count(row, status.DUPLICATE, {
+                    "_row": str(_l("Same values as row %(row)s.", row=earlier))})
+        if self.example is not None and values == self.example:
+            return self._count(row, status.DUPLICATE, {
+                "_row": str(_l("The example row of the import template: not imported."))})
         if errors:
+            if record is None and plan.creates:
+                # All of a row's errors at once: a field left empty too.
+                errors.update((k, m) for k, m in self._missing(values).items() if k not in errors)
             return self._count(row, status.INVALID, errors)
         if record is None:
             return self._new(row, values)
@@ -721,10 +828,7 @@ class Judge:
         if not plan.creates:
             return self._count(row, status.INVALID, {"_row": str(_l(
                 "No record with this %(key)s (update only).", key=plan.key.label if plan.key else ""))})
-        missing = {name: str(_l("This field is required.")) for name in self.required_new if name not in values}
-        if any(k in values for k in self.contact_keys):
-            missing.update({CONTACT + n: str(_l("This field is required."))
-                            for n in self.contact_required if CONTACT + n not in values})
+        missing = self._missing(values)
         if missing:
             return self._count(row, status.INVALID, missing)
         for key in self.plain_keys:
@@ -733,6 +837,15 @@ class Judge:
                 values[key] = plain(value)
         row["values"] = values
         return self._count(row, status.NEW)
+
+    def _missing(self, values: dict) -> dict[str, str]:
+        """A message per field a new record needs that the row leaves empty (the contact's
+        only when the row fills a contact column)."""
+        missing = {name: str(_l("This field is required.")) for name in self.required_new if name not in values}
+        if any(k in values for k in self.contact_keys):
+            missing.update({CONTACT + n: str(_l("This field is required."))
+                            for n in self.contact_required if CONTACT + n not in values})
+        return missing
 
     def _update(self, row: dict, values: dict, record: dict, contact: dict | None) -> dict:
         diff, changed = {}, {}
@@ -762,6 +875,8 @@ class Judge:
                 old = contact.get(name) if contact else None
             if old == new and old.__class__ is new.__class__ and old.__class__ is not Decimal:
                 continue
+            if where is _OWN and name in self.key_names and conversion.folded(old) == conversion.folded(new):
+                continue   # the key found its record in another case: the archive's writing is kept
             old_plain, new_plain = plain(old), plain(new)
             if old_plain == new_plain and not (isinstance(new, str) and new.startswith(NEW_CODE)):
                 continue
@@ -804,3 +919,34 @@ def _shown(column: Column, old) -> str:
         label = column.convert.relation.label(old)
         return label or str(old)
     return column.convert.display(old)
+
+
+def _example_values(session: Session, plan: Plan) -> dict | None:
+    """The values the import template's example row (template.example_row) gives the plan's
+    columns, converted as its cells are: a row with exactly these values is that example,
+    left in the file. None when the mapped columns hold too little of it to tell (fewer
+    than three of its cells, or not all of them when it has fewer) or it cannot be read."""
+    from .template import example_row
+
+    try:
+        example = example_row(plan.model, sees_sensitive=plan.who.sees_sensitive,
+                              include_contact=plan.model.__name__ == "Customer", session=session)
+    except Exception:   # the template's lists cannot be read: nothing to recognise
+        return None
+    values = {}
+    for column in plan.columns:
+        raw = example.get(column.target.key)
+        if raw is None:
+            continue
+        if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+            raw = dt.datetime.combine(raw, dt.time())   # as a date cell is read
+        elif isinstance(raw, Decimal):
+            raw = float(raw)                             # as a number cell is read
+        try:
+            column.convert.prime([raw])
+            value = column.convert(raw)
+        except Exception:
+            return None
+        if value is not None:
+            values[column.target.key] = value
+    return values if len(values) >= min(3, len(example)) else None

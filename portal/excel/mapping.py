@@ -3,8 +3,9 @@ registry: what the user may write, the first contact's fields for a customer she
 fields), headers matched by the registry's labels and aliases, and the match keys.
 
 A header matches when it equals a field's Chinese or English label, its name or one of its
-aliases once case, spacing, punctuation and a trailing "required" star are ignored:
-``客户 名称*``, ``客户名称：`` and ``Customer name`` all find 客户名称. On a customer sheet the
+aliases once case, spacing, punctuation, a trailing "required" star and a bracketed
+(必填) / （选填） / (required) / (optional) are ignored: ``客户 名称*``, ``客户名称：``,
+``客户名称（必填）`` and ``Customer name`` all find 客户名称. On a customer sheet the
 first contact's fields are the contact's labels prefixed with 联系人 (``联系人手机``), as the
 import template writes them. A grouped column of a two-row header (``基本信息 / 客户名称``,
 :mod:`.headers`) matches as its two names read together, else, outside the contact's group,
@@ -31,12 +32,18 @@ CONTACT_PREFIXES = ("联系人", "contact")
 CUSTOM_FIELD_COLUMN = "custom_fields"
 
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
+# What a form's header adds to say whether the column must be filled: 客户名称（必填）,
+# 手机号码(选填), Name (required). (After NFKC: full-width brackets are half-width.)
+_FILL_MARK = re.compile(r"[(\[【]\s*(?:必填|必填项|选填|非必填|可选|required|optional)\s*[)\]】]")
 
 
 def normalise(header) -> str:
     """A header reduced to what identifies it: full-width as half-width, lower case, without
-    spaces, punctuation or the star that marks a required column."""
+    spaces, punctuation, the star that marks a required column or a bracketed (必填) / (选填) /
+    (required) / (optional)."""
     text = unicodedata.normalize("NFKC", str(header or "")).casefold()
+    if "(" in text or "[" in text or "【" in text:
+        text = _FILL_MARK.sub("", text)
     return _NOT_WORD.sub("", text)
 
 

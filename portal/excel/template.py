@@ -2,13 +2,16 @@
 takes, said once in the field registry — so a clerk starts from a sheet the import reads
 without any mapping.
 
-* headers are the fields' labels; a required field's header ends with ``*`` (客户名称*) and is
-  red and bold — the import's mapper strips a trailing ``*`` / ``＊`` before matching;
+* headers are the fields' labels; the header of a field the import needs for a new record
+  (a required field without a column default: not 客户类型, which defaults to 企业) ends with
+  ``*`` (客户名称*) and is red and bold — the import's mapper strips a trailing ``*`` / ``＊``
+  before matching;
 * each header carries a comment saying what goes in: the type's format (日期，如 2024-03-02;
   11位手机号; 是/否), the choices, the field's help text, its length and range limits;
 * choice and yes/no columns get a drop-down (data validation) of their labels; relations to a
   short list (code tables, products, teams, users) get one of the active names, kept on a
-  hidden sheet "选项" (Excel's inline lists hold only 255 characters);
+  hidden sheet named in the user's language, 选项 / Options (Excel's inline lists hold only
+  255 characters);
 * row 2 is an example row (grey, italic; real dates, phones as text) to type over or delete;
 * identifier columns (phones, postcodes, ID and card numbers) are formatted as text, so a
   typed 13812345678 stays text and a 19-digit card number is not rounded; date columns as
@@ -39,7 +42,7 @@ from .records import label_of, related_model
 
 TEMPLATE_ROWS = 1000          # rows the drop-downs and checks cover below the header
 MAX_LIST = 1000               # a relation with more choosable rows gets no drop-down
-OPTIONS_SHEET = "选项"
+OPTIONS_SHEET = "选项"          # the hidden lists' sheet in Chinese; options_sheet() names it in the user's language
 CONTACT_PREFIX_ZH, CONTACT_PREFIX_EN = "联系人", "Contact "
 REQUIRED_MARK = "*"
 _INLINE_LIST_CHARS = 255      # Excel's limit for a list typed into the validation itself
@@ -83,9 +86,19 @@ def importable_specs(model, *, sees_sensitive: bool = True) -> list[FieldSpec]:
     return [s for s in fields_of(model).values() if importable(s, sees_sensitive)]
 
 
+def options_sheet() -> str:
+    """The name of the hidden sheet of the drop-downs' lists, in the user's language."""
+    return sanitise_sheet_name(_("Options"))
+
+
 def template_columns(model, *, sees_sensitive: bool = True, include_contact: bool = False) -> list[TemplateColumn]:
-    """The columns of ``model``'s template, in the registry's order (then the contact's)."""
-    columns = [TemplateColumn(_header(s.label, s.required), s.name, s, s.required)
+    """The columns of ``model``'s template, in the registry's order (then the contact's).
+    ``required``: the import needs the field for a new record (importer.required_fields: a
+    required field whose column has a default, such as 客户类型, is not)."""
+    from .importer import required_fields
+
+    needed = {s.name for s in required_fields(model)}
+    columns = [TemplateColumn(_header(s.label, s.name in needed), s.name, s, s.name in needed)
                for s in importable_specs(model, sees_sensitive=sees_sensitive)]
     if include_contact:
         from portal.models import Contact, Customer
@@ -272,23 +285,24 @@ def _choice_names(spec: FieldSpec, owner, session) -> list[str] | None:
 
 
 class _Options:
-    """The hidden sheet "选项": one column per long list, referred to by the validations."""
+    """The hidden sheet 选项 / Options: one column per long list, referred to by the validations."""
 
     def __init__(self, workbook):
         self.workbook = workbook
         self.sheet = None
+        self.name = options_sheet()
         self.used = 0
 
     def range_for(self, title: str, names: list[str]) -> str:
         if self.sheet is None:
-            self.sheet = self.workbook.add_worksheet(OPTIONS_SHEET)
+            self.sheet = self.workbook.add_worksheet(self.name)
         col = self.used
         self.used += 1
         self.sheet.write_string(0, col, neutralise(title))
         for row, name in enumerate(names, 1):
             self.sheet.write_string(row, col, neutralise(name))
         letter = xlsxwriter.utility.xl_col_to_name(col)
-        return f"='{OPTIONS_SHEET}'!${letter}$2:${letter}${len(names) + 1}"
+        return f"='{self.name}'!${letter}$2:${letter}${len(names) + 1}"
 
     def finish(self) -> None:
         if self.sheet is not None:

@@ -58,14 +58,14 @@ class Contact(Stamped, Versioned, Model):
         info=describe("主要联系人", "Primary contact", "bool", "basic", listed=True, aliases=("首要联系人",)),
     )
     phone: Mapped[str | None] = mapped_column(
-        sa.String(32), info=describe("电话", "Phone", "phone", "contact", searchable=True, aliases=("办公电话", "座机")),
+        sa.String(32), info=describe("电话", "Phone", "phone", "contact", searchable=True, aliases=("办公电话", "座机", "电话号码")),
     )
     mobile: Mapped[str | None] = mapped_column(
         sa.String(11), index=True,
-        info=describe("手机", "Mobile", "mobile", "contact", listed=True, searchable=True, aliases=("手机号", "手机号码")),
+        info=describe("手机", "Mobile", "mobile", "contact", listed=True, searchable=True, aliases=("手机号", "手机号码", "移动电话", "Cell", "Cellphone", "Mobile phone")),
     )
     email: Mapped[str | None] = mapped_column(
-        sa.String(200), info=describe("电子邮箱", "E-mail", "email", "contact", searchable=True, aliases=("邮箱",)),
+        sa.String(200), info=describe("电子邮箱", "E-mail", "email", "contact", searchable=True, aliases=("邮箱", "邮箱地址", "电子邮件", "E-mail address", "E-mail地址")),
     )
     wechat: Mapped[str | None] = mapped_column(
         sa.String(50), info=describe("微信号", "WeChat", "text", "contact", max_length=50, aliases=("微信",)),

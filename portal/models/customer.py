@@ -75,13 +75,13 @@ class Customer(Stamped, Versioned, Model):
     number: Mapped[str] = mapped_column(
         sa.String(32), unique=True, nullable=False,
         info=describe("客户编号", "Customer number", "text", "basic", listed=True, searchable=True,
-                      max_length=32, aliases=("编号", "客户代码", "客户号", "No", "Customer No", "Customer ID"),
+                      max_length=32, aliases=("编号", "客户代码", "客户编码", "客户号", "No", "Customer No", "Customer ID"),
                       help_zh="留空则按规则自动生成", help_en="Left empty, it is generated from the pattern"),
     )
     name: Mapped[str] = mapped_column(
         sa.String(200), nullable=False, index=True,
         info=describe("客户名称", "Name", "text", "basic", required=True, listed=True, searchable=True,
-                      max_length=200, aliases=("名称", "公司名称", "企业名称", "单位名称", "客户", "姓名", "Customer", "Company")),
+                      max_length=200, aliases=("名称", "公司名称", "企业名称", "单位名称", "客户", "客户姓名", "姓名", "Customer", "Customer name", "Company")),
     )
     customer_type: Mapped[str] = mapped_column(
         sa.String(16), nullable=False, default="org",
@@ -98,7 +98,7 @@ class Customer(Stamped, Versioned, Model):
     birth_date: Mapped[dt.date | None] = mapped_column(
         sa.Date,
         info=describe("出生日期", "Birth date", "date", "basic", not_future=True,
-                      aliases=("生日", "出生年月", "Birthday", "Date of birth")),
+                      aliases=("生日", "出生年月", "出生年月日", "Birthday", "Date of birth")),
     )
     id_number: Mapped[str | None] = mapped_column(
         sa.String(18),
@@ -129,10 +129,10 @@ class Customer(Stamped, Versioned, Model):
     # -- address and contact 地址与联系方式 ----------------------------------------------
     province: Mapped[str | None] = mapped_column(
         sa.String(16),
-        info=describe("省份", "Province", "choice", "contact", listed=True, choices=C.PROVINCE, aliases=("省", "省/直辖市", "所属省份")),
+        info=describe("省份", "Province", "choice", "contact", listed=True, choices=C.PROVINCE, aliases=("省", "省/直辖市", "所属省份", "所在省份")),
     )
     city: Mapped[str | None] = mapped_column(
-        sa.String(50), info=describe("城市", "City", "text", "contact", listed=True, max_length=50, aliases=("市", "地级市", "所属城市")),
+        sa.String(50), info=describe("城市", "City", "text", "contact", listed=True, max_length=50, aliases=("市", "地级市", "所属城市", "所在城市")),
     )
     district: Mapped[str | None] = mapped_column(
         sa.String(50), info=describe("区县", "District", "text", "contact", max_length=50, aliases=("区", "县", "区/县", "所属区县")),
@@ -140,7 +140,7 @@ class Customer(Stamped, Versioned, Model):
     street: Mapped[str | None] = mapped_column(
         sa.String(200),
         info=describe("详细地址", "Street address", "text", "contact", max_length=200,
-                      aliases=("地址", "街道地址", "通讯地址", "通信地址", "企业地址", "Address")),
+                      aliases=("地址", "街道地址", "通讯地址", "通信地址", "联系地址", "企业地址", "Address")),
     )
     postcode: Mapped[str | None] = mapped_column(
         sa.String(6), info=describe("邮编", "Postal code", "postcode", "contact", aliases=("邮政编码", "Zip", "Postcode")),
@@ -148,12 +148,12 @@ class Customer(Stamped, Versioned, Model):
     phone: Mapped[str | None] = mapped_column(
         sa.String(32),
         info=describe("电话", "Phone", "phone", "contact", listed=True, searchable=True,
-                      aliases=("固定电话", "座机", "联系电话", "办公电话", "Tel", "Telephone")),
+                      aliases=("固定电话", "座机", "联系电话", "电话号码", "办公电话", "Tel", "Telephone")),
     )
     mobile: Mapped[str | None] = mapped_column(
         sa.String(11),
         info=describe("手机", "Mobile", "mobile", "contact", listed=True, searchable=True,
-                      aliases=("手机号", "手机号码", "移动电话", "Cell", "Mobile phone")),
+                      aliases=("手机号", "手机号码", "移动电话", "Cell", "Cellphone", "Mobile phone")),
     )
     fax: Mapped[str | None] = mapped_column(
         sa.String(32), info=describe("传真", "Fax", "phone", "contact", aliases=("传真号码",)),
@@ -161,10 +161,10 @@ class Customer(Stamped, Versioned, Model):
     email: Mapped[str | None] = mapped_column(
         sa.String(200),
         info=describe("电子邮箱", "E-mail", "email", "contact", searchable=True,
-                      aliases=("邮箱", "电子邮件", "Email", "E-mail address")),
+                      aliases=("邮箱", "邮箱地址", "电子邮件", "Email", "E-mail address", "E-mail地址")),
     )
     website: Mapped[str | None] = mapped_column(
-        sa.String(200), info=describe("网址", "Website", "url", "contact", aliases=("网站", "主页", "Web")),
+        sa.String(200), info=describe("网址", "Website", "url", "contact", aliases=("网站", "主页", "公司网址", "Web")),
     )
 
     # -- credit 信用情况 ------------------------------------------------------------------
@@ -284,7 +284,7 @@ class Customer(Stamped, Versioned, Model):
     region_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("region.id"),
         info=describe("所属地区", "Region", "relation", "business", listed=True, relation="region",
-                      aliases=("地区", "区域", "片区")),
+                      aliases=("地区", "所在地区", "区域", "片区")),
     )
     route_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("route.id"),

@@ -47,7 +47,7 @@ class Transaction(Stamped, Versioned, Model):
     trade_date: Mapped[dt.date] = mapped_column(
         sa.Date, nullable=False,
         info=describe("交易日期", "Date", "date", "basic", required=True, listed=True, not_future=True,
-                      aliases=("日期", "订单日期", "Order date")),
+                      aliases=("日期", "订单日期", "下单日期", "Order date")),
     )
     amount: Mapped[Decimal] = mapped_column(
         sa.Numeric(14, 2), nullable=False, default=0, server_default="0",

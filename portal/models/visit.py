@@ -28,7 +28,8 @@ class Visit(Stamped, Versioned, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(
         sa.ForeignKey("customer.id"), nullable=False,
-        info=describe("客户", "Customer", "relation", "basic", required=True, listed=True, relation="customer"),
+        info=describe("客户", "Customer", "relation", "basic", required=True, listed=True, relation="customer",
+                      aliases=("客户名称", "客户编号", "客户编码")),
     )
     contact_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("contact.id", ondelete="SET NULL"),
@@ -46,13 +47,13 @@ class Visit(Stamped, Versioned, Model):
     method: Mapped[str] = mapped_column(
         sa.String(16), nullable=False,
         info=describe("方式", "Method", "choice", "basic", required=True, listed=True, choices=C.CONTACT_METHOD,
-                      aliases=("访问方式", "联系方式")),
+                      aliases=("访问方式", "拜访方式", "联系方式")),
     )
     purpose: Mapped[str | None] = mapped_column(
-        sa.String(200), info=describe("目的", "Purpose", "text", "basic", listed=True, max_length=200, aliases=("访问目的",)),
+        sa.String(200), info=describe("目的", "Purpose", "text", "basic", listed=True, max_length=200, aliases=("访问目的", "拜访目的")),
     )
     content: Mapped[str | None] = mapped_column(
-        sa.Text, info=describe("内容", "Content", "longtext", "basic", aliases=("访问内容", "洽谈内容")),
+        sa.Text, info=describe("内容", "Content", "longtext", "basic", aliases=("访问内容", "拜访内容", "洽谈内容")),
     )
     cost: Mapped[Decimal | None] = mapped_column(
         sa.Numeric(12, 2), info=describe("费用", "Cost", "money", "basic", min_value=0, aliases=("访问费用",)),

@@ -93,3 +93,31 @@ def test_another_sheet_gets_its_own_match_key_and_the_same_sheet_read_again_keep
     # No mobile here: name+mobile would be refused at the check; nothing to match on, so create.
     assert batch.options["match"] == [] and batch.options["mode"] == "create"
     assert batch.options["all_or_nothing"] is False
+
+
+def test_a_summary_with_one_known_header_gives_way_to_the_list_that_names_more(app, tmp_path):
+    # 地区 names a field (the customer's region), 客户数 none; the list names three.
+    summary = [["地区", "客户数"], ["杭州", 2], ["宁波", 1]]
+    titled = [["2026年展会客户名单"], [], *LIST]
+    batch = opened(tmp_path, {"填表说明": NOTES, "汇总": summary, "名单": titled, "第二批": LIST[:2]})
+    assert batch.sheet == "名单" and batch.header_row == 3
+
+
+def test_of_lists_naming_as_many_fields_the_first_is_opened(app, tmp_path):
+    other = [["客户名称", "手机", "区县"], ["丙公司", "13900000003", "西湖区"]]
+    batch = opened(tmp_path, {"名单一": LIST, "名单二": other})
+    assert batch.sheet == "名单一"
+
+
+def test_a_hidden_sheet_with_known_headers_does_not_win_over_the_visible_list(app, tmp_path):
+    visible = [["公司", "电话号"], ["可见公司", "13800000008"]]
+    batch = opened(tmp_path, {"名单": visible, "旧数据": LIST}, hidden=("旧数据",))
+    assert batch.sheet == "名单"
+    assert [{k: v for k, v in s.items() if k != "merged"} for s in batch.sheets] == [
+                            {"name": "名单", "rows": 2, "columns": 2},
+                            {"name": "旧数据", "rows": 3, "columns": 3, "hidden": True}]
+
+
+def test_a_hidden_list_is_opened_when_no_visible_sheet_has_a_header(app, tmp_path):
+    batch = opened(tmp_path, {"说明": NOTES, "名单": LIST}, hidden=("名单",))
+    assert batch.sheet == "名单"

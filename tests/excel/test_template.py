@@ -54,14 +54,18 @@ def test_headers_are_the_importable_fields_of_the_registry_with_required_ones_ma
     specs = fields_of(Customer)
     assert book.sheetnames[0] == "客户" and sheet.freeze_panes == "A2"
     assert headers(sheet) == [c.header for c in columns]
-    assert headers(sheet)[:3] == ["客户编号", "客户名称*", "客户类型*"]
+    # 客户类型 is required on the card but has a default (企业): the import does not need it.
+    assert headers(sheet)[:3] == ["客户编号", "客户名称*", "客户类型"]
     names = [c.key for c in columns]
     assert "stage" not in names and "created_on" not in names and "verified_by_id" not in names  # set by the system
     assert "id_number" in names and "owner_id" in names
     assert "tags" in names  # the import fills tags too (mapping.importable): names separated by 、 , ; …
+    from portal.excel.importer import required_fields
+
+    needed = {s.name for s in required_fields(Customer)}
     for column in columns:
         spec = specs[column.key]
-        assert column.header == spec.label + ("*" if spec.required else "")
+        assert column.header == spec.label + ("*" if spec.name in needed else "")
         assert column.header.rstrip("*") in spec.headers   # the import maps it back by its label
     required = sheet.cell(1, column_of(sheet, "客户名称*"))
     plain = sheet.cell(1, column_of(sheet, "城市"))
@@ -198,3 +202,28 @@ def test_the_imports_mapper_reads_every_template_header_back_to_its_field(app, m
     with app.test_request_context():
         mapping = suggest(model, headers(sheet), sees_sensitive=True)
     assert [mapping[str(i)] for i in range(len(columns))] == [c.key for c in columns]
+
+
+def test_only_what_a_new_record_needs_is_marked_required(app):
+    from portal.excel.importer import required_fields
+
+    with app.test_request_context():
+        columns = template_columns(Customer)
+    marked = {c.key for c in columns if c.required}
+    assert marked == {s.name for s in required_fields(Customer)} == {"name"}
+    header = {c.key: c.header for c in columns}
+    assert header["customer_type"] == "客户类型" and header["name"] == "客户名称*"
+
+
+def test_the_lists_sheet_of_the_english_template_has_an_english_name(app):
+    from flask import session
+    from flask_babel import refresh
+
+    stream = io.BytesIO()
+    with app.test_request_context():
+        session["locale"] = "en"
+        refresh()
+        write_template(stream, Customer)
+    book = load_workbook(io.BytesIO(stream.getvalue()))
+    assert book.sheetnames[1:] == ["Options"] and book["Options"].sheet_state == "hidden"
+    assert "选项" not in str(book.worksheets[0].data_validations.dataValidation)
