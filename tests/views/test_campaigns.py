@@ -19,7 +19,8 @@ def archive(n=30, **extra):
     db.session.add_all([
         Customer(name="拒收公司", customer_type="org", province="浙江省", street="文一路1号", mail_opt_out=True),
         Customer(name="无址公司", customer_type="org"),
-        Customer(name="重复公司", customer_type="org", postcode="310012", province="浙江省", city="杭州市",
+        # 测试公司00 on a second card, its address typed in full width: one company, one letter
+        Customer(name="测试公司00", customer_type="org", postcode="310012", province="浙江省", city="杭州市",
                  district="西湖区", street="文三路１号"),
     ])
     db.session.commit()
