@@ -119,7 +119,7 @@ SCIENTIFIC = _l("This number was saved in scientific notation (such as 1.38E+10)
 
 def formula_error(error: str):
     """What a cell holding the Excel error ``error`` (#N/A, one of :data:`EXCEL_ERRORS`) is told."""
-    return _l("The cell holds the formula error %(error)s: correct the formula or type the value in.", error=error)
+    return _l("The cell holds the formula error %(error)s; correct the formula or type the value in.", error=error)
 
 
 def _too_large(size: int, limit: int):

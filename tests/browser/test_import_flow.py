@@ -324,10 +324,15 @@ def test_a_notes_sheet_before_the_list_is_passed_over_and_choosing_it_keeps_the_
     sheet = workbook.add_worksheet("名单")
     sheet.write_row(0, 0, HEADERS)
     sheet.write_row(1, 0, ["", "温州说明公司", "企业", unused_mobile(13600007001), "温州", ""])
+    old = workbook.add_worksheet("旧名单")        # hidden in Excel: offered, said to be hidden, not opened
+    old.write_row(0, 0, HEADERS)
+    old.hide()
     workbook.close()
     ui = ImportPage(clerk, live).open()
     ui.upload(path)
     assert clerk.locator("#import-sheet").input_value() == "名单"
+    assert clerk.locator("#import-sheet option[value='旧名单']").inner_text() == "旧名单（1 行，在 Excel 中隐藏）"
+    assert clerk.locator("#import-sheet option[value='名单']").inner_text() == "名单（2 行）"
     assert ui.column_select("客户名称").input_value() == "name"
     clerk.select_option("#import-sheet", "填表说明")
     clerk.wait_for_selector("#import-message:not([hidden])")

@@ -63,9 +63,9 @@ def test_formula_errors_are_flagged_on_their_cells_in_xlsx_and_csv(app, tmp_path
         assert rows[2].errors == {"mobile": str(formula_error("#N/A")), "credit_limit": str(formula_error("#DIV/0!"))}
         assert rows[3].status == "new"
     assert rows[4].status == "new" and rows[4].values["city"] == "#N/A 待查"   # only a cell that is the error alone
-    assert str(formula_error("#N/A")) == "单元格是公式错误 #N/A：请修正公式或直接填写值。"
-    assert str(_l("The cell holds the formula error %(error)s: correct the formula or type the value in.",
-                  error="#REF!")).endswith("#REF!：请修正公式或直接填写值。")
+    assert str(formula_error("#N/A")) == "单元格是公式错误 #N/A，请修正公式或直接填写值。"
+    assert str(_l("The cell holds the formula error %(error)s; correct the formula or type the value in.",
+                  error="#REF!")).endswith("#REF!，请修正公式或直接填写值。")
 
 
 def test_a_totals_row_and_the_footer_lines_under_it_are_not_imported(app, tmp_path):

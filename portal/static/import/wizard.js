@@ -247,7 +247,8 @@
     var sheet = el("import-sheet");
     P.clear(sheet);
     (batch.sheets || []).forEach(function (s) {
-      var o = make("option", "", fmt(T.sheet_rows, { name: s.name, rows: number(s.rows) }));
+      var o = make("option", "", fmt(s.hidden ? T.sheet_rows_hidden : T.sheet_rows,
+                                     { name: s.name, rows: number(s.rows) }));
       o.value = s.name;
       sheet.appendChild(o);
     });
