@@ -110,6 +110,27 @@ def chinese_dates_xlsx(path: Path) -> Path:
     return path
 
 
+def formula_errors_xlsx(path: Path, header: Sequence, last: str | None = None, *, filled_down: int = 0) -> Path:
+    """A list whose second row holds formula errors as Excel saves them (their cached value):
+    #N/A under the mobile, #DIV/0! under the amount, and ``last`` (a text) or #REF! in the last
+    column; the third row plain; then ``filled_down`` rows of nothing but a lookup's #N/A."""
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, header)
+    sheet.write(1, 0, "甲公司")
+    sheet.write_formula(1, 1, "=VLOOKUP(A2,Sheet2!A:B,2,0)", None, "#N/A")
+    sheet.write_formula(1, 2, "=1/0", None, "#DIV/0!")
+    if last is None:
+        sheet.write_formula(1, 3, "=#REF!", None, "#REF!")
+    else:
+        sheet.write(1, 3, last)
+    sheet.write_row(2, 0, ["乙公司", "13800000002", 100, "宁波"])
+    for row in range(3, 3 + filled_down):
+        sheet.write_formula(row, 1, f"=VLOOKUP(A{row + 1},Sheet2!A:B,2,0)", None, "#N/A")
+    book.close()
+    return path
+
+
 def openpyxl_xlsx(path: Path, rows: Sequence[Sequence], *, sheet: str = "Sheet1") -> Path:
     """A workbook as openpyxl writes it (shared strings, no cached values for formulas)."""
     book = openpyxl.Workbook()

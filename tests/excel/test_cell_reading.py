@@ -9,7 +9,7 @@ from portal.excel.importer import Who
 from portal.excel.reader import ROUNDED, formula_error
 from portal.extensions import db
 
-from .files import csv_file
+from .files import csv_file, formula_errors_xlsx
 from .importing import committed, prepared, staged
 
 
@@ -41,17 +41,7 @@ def test_two_rounded_18_digit_order_numbers_are_flagged_not_taken_for_duplicates
 
 
 def test_formula_errors_are_flagged_on_their_cells_in_xlsx_and_csv(app, tmp_path):
-    import xlsxwriter
-    path = tmp_path / "名单.xlsx"
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet()
-    sheet.write_row(0, 0, ["客户名称", "手机", "信贷限额", "城市"])
-    sheet.write(1, 0, "甲公司")
-    sheet.write_formula(1, 1, "=VLOOKUP(A2,Sheet2!A:B,2,0)", None, "#N/A")
-    sheet.write_formula(1, 2, "=1/0", None, "#DIV/0!")
-    sheet.write(1, 3, "杭州")
-    sheet.write_row(2, 0, ["乙公司", "13800000002", 100, "宁波"])
-    book.close()
+    path = formula_errors_xlsx(tmp_path / "名单.xlsx", ["客户名称", "手机", "信贷限额", "城市"], "杭州")
     csv = csv_file(tmp_path / "名单.csv", [["客户名称", "手机", "信贷限额", "城市"], ["甲公司", "#N/A", "#DIV/0!", "杭州"],
                                            ["乙公司", "13800000002", "100", "宁波"], ["丙公司", "13800000003", "", "#N/A 待查"]])
     for file in (path, csv):

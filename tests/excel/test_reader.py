@@ -451,19 +451,8 @@ def test_data_rows_keep_totals_and_footer_like_rows_followed_by_data():
 # --- formula errors -----------------------------------------------------------------------------
 
 def test_xlsx_formula_errors_are_read_as_their_text_not_as_empty_cells(tmp_path):
-    import xlsxwriter
-    path = tmp_path / "errors.xlsx"
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet()
-    sheet.write_row(0, 0, ["客户名称", "手机", "金额", "城市"])
-    sheet.write(1, 0, "甲公司")
-    sheet.write_formula(1, 1, "=VLOOKUP(A2,Sheet2!A:B,2,0)", None, "#N/A")
-    sheet.write_formula(1, 2, "=1/0", None, "#DIV/0!")
-    sheet.write_formula(1, 3, "=#REF!", None, "#REF!")
-    sheet.write_row(2, 0, ["乙公司", "13800000002", 100, "宁波"])
-    for row in (3, 4):   # a lookup filled down past the list: rows of nothing but errors
-        sheet.write_formula(row, 1, f"=VLOOKUP(A{row + 1},Sheet2!A:B,2,0)", None, "#N/A")
-    book.close()
+    # a lookup filled down past the list: rows of nothing but errors
+    path = files.formula_errors_xlsx(tmp_path / "errors.xlsx", ["客户名称", "手机", "金额", "城市"], filled_down=2)
     _, rows = read_all(path)
     assert rows[1] == ["甲公司", "#N/A", "#DIV/0!", "#REF!"]
     assert rows[2] == ["乙公司", "13800000002", 100, "宁波"]
