@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections import defaultdict
 from typing import Any, Iterable
 
@@ -88,6 +89,27 @@ def policies(model, spec: FieldSpec) -> tuple[str, ...] | None:
     return None
 
 
+_NO_SPACE = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_FULL_BRACKETS = str.maketrans("()", "（）")
+
+
+def _loose(text: str) -> str:
+    """A name as compared when it is not found as written: width, case and spaces aside
+    (杭州某某(集团) is 杭州某某（集团）, typed with the other keyboard; kh-1 is KH-1)."""
+    return _NO_SPACE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def _spellings(text: str) -> set[str]:
+    """How the archive may write a name a cell writes as ``text``: as the cell does, and
+    without spaces with half- or full-width brackets, in upper or lower case."""
+    plain = _NO_SPACE.sub("", unicodedata.normalize("NFKC", text))
+    found = {text}
+    for form in (plain, plain.translate(_FULL_BRACKETS)):
+        found.update((form, form.upper(), form.lower()))
+    return found
+
+
 def _names(row) -> set[str]:
     """Every text that names ``row``, case-folded: its label, name, English name, code, number,
     username, a user's full name in either order (the grid's ids_labelled asks the database
@@ -110,8 +132,14 @@ class Relation:
         self.session, self.spec, self.user = session, spec, user
         self.related = related_model(model, spec)
         self.ids: dict[str, set[int]] = defaultdict(set)
+        self.loose: dict[str, set[int]] = defaultdict(set)   # see _loose
         self.labels: dict[int, str] = {}
         self.big = self.related in BIG_TABLES
+        # A row that belongs to a customer (a contact) → its customer: a visit's 张三 is the
+        # contact of the visit's customer, not a namesake at another card.
+        self.customers: dict[int, int] | None = {} if "customer_id" in self.related.__table__.c else None
+        self.sounding: dict[str, set[int]] = defaultdict(set)   # name_pinyin → rows: see alike()
+        self.sounded: set[str] = set()
         if not self.big:
             self._add_rows(self.session.scalars(self._candidates()).all())
 
@@ -124,26 +152,75 @@ class Relation:
     def _add_rows(self, rows) -> None:
         for row in rows:
             self.labels[row.id] = label_of(row)
+            if self.customers is not None:
+                self.customers[row.id] = row.customer_id
             for name in _names(row):
                 self.ids[name].add(row.id)
+                self.loose[_loose(name)].add(row.id)
 
     def prime(self, texts: Iterable[str]) -> None:
         """Look up the rows the texts of a big table name (number, or name; a "number name"
         label by its number)."""
         if not self.big:
             return
-        words = sorted({w for t in texts if t for w in (t.strip(), t.strip().split(" ", 1)[0])})
+        texts = {t.strip() for t in texts if t and t.strip()}
+        words = sorted({w for t in texts for w in (*_spellings(t), t.split(" ", 1)[0])})
         columns = [getattr(self.related, c) for c in ("number", "name") if hasattr(self.related, c)]
         for start in range(0, len(words), CHUNK):
             part = words[start:start + CHUNK]
             query = self._candidates().where(sa.or_(*(among(self.session, c, part) for c in columns)))
             self._add_rows(self.session.scalars(query).all())
+        if hasattr(self.related, "name_pinyin"):
+            self._prime_alike(t for t in texts if _CJK.search(t) and not self.named(t))
+
+    def _prime_alike(self, texts: Iterable[str]) -> None:
+        """Read the rows whose name sounds as a text that names none (甲工司, the wrong
+        character of the same pinyin, for 甲公司): offered in the cell's message, never taken."""
+        from portal.services.pinyin import keys
+
+        sounds = sorted({key for t in texts if (key := keys(t)[0])} - self.sounded)
+        self.sounded.update(sounds)
+        for start in range(0, len(sounds), CHUNK):
+            part = sounds[start:start + CHUNK]
+            for row in self.session.scalars(self._candidates().where(
+                    among(self.session, self.related.name_pinyin, part))):
+                self.labels[row.id] = label_of(row)
+                if self.customers is not None:
+                    self.customers[row.id] = row.customer_id
+                self.sounding[row.name_pinyin].add(row.id)
+
+    def alike(self, text: str, customer: int | None = None) -> list[str]:
+        """The labels of the rows (of ``customer``) whose name sounds as ``text`` does, a few."""
+        if not self.sounding or not _CJK.search(text):
+            return []
+        from portal.services.pinyin import keys
+
+        ids = self.sounding.get(keys(text.strip())[0] or "", ())
+        if customer is not None:
+            ids = [pk for pk in ids if self.customers.get(pk) == customer]
+        return sorted(self.labels[pk] for pk in ids)[:3]
+
+    def named(self, text: str) -> set[int]:
+        """The rows ``text`` names (within the user's reach)."""
+        folded = text.strip().casefold()
+        return self.ids.get(folded) or self.ids.get(folded.split(" ", 1)[0]) or self.loose.get(_loose(folded)) \
+            or set()
 
     def find(self, text: str) -> int | None:
         """The one row ``text`` names, or None (no row, or several)."""
-        folded = text.strip().casefold()
-        found = self.ids.get(folded) or self.ids.get(folded.split(" ", 1)[0]) or set()
+        found = self.named(text)
         return next(iter(found)) if len(found) == 1 else None
+
+    def which(self):
+        """What tells namesakes apart, for the message when a text names several rows."""
+        columns = self.related.__table__.c
+        if "number" in columns:
+            return _l("the number")
+        if "username" in columns:
+            return _l("the user name")
+        if "code" in columns:
+            return _l("the code")
+        return None
 
     def label(self, pk) -> str:
         return self.labels.get(pk, "")
@@ -252,6 +329,11 @@ class Converter:
             self.relation = Relation(session, target.model, self.spec, user)
         elif self.spec is not None and self.spec.type == FieldType.RELATION_MANY:
             self.many = Many(session, target.model, self.spec, user)
+        # On a sheet of records that belong to a customer (visits), a related record that
+        # belongs to one too (the contact met) is looked for among the row's customer's:
+        # see within().
+        self.within_customer = self.relation is not None and self.relation.customers is not None \
+            and "customer_id" in target.model.__table__.c
         self.identifier = self.spec is not None and self.spec.type in IDENTIFIER_TYPES
         # Number cells read as text, a name or a number a relation names too (an identifier's
         # own reading refuses a rounded number the same way).
@@ -259,7 +341,7 @@ class Converter:
         if self.spec is not None and self.spec.type == FieldType.CHOICE:
             self.choices = {}
             for choice in self.spec.choices:
-                for text in (choice.code, choice.zh, choice.en):
+                for text in choice.names:
                     self.choices.setdefault(text.casefold(), choice.code)
                     self.choices.setdefault(normalise(text), choice.code)
                 short = _SHORT.sub("", choice.zh)
@@ -332,20 +414,47 @@ class Converter:
                 return None
         return clean(spec, raw, today=self.today)
 
-    def _related(self, raw):
+    def _related(self, raw, customer=None):
         text = cell_text(raw)
         if not text:
             if self.spec.required:
                 raise FieldInvalid(_l("This field is required."))
             return None
-        pk = self.relation.find(text)
-        if pk is not None:
-            return pk
+        named = self.relation.named(text)
+        found = named if customer is None else {pk for pk in named if self.relation.customers.get(pk) == customer}
+        if len(found) == 1:
+            return next(iter(found))
+        if len(found) > 1:
+            # Namesakes (two customers called 乙公司): which one is not guessed.
+            which = self.relation.which()
+            if which is None:
+                raise FieldInvalid(_l("%(label)s: %(n)d entries are named %(text)s.", label=self.spec.label,
+                                      n=len(found), text=text))
+            raise FieldInvalid(_l("%(label)s: %(n)d entries are named %(text)s; write %(which)s of the one meant.",
+                                  label=self.spec.label, n=len(found), text=text, which=which))
         if self.policy == EMPTY and not self.spec.required:
             return None
         if self.policy == ADD:
             return NEW_CODE + text[:100]
+        if named:   # found, but at another customer
+            raise FieldInvalid(_l("%(label)s: %(text)s is not one of this customer's.", label=self.spec.label,
+                                  text=text))
+        alike = self.relation.alike(text, customer)
+        if alike:
+            names = pick("、", ", ").join(pick(f"“{n}”", f'"{n}"') for n in alike)
+            raise FieldInvalid(_l("%(label)s: no entry named %(text)s in the list; did you mean %(names)s?",
+                                  label=self.spec.label, text=text, names=names))
         raise FieldInvalid(_l("%(label)s: no entry named %(text)s in the list.", label=self.spec.label, text=text))
+
+    def within(self, raw, customer: int | None):
+        """The related record a cell names among those of ``customer`` (the row's), not
+        remembered per text: the same name means another record at another customer. Without
+        a customer (its cell is empty), as any other relation's."""
+        if customer is None:
+            return self(raw)
+        if raw.__class__ is str and raw[:1] == "#" and raw.strip() in EXCEL_ERRORS:
+            raise FieldInvalid(formula_error(raw.strip()))
+        return self._related(raw, customer)
 
     def _related_many(self, raw) -> tuple | None:
         """The ids a many-to-many cell names, sorted, then the names to add (``new:名称``), as a

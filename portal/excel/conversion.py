@@ -18,7 +18,9 @@ class Conversion:
 
     def __init__(self, plan):
         self.plan = plan
-        self.converting = [(c.index, c.target.key, c.convert) for c in plan.columns]
+        self.converting = [(c.index, c.target.key, c.convert) for c in plan.columns if not c.convert.within_customer]
+        # Columns read once the row's customer is known (a visit's contact: cells.Converter.within).
+        self.within = [(c.index, c.target.key, c.convert) for c in plan.columns if c.convert.within_customer]
         self.key_fields = plan.key.fields if plan.key is not None else None
 
     def prime(self, chunk: Iterable[tuple[int, list]]) -> None:
@@ -40,6 +42,17 @@ class Conversion:
                 continue
             try:
                 value = convert(raw)
+            except FieldInvalid as exc:
+                errors[key] = str(exc.message)
+                continue
+            if value is not None:
+                values[key] = value
+        for index, key, convert in self.within:
+            raw = cells[index] if index < width else None
+            if raw is None or (raw.__class__ is str and not raw.strip()) or "customer_id" in errors:
+                continue   # a customer not found says so itself
+            try:
+                value = convert.within(raw, values.get("customer_id"))
             except FieldInvalid as exc:
                 errors[key] = str(exc.message)
                 continue

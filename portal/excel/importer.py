@@ -545,6 +545,12 @@ class Judge:
                            if c.target.spec is not None and c.target.spec.type in TEXT_IN_JSON]
         self.contact_keys = [c.target.key for c in plan.contact]
         self.contact_required = [s.name for s in required_fields(Contact) if s.name != "customer_id"]
+        # Without a match key (visits, transactions without their number), a row whose every
+        # column holds what a record of its customer holds is that record: the same visit
+        # report imported twice, or the error report imported again whole, adds nothing.
+        self.same_columns = [c for c in plan.own] if plan.key is None and not plan.many and not plan.custom \
+            and not plan.contact and "customer_id" in {c.target.name for c in plan.own} else []
+        self.same_keys = [c.target.key for c in self.same_columns]
 
     # one chunk ---------------------------------------------------------------------------
     def stage(self, batch_id: int, chunk: list[tuple[int, list]]) -> int:
@@ -576,22 +582,46 @@ class Judge:
             self._write_pending()
         return count
 
-    def _look_up(self, judged: list[dict]) -> tuple[dict, dict, dict]:
+    def _look_up(self, judged: list[dict]) -> tuple[dict, dict, dict, set]:
         """What judging a chunk asks the database: the records its keys match, the holders of
-        its unique values, the matched customers' first contacts."""
+        its unique values, the matched customers' first contacts, the values of the records
+        its keyless rows may repeat."""
         # Rows with errors too: such a row is still said to be new or an update, and what a
         # new record would lack is said with its other errors (_decide).
         existing = self._existing(judged)
-        return existing, self._taken_uniques(judged, existing), self._contacts(existing)
+        return existing, self._taken_uniques(judged, existing), self._contacts(existing), self._archived(judged)
 
-    def _stage(self, batch_id: int, judged: list[dict], looked_up: tuple[dict, dict, dict]) -> int:
+    def _archived(self, judged: list[dict]) -> set[tuple]:
+        """The values (in the order of ``same_keys``) of the records, within the user's row
+        scope, of the customers the chunk's valid rows name, on the dates they name (the first
+        date column mapped: a customer's years of visits are not read for one day's)."""
+        if not self.same_columns:
+            return set()
+        rows = [j["values"] for j in judged if not j["errors"] and j["values"].get("customer_id") is not None]
+        if not rows:
+            return set()
+        columns = [self.table.c[c.target.name] for c in self.same_columns]
+        dated = next((c for c in self.same_columns if c.target.spec.type == FieldType.DATE), None)
+        found = set()
+        customers = sorted({v["customer_id"] for v in rows})
+        for start in range(0, len(customers), IN_LIST):
+            query = sa.select(*columns).where(bulk.among(self.session, self.table.c.customer_id,
+                                                         customers[start:start + IN_LIST]))
+            if dated is not None:
+                days = sorted({v[dated.target.key] for v in rows if dated.target.key in v})
+                query = query.where(bulk.among(self.session, self.table.c[dated.target.name], days))
+            query = scope.scoped(query, self.model, self.plan.who.scope_user)
+            found.update(tuple(row) for row in self.session.execute(query))
+        return found
+
+    def _stage(self, batch_id: int, judged: list[dict], looked_up: tuple[dict, dict, dict, set]) -> int:
         """Judge the chunk (asking the database nothing) and stage its rows: at once without a
         writing thread, else when the next chunk's lookups are done (or at :meth:`finish`)."""
         cell_text = reader.cell_text
-        existing, taken, contacts = looked_up
+        existing, taken, contacts, archived = looked_up
         out = []
         for item in judged:
-            row = self._decide(batch_id, item, existing, taken, contacts)
+            row = self._decide(batch_id, item, existing, taken, contacts, archived)
             # The file's own cells are kept for the rows that are not written (the error
             # report gives them back) and for updates (the preview shows the whole row);
             # new rows are shown from their staged values.
@@ -766,7 +796,8 @@ class Judge:
         return found
 
     # one row -----------------------------------------------------------------------------
-    def _decide(self, batch_id: int, item: dict, existing: dict, taken: dict, contacts: dict) -> dict:
+    def _decide(self, batch_id: int, item: dict, existing: dict, taken: dict, contacts: dict,
+                archived: set = frozenset()) -> dict:
         plan, values, errors = self.plan, item["values"], dict(item["errors"])
         record = existing.get(item["key"]) if item["key"] is not None else None
         row = {"batch_id": batch_id, "row_no": item["row"], "status": None, "target_id": None,
@@ -792,8 +823,13 @@ class Judge:
         if item["key"] is not None:
             earlier = self.seen_keys.setdefault(item["key"], item["row"])
             if earlier != item["row"]:
-                return self._count(row, status.DUPLICATE, {
-                    **errors, "_row": str(_l("Same %(key)s as row %(row)s.", key=plan.key.label, row=earlier))})
+                if any(k in values for k in self.contact_keys):
+                    # A customer listed once per contact: the other contacts are not dropped unsaid.
+                    message = _l("Same %(key)s as row %(row)s: a customer sheet brings one contact per customer; "
+                                 "import this row's contact from a sheet of contacts.", key=plan.key.label, row=earlier)
+                else:
+                    message = _l("Same %(key)s as row %(row)s.", key=plan.key.label, row=earlier)
+                return self._count(row, status.DUPLICATE, {**errors, "_row": str(message)})
         elif not errors and values:
             # Without a (whole) key, a row whose values are all those of an earlier row is
             # that row again. One hash a row is kept, not the values.
@@ -801,6 +837,9 @@ class Judge:
             if earlier != item["row"]:
                 return self._count(row, status.DUPLICATE, {
                     "_row": str(_l("Same values as row %(row)s.", row=earlier))})
+            if archived and tuple(values.get(k) for k in self.same_keys) in archived:
+                return self._count(row, status.DUPLICATE, {"_row": str(_l(
+                    "Already in the archive: a record of this customer holds the same values in every column."))})
         if self.example is not None and values == self.example:
             return self._count(row, status.DUPLICATE, {
                 "_row": str(_l("The example row of the import template: not imported."))})

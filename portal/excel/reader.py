@@ -1283,7 +1283,7 @@ class _CsvSource:
 # --- header and data rows -------------------------------------------------------------------
 
 _NUMBER_TEXT = re.compile(r"^[+-]?[\d,.\s]+%?$")
-_DATE_TEXT = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(\s.*)?$")
+_DATE_TEXT = re.compile(r"^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?([\s(（].*)?$")
 _LABEL_NOISE = re.compile(r"[\s\u3000:：()（）\[\]【】]+")
 # A totals row's label: the word, then perhaps a count and its unit (合计：2家, 合计（2家）,
 # Total (3 rows)), once spaces, colons and brackets are dropped — not 合计科技有限公司.

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from portal.context import acting_as, changes_from
 from portal.fields import fields_of
 from portal.fields.plain import plain
+from portal.grid.lookups import label_of
 from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow, ImportWritten
 from portal.models import imports as status
 
@@ -91,7 +92,7 @@ def _plan(session: Session, batch: ImportBatch) -> _Plan:
     blocked.extend(_pointed_at(session, model, created))
     blocked.extend(_created_contacts_used(session, updated))
     blocked.extend(_values_taken(session, model, updated))
-    return _Plan(model, created, updated, now_created, _one_per_row(blocked))
+    return _Plan(model, created, updated, now_created, _titled(session, model, _one_per_row(blocked)))
 
 
 def _refuse(blocked: list[dict]) -> None:
@@ -144,6 +145,19 @@ def _blocked(row, reason: str) -> dict:
         label = " ".join(str(values[k]) for k in ("number", "name") if values.get(k))
     return {"row": row["row_no"], "id": row["written_id"] or row["target_id"], "label": label or "",
             "reason": reason}
+
+
+def _titled(session: Session, model, blocked: list[dict]) -> list[dict]:
+    """The entries the file named nothing for (a visit has no number or name) get the record's
+    title, after its customer's: 第 2 行 "KH-1 甲公司 2026-03-02 谈续约", not a blank."""
+    for entry in blocked:
+        if not entry["label"] and entry["id"]:
+            record = session.get(model, entry["id"])
+            if record is not None:
+                customer = getattr(record, "customer", None) if model is not Customer else None
+                entry["label"] = " ".join(t for t in (label_of(customer) if customer is not None else "",
+                                                      label_of(record)) if t)[:300]
+    return blocked
 
 
 def _one_per_row(blocked: list[dict]) -> list[dict]:

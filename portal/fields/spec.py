@@ -58,12 +58,22 @@ class _Named:
         return pick(self.zh, self.en)
 
 
+@dataclass(frozen=True)
 class Choice(_Named):
-    """One value of a choice field: ``key`` is what is stored."""
+    """One value of a choice field: ``key`` is what is stored. ``aliases`` are the other words
+    clerks write for it (上门拜访 for 走访, 转账 for 银行转账), which a typed or imported value
+    may use too; the label is what is shown."""
+
+    aliases: tuple[str, ...] = ()
 
     @property
     def code(self) -> str:
         return self.key
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every text that means this choice."""
+        return (self.key, self.zh, self.en, *self.aliases)
 
 
 class Section(_Named):

@@ -42,10 +42,12 @@ _SPACES = re.compile(r"[\s\u3000]+")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]{2,}$", re.IGNORECASE)
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
-# A date in the common Chinese forms, then an optional time of day as Excel shows it in a CSV
-# (1985/3/2 0:00, 2024-3-2 14:30:05) or as it is written out (2024年3月2日14时30分).
-_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                        r"(?:(?:[\sT]+|(?<=日))(\d{1,2})\s*[:时点]\s*(\d{1,2})(?:\s*分)?"
+# A date in the common Chinese forms (the day's 日 also written 号, and a visit report's
+# weekday after it: 2026年3月2号 星期一, 2026/3/2（周一）), then an optional time of day as Excel
+# shows it in a CSV (1985/3/2 0:00, 2024-3-2 14:30:05) or as it is written out (2024年3月2日14时30分).
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?"
+                        r"(?:\s*[(（]?\s*(?:星期|礼拜|周)([一二三四五六日天])\s*[)）]?)?"
+                        r"(?:(?:[\sT]+|(?<=[日号)）]))(\d{1,2})\s*[:时点]\s*(\d{1,2})(?:\s*分)?"
                         r"(?:\s*(?::|(?<=分))\s*(\d{1,2})(?:\.\d+)?\s*秒?)?)?$")
 _TRUE = {"1", "true", "yes", "y", "是", "对", "√", "✓", "有"}
 _FALSE = {"0", "false", "no", "n", "否", "不", "×", "无"}
@@ -270,6 +272,19 @@ class NotADay(ValueError):
         self.message = message
 
 
+class WrongWeekday(NotADay):
+    """A date written with a weekday that is not its own (2026年3月2日 星期日: a Monday): one
+    of the two is mistyped, and which one is not guessed."""
+
+
+_WEEKDAYS = "一二三四五六日"
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _weekday_name(index: int) -> str:
+    return pick("星期" + _WEEKDAYS[index], _WEEKDAY_NAMES[index])
+
+
 _YEAR_ONLY = _l("This looks like a year, not a date: write the whole date, e.g. 1985/3/2.")
 _YEAR_MONTH = _l("This looks like a year and a month, not a date: write it down to the day, e.g. 1985/3/2.")
 # A year and a month as text: 1985.03, 1985年3月, 1985-03, 1985/3, 198503.
@@ -320,7 +335,13 @@ def parse_moment(value: Any) -> dt.datetime:
     text = _text(value)
     match = _DATE_TEXT.match(text)
     if match:
-        return dt.datetime(*(int(g or 0) for g in match.groups()))
+        year, month, day, weekday, *time = match.groups()
+        moment = dt.datetime(int(year), int(month), int(day), *(int(g or 0) for g in time))
+        if weekday is not None and _WEEKDAYS.index(weekday.replace("天", "日")) != moment.weekday():
+            raise WrongWeekday(text, _l("%(date)s was a %(weekday)s, not a %(written)s: check the date.",
+                                        date=moment.date().isoformat(), weekday=_weekday_name(moment.weekday()),
+                                        written=_weekday_name(_WEEKDAYS.index(weekday.replace("天", "日")))))
+        return moment
     if re.fullmatch(r"\d{8}", text):
         return dt.datetime(int(text[:4]), int(text[4:6]), int(text[6:]))
     try:
@@ -419,7 +440,8 @@ def in_unit(value: Any, unit: Decimal) -> Any:
 
 def parse_number(value: Any) -> Decimal:
     """A number from a number or text with thousands separators, full-width digits, the yuan's
-    sign or name (¥1,000, 1000元, RMB 1000, 500万元人民币) and a magnitude (1.2万, 3亿). Raises
+    sign or name (¥1,000, 1000元, RMB 1000, 500万元人民币, -¥300, (¥300.00)) and a magnitude
+    (1.2万, 3亿). Raises
     ValueError, :class:`ForeignCurrency` for an amount in another currency (50万美元, $1,000)."""
     if isinstance(value, bool):
         raise ValueError(value)
@@ -431,7 +453,14 @@ def parse_number(value: Any) -> Decimal:
     foreign = _FOREIGN.search(text)
     if foreign:
         raise ForeignCurrency(foreign.group())
-    text = _YUAN.sub("", text)
+    # Excel writes a negative amount of its currency and accounting formats as -¥300.00 and
+    # (¥300.00), and so does a CSV saved from it: the sign (or the brackets) around the yuan's.
+    sign = ""
+    if len(text) > 2 and text[0] == "(" and text[-1] == ")":
+        sign, text = "-", text[1:-1]
+    elif text[:1] in ("-", "+") and _YUAN.match(text[1:]):
+        sign, text = text[0], text[1:]
+    text = sign + _YUAN.sub("", text)
     unit = Decimal(1)
     for name, size in _MAGNITUDES:
         if text.endswith(name):
@@ -501,7 +530,7 @@ def _clean_choice(spec: FieldSpec, value: Any, today: dt.date) -> str:
     text = _text(value)
     folded = text.casefold()
     for choice in spec.choices:
-        if folded in (choice.code.casefold(), choice.zh.casefold(), choice.en.casefold()):
+        if folded in (name.casefold() for name in choice.names):
             return choice.code
     allowed = pick("、", ", ").join(c.label for c in spec.choices)
     raise FieldInvalid(_l("Not one of the choices: %(allowed)s.", allowed=allowed))

@@ -1,9 +1,10 @@
-"""Fixed choice lists shared by several fields (codes are stored; labels are zh/en).
+"""Fixed choice lists shared by several fields (codes are stored; labels are zh/en; a fourth
+item lists the other words clerks write for a choice, which typing and imports accept).
 
 Lists a custodian should be able to extend are code tables (catalog.py), not these.
 """
 
-GENDER = (("M", "男", "Male"), ("F", "女", "Female"))
+GENDER = (("M", "男", "Male", ("男性", "先生")), ("F", "女", "Female", ("女性", "女士")))
 
 CUSTOMER_TYPE = (("person", "个人", "Person"), ("org", "企业", "Organisation"))
 
@@ -51,13 +52,13 @@ PAYMENT_TERMS = (
 )
 
 PAYMENT_METHOD = (
-    ("cash", "现金", "Cash"),
-    ("transfer", "银行转账", "Bank transfer"),
-    ("card", "刷卡", "Card"),
-    ("wechat", "微信支付", "WeChat Pay"),
-    ("alipay", "支付宝", "Alipay"),
+    ("cash", "现金", "Cash", ("现款", "现钞")),
+    ("transfer", "银行转账", "Bank transfer", ("转账", "汇款", "银行汇款", "电汇", "对公转账", "网银")),
+    ("card", "刷卡", "Card", ("POS", "POS机", "银行卡", "信用卡")),
+    ("wechat", "微信支付", "WeChat Pay", ("微信", "微信转账")),
+    ("alipay", "支付宝", "Alipay", ("支付宝转账",)),
     ("cheque", "支票", "Cheque"),
-    ("credit", "赊账", "On credit"),
+    ("credit", "赊账", "On credit", ("赊帐", "挂账", "挂帐", "月结")),
 )
 
 RESPONSE_LEVEL = (
@@ -100,18 +101,18 @@ STAGE = (
 )
 
 DEAL_ROLE = (
-    ("decision_maker", "决策人", "Decision maker"),
-    ("influencer", "影响者", "Influencer"),
-    ("user", "使用者", "User"),
-    ("purchaser", "采购人", "Purchaser"),
+    ("decision_maker", "决策人", "Decision maker", ("决策者", "拍板人")),
+    ("influencer", "影响者", "Influencer", ("影响人",)),
+    ("user", "使用者", "User", ("使用人", "用户")),
+    ("purchaser", "采购人", "Purchaser", ("采购", "采购员", "采购者")),
     ("other", "其他", "Other"),
 )
 
 CONTACT_METHOD = (
-    ("visit", "走访", "Visit"),
-    ("phone", "电话", "Phone call"),
-    ("email", "电子邮件", "E-mail"),
-    ("message", "短信/微信", "Message"),
+    ("visit", "走访", "Visit", ("拜访", "上门", "上门拜访", "登门拜访", "实地拜访", "现场拜访", "面访", "面谈")),
+    ("phone", "电话", "Phone call", ("打电话", "电话拜访", "电话联系", "电话沟通", "电访", "致电", "来电", "Call")),
+    ("email", "电子邮件", "E-mail", ("邮件", "电邮", "发邮件")),
+    ("message", "短信/微信", "Message", ("短信", "微信", "发短信", "发微信", "微信沟通", "QQ", "SMS", "WeChat")),
 )
 
 AFTER_SALES_KIND = (

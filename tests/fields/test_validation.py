@@ -83,6 +83,24 @@ def test_dates_in_common_chinese_forms(typed):
     assert clean(spec("date"), typed) == dt.date(1985, 3, 2)
 
 
+@pytest.mark.parametrize("typed", ["2026年3月2号", "2026年3月2日 星期一", "2026/3/2（周一）", "2026-03-02 周一",
+                                   "2026年3月2日(礼拜一)"])
+def test_dates_with_hao_or_a_weekday_after_them_are_read(typed):
+    assert clean(spec("date"), typed) == dt.date(2026, 3, 2)
+
+
+def test_a_date_whose_weekday_is_not_its_own_is_refused_not_guessed(app):
+    from flask_babel import force_locale
+    with app.test_request_context():
+        with pytest.raises(FieldInvalid) as err:
+            clean(spec("date"), "2026年3月2日 星期日")   # a Monday
+        assert str(err.value.message) == "2026-03-02 是星期一，不是星期日，请核对日期。"
+        with force_locale("en"):
+            with pytest.raises(FieldInvalid) as err:
+                clean(spec("date"), "2026/3/2 (周日)")
+            assert str(err.value.message) == "2026-03-02 was a Monday, not a Sunday: check the date."
+
+
 def test_impossible_and_future_dates_are_refused():
     with pytest.raises(FieldInvalid):
         clean(spec("date"), "2024-02-31")
@@ -193,6 +211,21 @@ def test_choices_accept_code_or_either_label():
     assert clean(grade, "grade b") == "B"
     with pytest.raises(FieldInvalid):
         clean(grade, "Z")
+
+
+def test_choices_accept_the_other_words_clerks_write_for_them():
+    method = spec("choice", choices=(("visit", "走访", "Visit", ("上门拜访", "拜访")), ("phone", "电话", "Phone call")))
+    assert clean(method, "上门拜访") == "visit" and clean(method, "拜访") == "visit"
+    with pytest.raises(FieldInvalid) as err:
+        clean(method, "飞鸽传书")
+    assert "上门拜访" not in str(err.value.message)   # the list offered is the labels
+
+
+@pytest.mark.parametrize("typed, stored", [("-¥300.00", Decimal("-300.00")), ("(¥1,234.50)", Decimal("-1234.50")),
+                                           ("(300)", Decimal("-300.00")), ("¥-300", Decimal("-300.00")),
+                                           ("+¥5", Decimal("5.00"))])
+def test_negative_amounts_in_excels_currency_and_accounting_formats(typed, stored):
+    assert clean(spec("money"), typed) == stored
 
 
 def test_booleans_in_chinese_and_english():
