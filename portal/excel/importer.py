@@ -677,7 +677,11 @@ class Judge:
                     record = dict(zip(names, row))
                     record_key = tuple(folded(record[f]) for f in key.fields)
                     if record_key in wanted:
-                        found.setdefault(record_key, record)
+                        held = found.setdefault(record_key, record)
+                        if held["id"] != record["id"]:
+                            # Two records answer to the key (two contacts with one mobile):
+                            # neither is updated on a guess (_decide).
+                            held.setdefault(_SHARED, {held["id"]}).add(record["id"])
 
         # Exact values (as cleaned), so the column's index serves the lookup.
         fetch(lead_column, sorted(leads, key=str))
@@ -803,6 +807,10 @@ class Judge:
         row = {"batch_id": batch_id, "row_no": item["row"], "status": None, "target_id": None,
                "target_version": None, "target_label": None, "values": None, "diff": None, "errors": None,
                "raw": item["cells"], "contact_id": None}
+        if record is not None and _SHARED in record:
+            return self._count(row, status.INVALID, {**errors, "_row": str(_l(
+                "%(n)s records have this %(key)s, and which one the row is for cannot be told: match on "
+                "another key, or merge the duplicates first.", n=len(record[_SHARED]), key=plan.key.label))})
         if record is not None:
             row["target_id"], row["target_version"] = record["id"], record["version"]
             row["target_label"] = " ".join(str(record[c]) for c in ("number", "name") if record.get(c))[:300] or None
@@ -940,6 +948,7 @@ class Judge:
 
 
 _OWN, _MANY, _CUSTOM, _CONTACT = "own", "many", "custom", "contact"   # where an update's old value is
+_SHARED = "_shared"   # in a matched record: the ids of all the records its key finds, when several
 _ABSENT = object()
 _OTHER = object()   # the old value of a column that is not the record's own: looked up apart
 

@@ -2,7 +2,9 @@
 changed get their previous values back, the code-table entries it added go when nothing uses
 them — in one transaction, with the change history of each record labelled
 ``undo:import:<id>``. A created customer's tags go with it (customer_tag cascades); an updated
-one gets its previous tags back (the diff's ``old_ids``).
+one gets its previous tags back (the diff's ``old_ids``). Created transactions take back what
+they did to their customer's card: the stage event a first transaction caused, the trading days
+(services/lifecycle.take_back_transactions).
 
 A record changed since the import (its version moved on), a created one that other records
 now point at (a contact, a transaction, a visit, a referral added later), or one whose previous
@@ -24,8 +26,10 @@ from portal.context import acting_as, changes_from
 from portal.fields import fields_of
 from portal.fields.plain import plain
 from portal.grid.lookups import label_of
-from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow, ImportWritten
+from portal.models import (ChangeLog, Contact, Customer, ImportBatch, ImportRow, ImportWritten, LifecycleEvent,
+                           Transaction)
 from portal.models import imports as status
+from portal.services import lifecycle
 
 from . import bulk, retention, tag_links
 from .commit import to_python
@@ -238,7 +242,29 @@ def _pointed_at(session: Session, model, created) -> list[dict]:
     own = {Contact.__tablename__: {r["contact_id"] for r in created if r["contact_created"]},
            model.__tablename__: set(ids)}
     by_id = {r["written_id"]: r for r in created}
-    return [_blocked(by_id[pk], reason) for pk, reason in _used_by(session, model, ids, own).items()]
+    blocked = []
+    if model is Transaction:
+        # The stage event a created transaction caused (a first transaction makes a potential
+        # customer current) is the batch's own: the undo takes it back, while it is its
+        # customer's last (lifecycle.take_back_transactions).
+        events = _events_of(session, ids)
+        own[LifecycleEvent.__tablename__] = {e for e, _, _ in events}
+        blocked = [_blocked(by_id[txn], str(_l("Its customer's stage has changed since the import.")))
+                   for _, txn, last in events if not last]
+    return blocked + [_blocked(by_id[pk], reason) for pk, reason in _used_by(session, model, ids, own).items()]
+
+
+def _events_of(session: Session, ids: list[int]) -> list[tuple[int, int, bool]]:
+    """(event id, transaction id, whether it is the last event recorded for its customer) of the
+    stage events the transactions ``ids`` caused."""
+    event, later = LifecycleEvent.__table__, LifecycleEvent.__table__.alias()
+    newer = sa.exists().where(later.c.customer_id == event.c.customer_id, later.c.id > event.c.id)   # recorded later
+    found = []
+    for start in range(0, len(ids), CHUNK):
+        query = sa.select(event.c.id, event.c.transaction_id, ~newer).where(
+            event.c.transaction_id.in_(ids[start:start + CHUNK]))
+        found.extend((pk, txn, bool(last)) for pk, txn, last in session.execute(query))
+    return found
 
 
 def _created_contacts_used(session: Session, updated) -> list[dict]:
@@ -322,6 +348,8 @@ def _remove(session: Session, model, rows, history: bulk.History) -> None:
     history.flush()
     if model is Customer:
         bulk.delete(session, Contact, contacts)
+    if model is Transaction:
+        lifecycle.take_back_transactions(session, ids)
     bulk.delete(session, model, ids)
 
 

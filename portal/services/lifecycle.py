@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
@@ -90,3 +91,40 @@ def apply_new_transactions(session: Session) -> None:
                 customer = session.get(Customer, txn.customer_id)
         if customer is not None:
             record_transaction(session, customer, txn)
+
+
+def take_back_transactions(session: Session, removed: list[int]) -> None:
+    """Put the cards of the customers of ``removed`` (transactions about to be deleted: an
+    import undone) back as the transactions left say. The stage event one of them caused (the
+    first transaction made the customer current) is taken back: moved onto the first
+    transaction left that would have caused it, else removed, the card returning to the stage
+    before it. The first and last trading days are those of the transactions left. The caller
+    has made sure such an event is its customer's last; it deletes the transactions after."""
+    if not removed:
+        return
+    gone = set(removed)
+    customers = session.scalars(sa.select(Customer).where(Customer.id.in_(
+        sa.select(Transaction.customer_id).where(Transaction.id.in_(removed))))).all()
+    for customer in customers:
+        left = [t for t in session.scalars(sa.select(Transaction).where(Transaction.customer_id == customer.id)
+                                           .order_by(Transaction.trade_date, Transaction.id))
+                if t.id not in gone and t.trade_date is not None and not (t.amount is not None and t.amount < 0)]
+        events = session.scalars(sa.select(LifecycleEvent).where(LifecycleEvent.customer_id == customer.id)
+                                 .order_by(LifecycleEvent.id)).all()   # as recorded
+        for index, event in enumerate(events):
+            if event.transaction_id not in gone:
+                continue
+            before = events[index - 1] if index else None
+            # Trading again counts only from the day the customer stopped (see record_transaction).
+            cause = next((t for t in left if event.from_stage != FORMER or before is None
+                          or t.trade_date >= before.occurred_on), None)
+            if cause is not None:
+                event.transaction, event.occurred_on = cause, cause.trade_date
+                customer.stage_since = cause.trade_date
+            else:
+                session.delete(event)
+                customer.stage = event.from_stage or POTENTIAL
+                customer.stage_since = before.occurred_on if before is not None else customer.stage_since
+        customer.first_trade_on = left[0].trade_date if left else None
+        customer.last_trade_on = max(t.trade_date for t in left) if left else None
+    session.flush()

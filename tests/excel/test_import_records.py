@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from portal.excel import importer, steps
 from portal.excel.importer import ImportRefused, Who
 from portal.extensions import db
-from portal.models import Contact, Customer, ImportBatch, Transaction, Visit
+from portal.models import ChangeLog, Contact, Customer, ImportBatch, LifecycleEvent, Transaction, Visit
 
 from tests.conftest import user
 
@@ -178,3 +178,71 @@ def test_the_error_report_of_a_visit_sheet_fixed_and_imported_again_adds_only_th
     steps.run("commit", batch, Who(), background=False)
     assert batch.counts["created"] == 1 and batch.counts["duplicate"] == 1   # the visit typed twice: still once
     assert sorted(v.content for v in db.session.scalars(sa.select(Visit))) == ["催款", "谈续约"]
+
+
+def test_a_contact_key_two_contacts_share_updates_neither_and_says_why(app, tmp_path):
+    first = _customer("KH-1", "甲公司", "李四", "李四")
+    second = _customer("KH-2", "乙公司")
+    db.session.add_all([Contact(customer_id=first.id, name="张三", mobile="13800000001"),
+                        Contact(customer_id=second.id, name="张三丰", mobile="13800000001")])
+    db.session.commit()
+    batch = prepared(tmp_path, [["手机", "职务"], ["13800000001", "经理"]], "contact", match=["mobile"], mode="update")
+    assert batch.counts["invalid"] == 1 and batch.counts["update"] == 0
+    assert staged(batch)[2].errors == {
+        "_row": "有 2 条记录的手机与此行相同，无法确定此行指的是哪一条：请换一个匹配键，或先合并重复的记录。"}
+    batch = prepared(tmp_path, [["客户", "姓名", "职务"], ["KH-1", "李四", "经理"]], "contact",
+                     match=["customer_id", "name"], mode="update")
+    assert batch.counts["invalid"] == 1 and staged(batch)[2].target_id is None
+    assert db.session.scalars(sa.select(Contact.position).where(Contact.position.is_not(None))).all() == []
+
+
+TRADES = [["交易单号", "客户编号", "交易日期", "金额"], ["T1", "KH-T1", "2026/3/2", "100"], ["T2", "KH-T1", "2026/3/5", "50"]]
+
+
+def test_an_undo_of_a_customers_first_transactions_makes_it_a_potential_customer_again(app, tmp_path):
+    customer = _customer("KH-T1", "甲公司")
+    before = (customer.stage, customer.stage_since)
+    batch = committed(tmp_path, TRADES, "transaction", match=["number"])
+    db.session.refresh(customer)
+    assert customer.stage == "current"   # the first transaction made it current
+    steps.run("undo", batch, Who(), background=False)
+    db.session.expire_all()
+    customer = db.session.get(Customer, customer.id)
+    assert (customer.stage, customer.stage_since) == before == ("potential", customer.stage_since)
+    assert customer.first_trade_on is None and customer.last_trade_on is None
+    assert [e.to_stage for e in db.session.scalars(sa.select(LifecycleEvent))] == ["potential"]
+    change = db.session.scalars(sa.select(ChangeLog).filter_by(object_type="Customer",
+                                                                source=f"undo:import:{batch.id}")).one()
+    assert change.changes["stage"] == {"old": "current", "new": "potential"}
+
+
+def test_an_undo_of_first_transactions_keeps_the_customer_current_through_one_entered_since(app, tmp_path):
+    customer = _customer("KH-T1", "甲公司")
+    batch = committed(tmp_path, TRADES, "transaction", match=["number"])
+    later = Transaction(number="T9", customer_id=customer.id, trade_date=dt.date(2026, 4, 1), amount=80)
+    db.session.add(later)
+    db.session.commit()
+    steps.run("undo", batch, Who(), background=False)
+    db.session.expire_all()
+    customer = db.session.get(Customer, customer.id)
+    assert (customer.stage, customer.stage_since) == ("current", dt.date(2026, 4, 1))
+    assert customer.first_trade_on == customer.last_trade_on == dt.date(2026, 4, 1)
+    event = db.session.scalars(sa.select(LifecycleEvent).filter_by(to_stage="current")).one()
+    assert event.transaction_id == later.id and event.occurred_on == dt.date(2026, 4, 1)
+
+
+def test_an_undo_of_a_first_transaction_is_refused_once_the_customer_has_moved_on(app, tmp_path):
+    from portal.services import lifecycle
+
+    customer = _customer("KH-T1", "甲公司")
+    batch = committed(tmp_path, TRADES, "transaction", match=["number"])
+    lifecycle.mark_former(db.session, db.session.get(Customer, customer.id), "转向竞争对手")
+    db.session.commit()
+    with pytest.raises(ImportRefused) as refused:
+        steps.run("undo", batch, Who(), background=False)
+    (kept,) = refused.value.extra["blocked"]
+    assert kept["label"] == "T1" and kept["reason"] == "导入后其客户的阶段已有变更。"
+    steps.run("undo", db.session.get(ImportBatch, batch.id), Who(), background=False, partial=True)
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(Transaction.number)).all() == ["T1"]
+    assert db.session.get(Customer, customer.id).stage == "former"
