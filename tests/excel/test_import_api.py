@@ -267,3 +267,21 @@ def test_a_step_that_ends_while_its_batch_is_read_is_not_put_back(client, tmp_pa
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(ImportBatch, batch["id"]).status == "previewed"
+
+
+@pytest.mark.parametrize("language, template_name, report_name", [
+    ("zh", "客户-导入模板.xlsx", "名单-错误报告.xlsx"),
+    ("en", "Customers-import template.xlsx", "名单-errors.xlsx"),
+])
+def test_the_downloads_are_named_in_the_users_language(client, tmp_path, language, template_name, report_name):
+    from urllib.parse import quote
+
+    login(client, "clerk")
+    if language == "en":
+        client.get("/lang/en")
+    template = client.get("/api/v1/import/customer/template.xlsx")
+    assert f"filename*=UTF-8''{quote(template_name)}" in template.headers["Content-Disposition"]
+    batch = upload(client, ROWS, tmp_path=tmp_path).get_json()
+    client.post(f"/api/v1/import/batches/{batch['id']}/prepare", json={"mapping": batch["mapping"]})
+    report = client.get(f"/api/v1/import/batches/{batch['id']}/errors.xlsx")
+    assert f"filename*=UTF-8''{quote(report_name)}" in report.headers["Content-Disposition"]
