@@ -35,7 +35,10 @@
     show(box, !!text);
     if (text) box.scrollIntoView({ block: "nearest" });
   }
-  function fail(error) { message(error && error.message ? error.message : T.network); }
+  function fail(error) {
+    message(error && error.message ? error.message : T.network);
+    P.loginLink(el("import-message"), error);
+  }
   function resourceInfo(name) { return (CONFIG.resources || {})[name || state.resource] || {}; }
   function setState(name) { root.dataset.state = name; }
   function step(name) {
@@ -106,7 +109,7 @@
   function poll() {
     http.api("/batches/" + state.batchId).then(render, function (error) {
       // A lost connection is not the end of the batch: keep asking, and say so.
-      message(error.message);
+      fail(error);
       state.timer = setTimeout(poll, 3000);
     });
   }

@@ -1,0 +1,34 @@
+"""The import wizard where a clerk's day goes off the straight path: the session ends half-way,
+the same batch is open in two tabs, the browser's Back and Forward buttons, the keyboard, and
+the history of batches not checked yet."""
+from __future__ import annotations
+
+from .test_import_flow import PAGE, ImportPage, clerk, messy_workbook, unused_mobile  # noqa: F401 (fixture)
+from tests.conftest import PASSWORD
+
+
+def two_rows(tmp_path, name="边角名单.xlsx", first=13700005551):
+    return messy_workbook(tmp_path / name, [
+        ["", "边角测试一号有限公司", "企业", unused_mobile(first), "丽水", ""],
+        ["", "边角测试二号有限公司", "企业", unused_mobile(first + 100), "丽水", ""],
+    ])
+
+
+def test_a_session_that_ended_mid_wizard_says_so_and_the_login_comes_back_to_the_step(clerk, live, tmp_path):
+    ui = ImportPage(clerk, live).open()
+    ui.upload(two_rows(tmp_path))
+    batch_page = clerk.url
+    clerk.context.clear_cookies()                # the session ends (idle, or logged out elsewhere)
+    clerk.click("#import-prepare")
+    clerk.wait_for_selector("#import-message:not([hidden])")
+    text = clerk.locator("#import-message").inner_text()
+    assert "登录已过期" in text and "UNAUTHORIZED" not in text, text
+    assert clerk.evaluate(f"{PAGE}.dataset.state") == "mapping"   # the columns chosen stay on screen
+    clerk.click("#import-message a.import-login")
+    clerk.fill("#username", "clerk")
+    clerk.fill("#password", PASSWORD)
+    clerk.click("[type=submit]")
+    ui.wait_state("mapping")
+    assert clerk.url == batch_page
+    ui.prepare()
+    assert ui.badge("new") == 2
