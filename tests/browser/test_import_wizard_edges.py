@@ -32,3 +32,28 @@ def test_a_session_that_ended_mid_wizard_says_so_and_the_login_comes_back_to_the
     assert clerk.url == batch_page
     ui.prepare()
     assert ui.badge("new") == 2
+
+
+def test_a_batch_open_in_two_tabs_shows_what_the_other_tab_did_instead_of_a_stale_step(clerk, live, tmp_path):
+    ui = ImportPage(clerk, live).open()
+    ui.upload(two_rows(tmp_path, first=13700005651))
+    ui.prepare()
+    other = ImportPage(clerk.context.new_page(), live)
+    other.page.on("dialog", lambda dialog: dialog.accept())
+    other.page.goto(clerk.url)
+    other.wait_state("preview")
+    ui.commit()                                   # the first tab imports
+
+    other.page.click("#import-commit")            # the second still shows the preview
+    other.wait_state("result")
+    assert other.page.locator("#import-commit-bar").is_hidden()
+    assert "新增 2 条" in other.page.locator("#import-result-summary").inner_text()
+    assert "已导入" in other.page.locator("#import-message").inner_text()
+
+    clerk.click("#import-undo")                   # the first tab undoes; the second is told
+    ui.wait_status("undone")
+    other.page.click("#import-undo")
+    other.wait_status("undone")
+    assert other.page.locator("#import-undo").is_hidden()
+    assert "已撤销" in other.page.locator("#import-message").inner_text()
+    other.page.close()

@@ -39,6 +39,18 @@
     message(error && error.message ? error.message : T.network);
     P.loginLink(el("import-message"), error);
   }
+  /* A step refused with 409 because the batch moved on — in another tab, or a click on a page
+   * left open — shows the batch as it is now, under the server's message, instead of leaving
+   * the stale step and its buttons on screen (an Import button that can only be refused). */
+  function refused(error) {
+    var shown = state.batch && state.batch.status;
+    if (!error || error.status !== 409 || !state.batchId) { fail(error); return; }
+    http.api("/batches/" + state.batchId).then(function (batch) {
+      if (batch.status === shown) { fail(error); return; }
+      render(batch);
+      message(error.message, "warning");
+    }, function () { fail(error); });
+  }
   function resourceInfo(name) { return (CONFIG.resources || {})[name || state.resource] || {}; }
   function setState(name) { root.dataset.state = name; }
   function step(name) {
@@ -402,7 +414,7 @@
       var known = state.schema;
       state.schema = null;  // read the fields again: the saved mapping is in their list now
       loadSchema(batch.resource).then(function () { render(batch); }, function () { state.schema = known; render(batch); });
-    }, function (error) { button.disabled = false; fail(error); });
+    }, function (error) { button.disabled = false; refused(error); });
   }
   function bindMapping() {
     el("import-sheet").addEventListener("change", function () { readSheet(false); });
@@ -599,7 +611,7 @@
     message("");
     http.api("/batches/" + state.batchId + "/commit", { method: "POST", body: {} }).then(render, function (error) {
       button.disabled = false;
-      fail(error);
+      refused(error);
     });
   }
   function bindPreview() {
@@ -660,7 +672,7 @@
         show(el("import-blocked"), true);
         el("import-blocked").scrollIntoView({ block: "nearest" });
       } else {
-        fail(error);
+        refused(error);
       }
     });
   }
