@@ -57,3 +57,36 @@ def test_a_batch_open_in_two_tabs_shows_what_the_other_tab_did_instead_of_a_stal
     assert other.page.locator("#import-undo").is_hidden()
     assert "已撤销" in other.page.locator("#import-message").inner_text()
     other.page.close()
+
+
+def test_the_browsers_back_and_forward_buttons_walk_the_wizards_steps(clerk, live, tmp_path):
+    ui = ImportPage(clerk, live).open()
+    start = clerk.url
+    ui.upload(two_rows(tmp_path, first=13700005751))
+    batch_page = clerk.url
+    ui.column_select("备注").select_option("custom:备注")
+    ui.prepare()
+
+    clerk.go_back()                               # from the check back to the columns
+    ui.wait_state("mapping")
+    assert clerk.url == batch_page
+    assert ui.column_select("备注").input_value() == "custom:备注"   # as they were chosen
+    clerk.go_back()                               # and to the upload: the file may be changed
+    ui.wait_state("upload")
+    assert clerk.url == start
+    clerk.go_forward()
+    ui.wait_state("mapping")
+    clerk.go_forward()
+    ui.wait_state("preview")
+    assert ui.badge("new") == 2
+
+    clerk.click("#import-back")                   # the page's own button is a step too
+    ui.wait_state("mapping")
+    clerk.go_back()
+    ui.wait_state("preview")
+    ui.commit()
+    moves = clerk.evaluate(f"Number({PAGE}.dataset.historyMoves || 0)")
+    clerk.go_back()                               # imported: the columns are not offered again
+    clerk.wait_for_function(f"() => Number({PAGE}.dataset.historyMoves || 0) > {moves}")
+    assert clerk.evaluate(f"{PAGE}.dataset.state") == "result"
+    assert clerk.locator("#import-mapping").is_hidden()

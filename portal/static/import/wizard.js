@@ -1,11 +1,15 @@
 /* The import wizard and a batch's page (templates/portal/import.html).
  *
  * A batch is the state: once a file is uploaded, the address becomes /import/batches/<id>
- * (history.replaceState), so a reload — or coming back later — shows the same batch at the
+ * (history.pushState), so a reload — or coming back later — shows the same batch at the
  * step its status says: uploaded → the columns, preparing/committing/undoing → the progress
  * (GET batch every second), previewed → the preview, committed/undone → the result.
  * The preview is read a page of 50 rows at a time from the server, so a file of 100,000
  * rows never reaches the browser whole.
+ *
+ * The browser's Back and Forward buttons walk the steps the clerk went through (upload →
+ * columns → check, and back to the columns), each a history entry {batch, step}; where the
+ * batch has moved on since (imported), its status decides, as on a reload.
  *
  * The root's data-state says which step is shown (tests and screen readers wait on it). */
 (function () {
@@ -104,7 +108,8 @@
     el("import-batch-title").textContent = fmt(T.of_resource, { resource: info.label || batch.resource, file: batch.file_name || "" });
     markResourceTab();
     if (batch.links && batch.links.page && window.location.pathname !== batch.links.page) {
-      window.history.replaceState({ batch: batch.id }, "", batch.links.page);
+      // From the upload step's address: a new entry, so that Back returns to the upload.
+      window.history.pushState({ batch: batch.id, step: "mapping" }, "", batch.links.page);
     }
     clearTimeout(state.timer);
     if (BUSY[batch.status]) {
@@ -410,6 +415,7 @@
       el("import-save-as").value = "";
       state.page = 1; state.tab = "";
       state.batch = null;
+      window.history.pushState({ batch: batch.id, step: "preview" }, "", window.location.pathname);
       if (!name) { render(batch); return; }
       var known = state.schema;
       state.schema = null;  // read the fields again: the saved mapping is in their list now
@@ -618,7 +624,11 @@
     el("import-prev").addEventListener("click", function () { if (state.page > 1) { state.page -= 1; loadRows(); } });
     el("import-next").addEventListener("click", function () { state.page += 1; loadRows(); });
     el("import-commit").addEventListener("click", commit);
-    el("import-back").addEventListener("click", function () { message(""); renderMapping(state.batch); });
+    el("import-back").addEventListener("click", function () {
+      message("");
+      window.history.pushState({ batch: state.batchId, step: "mapping" }, "", window.location.pathname);
+      renderMapping(state.batch);
+    });
   }
 
   // -- 4 result ----------------------------------------------------------------------------
@@ -685,6 +695,27 @@
   // -- start -------------------------------------------------------------------------------
   bindUpload(); bindMapping(); bindPreview(); bindResult();
   window.portalImportWizard = { state: state };
+  /* Back or Forward between the wizard's entries: the upload step (no batch in the entry), or
+   * a batch's step, read afresh — the columns while they may still be changed, else what the
+   * batch's status says. */
+  function historyStep(event) {
+    var entry = event.state;
+    clearTimeout(state.timer);
+    message("");
+    if (!entry || !entry.batch) {
+      state.batch = null; state.batchId = null;
+      el("import-file").value = "";
+      loadSchema(state.resource).then(renderUpload, fail);
+      return;
+    }
+    http.api("/batches/" + entry.batch).then(function (batch) {
+      render(batch);
+      if (entry.step === "mapping" && batch.status === "previewed") renderMapping(batch);
+      root.dataset.historyMoves = String(Number(root.dataset.historyMoves || 0) + 1);  // tests wait on it
+    }, fail);
+  }
+  window.addEventListener("popstate", historyStep);
+  if (state.batchId) window.history.replaceState({ batch: state.batchId }, "", window.location.pathname);
   var start = state.batchId ? loadBatch(state.batchId) : loadSchema(state.resource).then(renderUpload);
   start.catch(function (error) { setState("error"); fail(error); });
 })();
