@@ -3,7 +3,7 @@ the same batch is open in two tabs, the browser's Back and Forward buttons, the 
 the history of batches not checked yet."""
 from __future__ import annotations
 
-from .test_import_flow import PAGE, ImportPage, clerk, messy_workbook, unused_mobile  # noqa: F401 (fixture)
+from .test_import_flow import HISTORY_READY, PAGE, ImportPage, clerk, messy_workbook, unused_mobile  # noqa: F401 (fixture)
 from tests.conftest import PASSWORD
 
 
@@ -104,3 +104,22 @@ def test_the_upload_is_one_visible_tab_stop_and_works_from_the_keyboard(clerk, l
         clerk.keyboard.press("Enter")
     chooser.value.set_files(str(two_rows(tmp_path, first=13700005851)))
     ui.wait_state("mapping")
+
+
+def test_the_history_shows_no_counts_for_a_file_not_checked_yet_and_labels_statuses_as_labels(clerk, live, tmp_path):
+    ui = ImportPage(clerk, live).open()
+    ui.upload(two_rows(tmp_path, "未检查.xlsx", first=13700005951))   # uploaded, never checked
+    unchecked = ui.batch()["id"]
+    ui.open()
+    ui.upload(two_rows(tmp_path, "已检查.xlsx", first=13700006051))
+    ui.prepare()
+    checked = ui.batch()["id"]
+    clerk.goto(f"{live.url}/lang/en")
+    clerk.goto(f"{live.url}/import/history/")
+    clerk.wait_for_function(HISTORY_READY)
+    row = clerk.locator(f"#import-history tr[data-batch='{unchecked}']")
+    assert row.locator(".import-history-counts").inner_text().strip() == "—"   # not "0 new · … · 0 errors"
+    assert row.locator(".import-history-status .label").inner_text().strip() == "Uploaded"
+    row = clerk.locator(f"#import-history tr[data-batch='{checked}']")
+    assert row.locator(".import-history-counts").inner_text().startswith("2 new")
+    assert row.locator(".import-history-status .label").inner_text().strip() == "Checked"

@@ -99,6 +99,8 @@
   /* The counts of a batch in one line (preview counts, or what the commit did). */
   function countsLine(batch) {
     var c = batch.counts || {};
+    // Not checked yet (uploaded, or its first check running): no counts, not a row of zeros.
+    if (!Object.keys(c).length) return "—";
     if (batch.status === "committed" || batch.status === "undone" || c.created !== undefined) {
       return fmt(T.counts_done, { created: number(c.created), updated: number(c.updated), skipped: number(c.skipped) });
     }

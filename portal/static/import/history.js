@@ -76,7 +76,8 @@
     tr.appendChild(make("td", "", info(b.resource).label || b.resource));
     tr.appendChild(make("td", "import-history-counts", P.countsLine(b)));
     var status = make("td", "import-history-status");
-    status.appendChild(make("span", "label label-" + labelKind(b.status), b.status_label || P.statusLabel(b.status)));
+    // The page's own label ("Checked"): the API's status_label is worded for a sentence ("checked").
+    status.appendChild(make("span", "label label-" + labelKind(b.status), P.statusLabel(b.status)));
     if (b.error) status.appendChild(make("div", "text-danger small", b.error));
     tr.appendChild(status);
     var actions = make("td", "import-history-actions");
