@@ -123,3 +123,37 @@ def test_the_history_shows_no_counts_for_a_file_not_checked_yet_and_labels_statu
     row = clerk.locator(f"#import-history tr[data-batch='{checked}']")
     assert row.locator(".import-history-counts").inner_text().startswith("2 new")
     assert row.locator(".import-history-status .label").inner_text().strip() == "Checked"
+
+
+def test_the_match_key_follows_the_columns_and_a_list_without_one_is_created(clerk, live, tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "无编号名单.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("名单")
+    sheet.write_row(0, 0, ["公司全称", "联系电话号", "城市"])        # headers the registry does not know
+    sheet.write_row(1, 0, ["无编号名单一号公司", unused_mobile(13700006151), "衢州"])
+    workbook.close()
+    ui = ImportPage(clerk, live).open()
+    ui.upload(path)
+    # No key column yet: nothing to look records up by, so rows can only be created.
+    assert clerk.input_value("#import-match") == ""
+    assert clerk.is_disabled("input[name=import-mode][value=upsert]")
+    ui.column_select("公司全称").select_option("name")
+    ui.column_select("联系电话号").select_option("mobile")
+    assert clerk.input_value("#import-match") == "name+mobile"          # followed the columns
+    assert clerk.is_enabled("input[name=import-mode][value=upsert]")
+    ui.column_select("联系电话号").select_option("")                   # a list of names and cities only
+    assert clerk.input_value("#import-match") == ""
+    ui.prepare()
+    assert ui.badge("new") == 1 and ui.badge("invalid") == 0
+    ui.commit()
+
+    # A key the clerk picks stays picked, with a warning while its columns are missing.
+    ui.open()
+    ui.upload(path)
+    ui.column_select("公司全称").select_option("name")
+    clerk.select_option("#import-match", "email")
+    assert "电子邮箱" in clerk.locator("#import-missing").inner_text()
+    ui.column_select("联系电话号").select_option("mobile")
+    assert clerk.input_value("#import-match") == "email"

@@ -327,20 +327,22 @@
 
     var match = el("import-match");
     P.clear(match);
+    state.matchChosen = false;
     var wanted = (options.match || []).join("+");
+    match.appendChild(make("option", "", T.match_none)).value = "";
     (state.schema.match_keys || []).forEach(function (key) {
       var o = make("option", "", key.label);
       o.value = key.key;
       if ((key.fields || []).join("+") === wanted || key.key === wanted) o.selected = true;
       match.appendChild(o);
     });
+    state.matchPreferred = match.value;
     // Records with no match key (visits) can only be created.
     var keys = state.schema.match_keys || [];
     show(match.parentNode, keys.length > 0);
     var mode = keys.length ? options.mode || "upsert" : "create";
     Array.prototype.forEach.call(root.querySelectorAll('input[name="import-mode"]'), function (r) {
-      r.checked = r.value === mode;
-      r.disabled = !keys.length && r.value !== "create";
+      r.checked = r.value === mode;   // followMatchKey (in checkMapping) allows only create without a key
     });
     el("import-all-or-nothing").checked = !!options.all_or_nothing;
     checkMapping();
@@ -366,6 +368,8 @@
       if (!f.required || used[f.name]) return false;
       return f.name.indexOf("contact.") !== 0 || anyContact;  // the first contact's fields count only when it is imported
     }).map(function (f) { return f.label; });
+    var key = followMatchKey(used);
+    if (key && !matched(key, used)) problems.push(fmt(T.match_unmapped, { key: key.label }));
     if (!Object.keys(used).length) problems.push(T.nothing_mapped);
     if (missing.length) problems.push(fmt(T.missing_required, { fields: missing.join("、") }));
     twice.forEach(function (label) { problems.push(fmt(T.mapped_twice, { field: label })); });
@@ -376,6 +380,28 @@
     Array.prototype.forEach.call(root.querySelectorAll("#import-columns select.import-field"), function (s) {
       s.parentNode.classList.toggle("has-error", !!s.value && twice.indexOf(fieldLabel(s.value)) >= 0);
     });
+  }
+  function matched(key, used) {
+    return (key.fields || []).every(function (f) { return !!used[f]; });
+  }
+  /* The match key follows the columns until the clerk picks one: the key the batch had while
+   * its fields all have a column, else the first key whose fields do (as the upload suggests),
+   * else none — a list of new records with no number, mobile or e-mail is created, as the
+   * server allows. Mapping 客户名称 and 手机 by hand would otherwise leave customer number
+   * chosen, and the check refused. Without a key, rows can only be created. Returns the key. */
+  function followMatchKey(used) {
+    var select = el("import-match"), keys = state.schema.match_keys || [], byName = {};
+    keys.forEach(function (k) { byName[k.key] = k; });
+    var key = byName[state.matchPreferred] || null;
+    if (!state.matchChosen && !(key && matched(key, used))) {
+      key = keys.filter(function (k) { return matched(k, used); })[0] || null;
+    }
+    select.value = key ? key.key : "";
+    Array.prototype.forEach.call(root.querySelectorAll('input[name="import-mode"]'), function (r) {
+      r.disabled = !key && r.value !== "create";
+      if (!key) r.checked = r.value === "create";
+    });
+    return key;
   }
   function chosenOptions() {
     var keyName = el("import-match").value, key = null;
@@ -424,6 +450,10 @@
   }
   function bindMapping() {
     el("import-sheet").addEventListener("change", function () { readSheet(false); });
+    el("import-match").addEventListener("change", function (event) {
+      state.matchChosen = true; state.matchPreferred = event.target.value;
+      checkMapping();
+    });
     el("import-sheet-form").addEventListener("submit", function (event) { event.preventDefault(); readSheet(true); });
     el("import-prepare").addEventListener("click", prepare);
     el("import-restart").addEventListener("click", function () {
