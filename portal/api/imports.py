@@ -239,8 +239,9 @@ class ImportApi(BaseApi):
             header_row = int(header_row) if header_row not in (None, "") else None
         except (TypeError, ValueError):
             raise ImportRefused(_l("The header row is a row number."), 400)
+        saved = importer.saved_mapping(db.session, batch.resource, body.get("mapping_id"))
         importer.choose_sheet(db.session, batch, str(body.get("sheet") or batch.sheet), header_row=header_row,
-                              who=self._who())
+                              who=self._who(), saved=saved)
         db.session.commit()
         return self._answer(batch)
 

@@ -3,6 +3,8 @@ the same batch is open in two tabs, the browser's Back and Forward buttons, the 
 the history of batches not checked yet."""
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from .test_import_flow import HISTORY_READY, PAGE, ImportPage, clerk, messy_workbook, unused_mobile  # noqa: F401 (fixture)
 from tests.conftest import PASSWORD
 
@@ -157,3 +159,37 @@ def test_the_match_key_follows_the_columns_and_a_list_without_one_is_created(cle
     assert "电子邮箱" in clerk.locator("#import-missing").inner_text()
     ui.column_select("联系电话号").select_option("mobile")
     assert clerk.input_value("#import-match") == "email"
+
+
+def test_a_saved_mapping_can_be_applied_on_the_columns_step_after_the_file_was_dropped(clerk, live, tmp_path):
+    import xlsxwriter
+
+    def unknown_headers(name, first):
+        path = tmp_path / name
+        workbook = xlsxwriter.Workbook(str(path))
+        sheet = workbook.add_worksheet("名单")
+        sheet.write_row(0, 0, ["公司全称", "联系电话号", "城市"])
+        sheet.write_row(1, 0, [f"{name}公司", unused_mobile(first), "衢州"])
+        workbook.close()
+        return path
+
+    ui = ImportPage(clerk, live).open()
+    ui.upload(unknown_headers("第一批.xlsx", 13700006251))
+    ui.column_select("公司全称").select_option("name")
+    ui.column_select("联系电话号").select_option("mobile")
+    clerk.check("input[name=import-mode][value=create]")
+    clerk.fill("#import-save-as", "展会格式")
+    ui.prepare()
+
+    ui.open()                                     # the next file, dropped before choosing the mapping
+    ui.upload(unknown_headers("第二批.xlsx", 13700006351))
+    assert ui.column_select("公司全称").input_value() == ""
+    clerk.select_option("#import-saved", label="展会格式")
+    expect(ui.column_select("公司全称")).to_have_value("name")   # the sheet read again with it
+    ui.wait_state("mapping")
+    assert ui.column_select("联系电话号").input_value() == "mobile"
+    assert clerk.input_value("#import-match") == "name+mobile"
+    assert clerk.is_checked("input[name=import-mode][value=create]")    # its options too
+    assert clerk.input_value("#import-saved") != ""
+    ui.prepare()
+    assert ui.badge("new") == 1

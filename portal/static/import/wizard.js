@@ -275,6 +275,7 @@
     sheet.value = batch.sheet || "";
     el("import-header-row").value = batch.header_row || 1;
     el("import-file-name").textContent = batch.file_name || "";
+    renderSavedChoice();
 
     var options = batch.options || {}, policies = options.choices || {};
     var tbody = el("import-columns").tBodies[0];
@@ -347,6 +348,15 @@
     el("import-all-or-nothing").checked = !!options.all_or_nothing;
     checkMapping();
   }
+  /* The saved mappings, to apply one on this step (the sheet is read again with it). */
+  function renderSavedChoice() {
+    var select = el("import-saved"), list = (state.schema && state.schema.mappings) || [];
+    P.clear(select);
+    select.appendChild(make("option", "", T.mapping_none)).value = "";
+    list.forEach(function (m) { select.appendChild(make("option", "", m.name)).value = String(m.id); });
+    select.value = state.mappingId ? String(state.mappingId) : "";
+    show(el("import-saved-group"), list.length > 0);
+  }
   function chosenMapping() {
     var mapping = {};
     Array.prototype.forEach.call(root.querySelectorAll("#import-columns select.import-field"), function (s) {
@@ -416,6 +426,7 @@
   }
   function readSheet(withHeaderRow) {
     var body = { sheet: el("import-sheet").value };
+    if (state.mappingId) body.mapping_id = state.mappingId;
     if (withHeaderRow) body.header_row = Number(el("import-header-row").value) || 1;
     message("");
     http.api("/batches/" + state.batchId + "/sheet", { method: "POST", body: body }).then(function (batch) {
@@ -426,6 +437,8 @@
       var batch = state.batch || {};
       el("import-sheet").value = batch.sheet || "";
       el("import-header-row").value = batch.header_row || 1;
+      if (error.status === 404) state.mappingId = null;   // the saved mapping was deleted meanwhile
+      renderSavedChoice();
       fail(error);
     });
   }
@@ -450,6 +463,10 @@
   }
   function bindMapping() {
     el("import-sheet").addEventListener("change", function () { readSheet(false); });
+    el("import-saved").addEventListener("change", function (event) {
+      state.mappingId = event.target.value ? Number(event.target.value) : null;
+      readSheet(true);
+    });
     el("import-match").addEventListener("change", function (event) {
       state.matchChosen = true; state.matchPreferred = event.target.value;
       checkMapping();
