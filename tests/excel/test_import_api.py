@@ -306,3 +306,12 @@ def test_a_saved_mapping_is_applied_to_an_uploaded_file_and_a_missing_one_is_ref
         answer = client.post(f"/api/v1/import/batches/{batch['id']}/sheet", json={"mapping_id": missing})
         assert answer.status_code in (400, 404) and answer.get_json()["message"] == "没有这个已保存的列对应。"
     assert db.session.get(ImportBatch, batch["id"]).mapping == {"0": "name", "1": "mobile"}   # unchanged
+
+
+@pytest.mark.parametrize("language, label", [("zh", "联系人：姓名"), ("en", "Contact: Name")])
+def test_the_first_contacts_fields_are_labelled_as_the_language_writes_them(client, language, label):
+    login(client, "clerk")
+    if language == "en":
+        client.get("/lang/en")
+    fields = client.get("/api/v1/import/customer/fields").get_json()["fields"]
+    assert next(f["label"] for f in fields if f["name"] == "contact.name") == label
