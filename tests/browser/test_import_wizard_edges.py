@@ -193,3 +193,19 @@ def test_a_saved_mapping_can_be_applied_on_the_columns_step_after_the_file_was_d
     assert clerk.input_value("#import-saved") != ""
     ui.prepare()
     assert ui.badge("new") == 1
+
+
+def test_the_preview_goes_straight_to_a_page_typed_in(clerk, live, tmp_path):
+    rows = [["", f"翻页测试{i:03d}有限公司", "企业", f"1370007{i:04d}", "台州", ""] for i in range(120)]
+    ui = ImportPage(clerk, live).open()
+    ui.upload(messy_workbook(tmp_path / "翻页.xlsx", rows))
+    ui.prepare()
+    assert ui.badge("new") == 120
+    before = ui.rows_loads()
+    clerk.fill("#import-page-input", "3")
+    clerk.press("#import-page-input", "Enter")
+    ui.wait_rows(before)
+    assert clerk.locator("#import-page-label").inner_text().startswith("第 3 页，共 3 页")
+    numbers = clerk.eval_on_selector_all("#import-rows tbody tr", "trs => trs.map(t => Number(t.dataset.row))")
+    assert numbers == list(range(104, 124))       # rows 101–120 of the list, numbered as in Excel
+    assert clerk.is_disabled("#import-next") and clerk.is_enabled("#import-prev")

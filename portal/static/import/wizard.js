@@ -624,6 +624,10 @@
       " · " + fmt(T.rows_n, { n: number(data.total || 0) });
     el("import-prev").disabled = state.page <= 1;
     el("import-next").disabled = state.page >= pages;
+    var go = el("import-page-input");
+    go.max = String(pages);
+    go.value = String(state.page);
+    show(el("import-page-go"), pages > 1);
     show(el("import-pager"), true);
   }
   function commitState(batch) {
@@ -670,6 +674,14 @@
   function bindPreview() {
     el("import-prev").addEventListener("click", function () { if (state.page > 1) { state.page -= 1; loadRows(); } });
     el("import-next").addEventListener("click", function () { state.page += 1; loadRows(); });
+    el("import-page-go").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var input = el("import-page-input"), wanted = Math.round(Number(input.value));
+      var pages = Math.max(1, Math.ceil(state.total / PAGE_SIZE));
+      if (!wanted) return;
+      state.page = Math.min(Math.max(wanted, 1), pages);
+      loadRows();
+    });
     el("import-commit").addEventListener("click", commit);
     el("import-back").addEventListener("click", function () {
       message("");
