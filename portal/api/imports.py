@@ -196,8 +196,9 @@ class ImportApi(BaseApi):
                        include_contact=res.name == "customer", session=db.session)
         stream.seek(0)
         response = send_file(stream, mimetype=XLSX, as_attachment=True, download_name=f"{res.name}-template.xlsx")
-        response.headers["Content-Disposition"] = attachment(f"{res.plural}-{_l('import template')}.xlsx",
-                                                             f"{res.name}-template.xlsx")
+        # Not an f-string around _l(): the extractor would not see the msgid, and zh users got English.
+        name = _l("%(records)s-import template", records=res.plural)
+        response.headers["Content-Disposition"] = attachment(f"{name}.xlsx", f"{res.name}-template.xlsx")
         return response
 
     # -- the steps ---------------------------------------------------------------------------
@@ -238,8 +239,9 @@ class ImportApi(BaseApi):
             header_row = int(header_row) if header_row not in (None, "") else None
         except (TypeError, ValueError):
             raise ImportRefused(_l("The header row is a row number."), 400)
+        saved = importer.saved_mapping(db.session, batch.resource, body.get("mapping_id"))
         importer.choose_sheet(db.session, batch, str(body.get("sheet") or batch.sheet), header_row=header_row,
-                              who=self._who())
+                              who=self._who(), saved=saved)
         db.session.commit()
         return self._answer(batch)
 
@@ -318,8 +320,8 @@ class ImportApi(BaseApi):
         stream.seek(0)
         base = os.path.splitext(batch.file_name)[0]
         response = send_file(stream, mimetype=XLSX, as_attachment=True, download_name=f"import-{batch.id}-errors.xlsx")
-        response.headers["Content-Disposition"] = attachment(f"{base}-{_l('errors')}.xlsx",
-                                                             f"import-{batch.id}-errors.xlsx")
+        name = _l("%(file)s-errors", file=base)
+        response.headers["Content-Disposition"] = attachment(f"{name}.xlsx", f"import-{batch.id}-errors.xlsx")
         return response
 
     @expose("/batches", methods=["GET"])

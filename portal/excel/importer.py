@@ -115,6 +115,7 @@ def upload(session: Session, path, file_name: str, resource: str, who: Who = Who
     on: the first with a header row), find the header row (unless ``header_row`` says it) and
     suggest a mapping. Raises reader.ReadError for a file that cannot be read."""
     model = model_of(resource)   # an unknown resource is refused before the file is read
+    saved = saved_mapping(session, resource, mapping_id)   # and a mapping that is not there
     file_name = os.path.basename(str(file_name or "upload")).strip() or "upload"
     size = os.path.getsize(path)
     with reader.open_workbook(path, file_name, limits=limits()) as workbook:
@@ -132,13 +133,25 @@ def upload(session: Session, path, file_name: str, resource: str, who: Who = Who
         stored = target / f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()[:10]}"
         shutil.copyfile(path, stored)
         batch.stored_as = str(stored)
-        saved = session.get(ImportMapping, mapping_id) if mapping_id else None
-        if saved is not None and saved.resource == resource:
-            batch.options = dict(saved.options or {})
         # The workbook just checked and opened, not the stored copy opened and checked again.
         choose_sheet(session, batch, sheet, header_row=header_row, who=who,
-                     saved=saved.by_header if saved is not None else None, workbook=workbook, head=head)
+                     saved=saved, workbook=workbook, head=head)
     return batch
+
+
+def saved_mapping(session: Session, resource: str, mapping_id) -> ImportMapping | None:
+    """The saved mapping ``mapping_id`` of ``resource`` (None and "": none); one that is not
+    there (deleted meanwhile) or is another resource's is refused, not silently left out."""
+    if mapping_id in (None, ""):
+        return None
+    try:
+        pk = int(mapping_id)
+    except (TypeError, ValueError):
+        raise ImportRefused(_l("There is no such saved mapping."), 400)
+    found = session.get(ImportMapping, pk) if 0 < pk < 2 ** 31 else None
+    if found is None or found.resource != resource:
+        raise ImportRefused(_l("There is no such saved mapping."), 404)
+    return found
 
 
 def _sheet_entry(sheet: reader.SheetInfo) -> dict:
@@ -188,11 +201,12 @@ def _workbook(batch: ImportBatch) -> reader.Workbook:
 
 
 def choose_sheet(session: Session, batch: ImportBatch, sheet: str, *, header_row: int | None = None,
-                 who: Who = Who(), saved: dict | None = None, workbook: reader.Workbook | None = None,
+                 who: Who = Who(), saved: ImportMapping | None = None, workbook: reader.Workbook | None = None,
                  head: list[list] | None = None) -> ImportBatch:
     """Use ``sheet`` (its header at Excel row ``header_row``, else found): headers, a sample
-    and the suggested mapping. ``workbook``: the batch's file, already open (the caller closes
-    it); ``head``: the sheet's first rows, already read from it."""
+    and the suggested mapping — ``saved``'s columns and options first, when the clerk chose a
+    saved mapping (at the upload, or on the columns step). ``workbook``: the batch's file,
+    already open (the caller closes it); ``head``: the sheet's first rows, already read from it."""
     _require(batch, status.UPLOADED, status.PREVIEWED)
     model = model_of(batch.resource)
     with (_workbook(batch) if workbook is None else contextlib.nullcontext(workbook)) as workbook:
@@ -222,8 +236,11 @@ def choose_sheet(session: Session, batch: ImportBatch, sheet: str, *, header_row
     batch.sheet, batch.header_row, batch.headers, batch.sample = sheet, index + 1, headers, sample
     # Kept with the sheet's entry for the dry run, which reads the rows and not this tail of the XML.
     batch.sheets = [{**s, "merged": merged} if s["name"] == sheet else s for s in batch.sheets or []]
-    batch.mapping = suggest(model, headers, sees_sensitive=who.sees_sensitive, saved=saved)
-    if batch.options is None or other_sheet:
+    batch.mapping = suggest(model, headers, sees_sensitive=who.sees_sensitive,
+                            saved=saved.by_header if saved is not None else None)
+    if saved is not None:
+        batch.options = dict(saved.options or {})
+    elif batch.options is None or other_sheet:
         batch.options = default_options(model, batch.mapping, who)
     batch.status = status.UPLOADED
     return batch

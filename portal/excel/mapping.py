@@ -95,11 +95,11 @@ def targets(model, *, sees_sensitive: bool) -> dict[str, Target]:
     found = {spec.name: Target(spec.name, spec.label, model, spec)
              for spec in fields_of(model).values() if importable(spec, sees_sensitive)}
     if model is Customer:
-        prefix = _l("Contact")
         for spec in fields_of(Contact).values():
             if importable(spec, sees_sensitive) and spec.name != "customer_id":
                 key = CONTACT + spec.name
-                found[key] = Target(key, f"{prefix}: {spec.label}", Contact, spec)
+                # One msgid, so that Chinese gets its own colon (联系人：姓名), not "联系人: 姓名".
+                found[key] = Target(key, str(_l("Contact: %(field)s", field=spec.label)), Contact, spec)
     return found
 
 

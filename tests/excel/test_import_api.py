@@ -267,3 +267,51 @@ def test_a_step_that_ends_while_its_batch_is_read_is_not_put_back(client, tmp_pa
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(ImportBatch, batch["id"]).status == "previewed"
+
+
+@pytest.mark.parametrize("language, template_name, report_name", [
+    ("zh", "客户-导入模板.xlsx", "名单-错误报告.xlsx"),
+    ("en", "Customers-import template.xlsx", "名单-errors.xlsx"),
+])
+def test_the_downloads_are_named_in_the_users_language(client, tmp_path, language, template_name, report_name):
+    from urllib.parse import quote
+
+    login(client, "clerk")
+    if language == "en":
+        client.get("/lang/en")
+    template = client.get("/api/v1/import/customer/template.xlsx")
+    assert f"filename*=UTF-8''{quote(template_name)}" in template.headers["Content-Disposition"]
+    batch = upload(client, ROWS, tmp_path=tmp_path).get_json()
+    client.post(f"/api/v1/import/batches/{batch['id']}/prepare", json={"mapping": batch["mapping"]})
+    report = client.get(f"/api/v1/import/batches/{batch['id']}/errors.xlsx")
+    assert f"filename*=UTF-8''{quote(report_name)}" in report.headers["Content-Disposition"]
+
+
+def test_a_saved_mapping_is_applied_to_an_uploaded_file_and_a_missing_one_is_refused(client, tmp_path):
+    login(client, "clerk")
+    rows = [["公司全称", "联系电话号"], ["甲公司", "13800000001"]]
+    first = upload(client, rows, tmp_path=tmp_path).get_json()
+    client.post(f"/api/v1/import/batches/{first['id']}/prepare", json={
+        "mapping": {"0": "name", "1": "mobile"}, "options": {"match": ["name", "mobile"], "mode": "create"},
+        "save_mapping_as": "展会格式"})
+    saved = client.get("/api/v1/import/customer/fields").get_json()["mappings"][0]
+    batch = upload(client, rows, name="第二批.xlsx", tmp_path=tmp_path).get_json()
+    assert batch["mapping"] == {"0": None, "1": None}
+    answer = client.post(f"/api/v1/import/batches/{batch['id']}/sheet",
+                         json={"sheet": batch["sheet"], "header_row": 1, "mapping_id": saved["id"]})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["mapping"] == {"0": "name", "1": "mobile"}
+    assert answer.get_json()["options"]["mode"] == "create"
+    for missing in (saved["id"] + 1000, "x"):
+        answer = client.post(f"/api/v1/import/batches/{batch['id']}/sheet", json={"mapping_id": missing})
+        assert answer.status_code in (400, 404) and answer.get_json()["message"] == "没有这个已保存的列对应。"
+    assert db.session.get(ImportBatch, batch["id"]).mapping == {"0": "name", "1": "mobile"}   # unchanged
+
+
+@pytest.mark.parametrize("language, label", [("zh", "联系人：姓名"), ("en", "Contact: Name")])
+def test_the_first_contacts_fields_are_labelled_as_the_language_writes_them(client, language, label):
+    login(client, "clerk")
+    if language == "en":
+        client.get("/lang/en")
+    fields = client.get("/api/v1/import/customer/fields").get_json()["fields"]
+    assert next(f["label"] for f in fields if f["name"] == "contact.name") == label

@@ -30,9 +30,23 @@
   }
 
   function failure(status, data, fallback) {
-    var error = new Error((data && data.message) || fallback || T.network);
+    // 401: the session ended (idle too long, logged out in another tab). The API's own answer
+    // is a bare "UNAUTHORIZED" in English; say what happened, in the user's language.
+    var text = status === 401 ? T.session_ended : (data && data.message) || fallback || T.network;
+    var error = new Error(text);
     error.status = status; error.data = data || {};
     return error;
+  }
+  /* After a 401's message: a link to the login page that comes back to this page (and so to
+   * the batch's step: the batch is in the address). */
+  function loginLink(box, error) {
+    if (!box || !error || error.status !== 401) return;
+    var config = document.getElementById("import-config");
+    var login = (config && JSON.parse(config.textContent).login) || "/login/";
+    var a = make("a", "alert-link import-login", T.log_in_again);
+    a.href = login + (login.indexOf("?") < 0 ? "?" : "&") + "next=" + encodeURIComponent(window.location.pathname);
+    box.appendChild(document.createTextNode(" "));
+    box.appendChild(a);
   }
   function parse(text) {
     try { return text ? JSON.parse(text) : {}; } catch (e) { return { message: text.replace(/<[^>]*>/g, " ").trim().slice(0, 200) }; }
@@ -85,6 +99,8 @@
   /* The counts of a batch in one line (preview counts, or what the commit did). */
   function countsLine(batch) {
     var c = batch.counts || {};
+    // Not checked yet (uploaded, or its first check running): no counts, not a row of zeros.
+    if (!Object.keys(c).length) return "—";
     if (batch.status === "committed" || batch.status === "undone" || c.created !== undefined) {
       return fmt(T.counts_done, { created: number(c.created), updated: number(c.updated), skipped: number(c.skipped) });
     }
@@ -117,6 +133,6 @@
 
   window.portalImport = {
     T: T, fmt: fmt, number: number, el: el, make: make, show: show, clear: clear, client: client,
-    countsLine: countsLine, statusLabel: statusLabel, when: when, fillBlocked: fillBlocked,
+    countsLine: countsLine, statusLabel: statusLabel, when: when, fillBlocked: fillBlocked, loginLink: loginLink,
   };
 })();

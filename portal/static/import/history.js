@@ -13,9 +13,10 @@
   var canImport = !!root.dataset.canImport;
   var state = { page: 1, size: null, total: 0, resource: "", loads: 0 };
 
-  function message(text) {
+  function message(text, error) {
     var box = el("import-message");
     box.textContent = text || "";
+    P.loginLink(box, error);
     show(box, !!text);
   }
   function info(resource) { return (CONFIG.resources || {})[resource] || {}; }
@@ -35,7 +36,7 @@
       root.dataset.loads = String(++state.loads);
     }, function (error) {
       root.dataset.state = "error";
-      message(error.message);
+      message(error.message, error);
     });
   }
 
@@ -75,7 +76,8 @@
     tr.appendChild(make("td", "", info(b.resource).label || b.resource));
     tr.appendChild(make("td", "import-history-counts", P.countsLine(b)));
     var status = make("td", "import-history-status");
-    status.appendChild(make("span", "label label-" + labelKind(b.status), b.status_label || P.statusLabel(b.status)));
+    // The page's own label ("Checked"): the API's status_label is worded for a sentence ("checked").
+    status.appendChild(make("span", "label label-" + labelKind(b.status), P.statusLabel(b.status)));
     if (b.error) status.appendChild(make("div", "text-danger small", b.error));
     tr.appendChild(status);
     var actions = make("td", "import-history-actions");
@@ -113,7 +115,7 @@
       if (button) button.disabled = false;
       var blocked = error.data && error.data.blocked;
       if (error.status === 409 && blocked && blocked.length) showBlocked(b, tr, error.message, blocked);
-      else message(error.message);
+      else message(error.message, error);
     });
   }
   function showBlocked(b, tr, text, blocked) {

@@ -1,11 +1,15 @@
 /* The import wizard and a batch's page (templates/portal/import.html).
  *
  * A batch is the state: once a file is uploaded, the address becomes /import/batches/<id>
- * (history.replaceState), so a reload — or coming back later — shows the same batch at the
+ * (history.pushState), so a reload — or coming back later — shows the same batch at the
  * step its status says: uploaded → the columns, preparing/committing/undoing → the progress
  * (GET batch every second), previewed → the preview, committed/undone → the result.
  * The preview is read a page of 50 rows at a time from the server, so a file of 100,000
  * rows never reaches the browser whole.
+ *
+ * The browser's Back and Forward buttons walk the steps the clerk went through (upload →
+ * columns → check, and back to the columns), each a history entry {batch, step}; where the
+ * batch has moved on since (imported), its status decides, as on a reload.
  *
  * The root's data-state says which step is shown (tests and screen readers wait on it). */
 (function () {
@@ -35,7 +39,22 @@
     show(box, !!text);
     if (text) box.scrollIntoView({ block: "nearest" });
   }
-  function fail(error) { message(error && error.message ? error.message : T.network); }
+  function fail(error) {
+    message(error && error.message ? error.message : T.network);
+    P.loginLink(el("import-message"), error);
+  }
+  /* A step refused with 409 because the batch moved on — in another tab, or a click on a page
+   * left open — shows the batch as it is now, under the server's message, instead of leaving
+   * the stale step and its buttons on screen (an Import button that can only be refused). */
+  function refused(error) {
+    var shown = state.batch && state.batch.status;
+    if (!error || error.status !== 409 || !state.batchId) { fail(error); return; }
+    http.api("/batches/" + state.batchId).then(function (batch) {
+      if (batch.status === shown) { fail(error); return; }
+      render(batch);
+      message(error.message, "warning");
+    }, function () { fail(error); });
+  }
   function resourceInfo(name) { return (CONFIG.resources || {})[name || state.resource] || {}; }
   function setState(name) { root.dataset.state = name; }
   function step(name) {
@@ -89,7 +108,8 @@
     el("import-batch-title").textContent = fmt(T.of_resource, { resource: info.label || batch.resource, file: batch.file_name || "" });
     markResourceTab();
     if (batch.links && batch.links.page && window.location.pathname !== batch.links.page) {
-      window.history.replaceState({ batch: batch.id }, "", batch.links.page);
+      // From the upload step's address: a new entry, so that Back returns to the upload.
+      window.history.pushState({ batch: batch.id, step: "mapping" }, "", batch.links.page);
     }
     clearTimeout(state.timer);
     if (BUSY[batch.status]) {
@@ -106,7 +126,7 @@
   function poll() {
     http.api("/batches/" + state.batchId).then(render, function (error) {
       // A lost connection is not the end of the batch: keep asking, and say so.
-      message(error.message);
+      fail(error);
       state.timer = setTimeout(poll, 3000);
     });
   }
@@ -255,6 +275,7 @@
     sheet.value = batch.sheet || "";
     el("import-header-row").value = batch.header_row || 1;
     el("import-file-name").textContent = batch.file_name || "";
+    renderSavedChoice();
 
     var options = batch.options || {}, policies = options.choices || {};
     var tbody = el("import-columns").tBodies[0];
@@ -307,23 +328,34 @@
 
     var match = el("import-match");
     P.clear(match);
+    state.matchChosen = false;
     var wanted = (options.match || []).join("+");
+    match.appendChild(make("option", "", T.match_none)).value = "";
     (state.schema.match_keys || []).forEach(function (key) {
       var o = make("option", "", key.label);
       o.value = key.key;
       if ((key.fields || []).join("+") === wanted || key.key === wanted) o.selected = true;
       match.appendChild(o);
     });
+    state.matchPreferred = match.value;
     // Records with no match key (visits) can only be created.
     var keys = state.schema.match_keys || [];
     show(match.parentNode, keys.length > 0);
     var mode = keys.length ? options.mode || "upsert" : "create";
     Array.prototype.forEach.call(root.querySelectorAll('input[name="import-mode"]'), function (r) {
-      r.checked = r.value === mode;
-      r.disabled = !keys.length && r.value !== "create";
+      r.checked = r.value === mode;   // followMatchKey (in checkMapping) allows only create without a key
     });
     el("import-all-or-nothing").checked = !!options.all_or_nothing;
     checkMapping();
+  }
+  /* The saved mappings, to apply one on this step (the sheet is read again with it). */
+  function renderSavedChoice() {
+    var select = el("import-saved"), list = (state.schema && state.schema.mappings) || [];
+    P.clear(select);
+    select.appendChild(make("option", "", T.mapping_none)).value = "";
+    list.forEach(function (m) { select.appendChild(make("option", "", m.name)).value = String(m.id); });
+    select.value = state.mappingId ? String(state.mappingId) : "";
+    show(el("import-saved-group"), list.length > 0);
   }
   function chosenMapping() {
     var mapping = {};
@@ -346,6 +378,8 @@
       if (!f.required || used[f.name]) return false;
       return f.name.indexOf("contact.") !== 0 || anyContact;  // the first contact's fields count only when it is imported
     }).map(function (f) { return f.label; });
+    var key = followMatchKey(used);
+    if (key && !matched(key, used)) problems.push(fmt(T.match_unmapped, { key: key.label }));
     if (!Object.keys(used).length) problems.push(T.nothing_mapped);
     if (missing.length) problems.push(fmt(T.missing_required, { fields: missing.join("、") }));
     twice.forEach(function (label) { problems.push(fmt(T.mapped_twice, { field: label })); });
@@ -356,6 +390,28 @@
     Array.prototype.forEach.call(root.querySelectorAll("#import-columns select.import-field"), function (s) {
       s.parentNode.classList.toggle("has-error", !!s.value && twice.indexOf(fieldLabel(s.value)) >= 0);
     });
+  }
+  function matched(key, used) {
+    return (key.fields || []).every(function (f) { return !!used[f]; });
+  }
+  /* The match key follows the columns until the clerk picks one: the key the batch had while
+   * its fields all have a column, else the first key whose fields do (as the upload suggests),
+   * else none — a list of new records with no number, mobile or e-mail is created, as the
+   * server allows. Mapping 客户名称 and 手机 by hand would otherwise leave customer number
+   * chosen, and the check refused. Without a key, rows can only be created. Returns the key. */
+  function followMatchKey(used) {
+    var select = el("import-match"), keys = state.schema.match_keys || [], byName = {};
+    keys.forEach(function (k) { byName[k.key] = k; });
+    var key = byName[state.matchPreferred] || null;
+    if (!state.matchChosen && !(key && matched(key, used))) {
+      key = keys.filter(function (k) { return matched(k, used); })[0] || null;
+    }
+    select.value = key ? key.key : "";
+    Array.prototype.forEach.call(root.querySelectorAll('input[name="import-mode"]'), function (r) {
+      r.disabled = !key && r.value !== "create";
+      if (!key) r.checked = r.value === "create";
+    });
+    return key;
   }
   function chosenOptions() {
     var keyName = el("import-match").value, key = null;
@@ -370,6 +426,7 @@
   }
   function readSheet(withHeaderRow) {
     var body = { sheet: el("import-sheet").value };
+    if (state.mappingId) body.mapping_id = state.mappingId;
     if (withHeaderRow) body.header_row = Number(el("import-header-row").value) || 1;
     message("");
     http.api("/batches/" + state.batchId + "/sheet", { method: "POST", body: body }).then(function (batch) {
@@ -380,6 +437,8 @@
       var batch = state.batch || {};
       el("import-sheet").value = batch.sheet || "";
       el("import-header-row").value = batch.header_row || 1;
+      if (error.status === 404) state.mappingId = null;   // the saved mapping was deleted meanwhile
+      renderSavedChoice();
       fail(error);
     });
   }
@@ -395,14 +454,23 @@
       el("import-save-as").value = "";
       state.page = 1; state.tab = "";
       state.batch = null;
+      window.history.pushState({ batch: batch.id, step: "preview" }, "", window.location.pathname);
       if (!name) { render(batch); return; }
       var known = state.schema;
       state.schema = null;  // read the fields again: the saved mapping is in their list now
       loadSchema(batch.resource).then(function () { render(batch); }, function () { state.schema = known; render(batch); });
-    }, function (error) { button.disabled = false; fail(error); });
+    }, function (error) { button.disabled = false; refused(error); });
   }
   function bindMapping() {
     el("import-sheet").addEventListener("change", function () { readSheet(false); });
+    el("import-saved").addEventListener("change", function (event) {
+      state.mappingId = event.target.value ? Number(event.target.value) : null;
+      readSheet(true);
+    });
+    el("import-match").addEventListener("change", function (event) {
+      state.matchChosen = true; state.matchPreferred = event.target.value;
+      checkMapping();
+    });
     el("import-sheet-form").addEventListener("submit", function (event) { event.preventDefault(); readSheet(true); });
     el("import-prepare").addEventListener("click", prepare);
     el("import-restart").addEventListener("click", function () {
@@ -556,6 +624,10 @@
       " · " + fmt(T.rows_n, { n: number(data.total || 0) });
     el("import-prev").disabled = state.page <= 1;
     el("import-next").disabled = state.page >= pages;
+    var go = el("import-page-input");
+    go.max = String(pages);
+    go.value = String(state.page);
+    show(el("import-page-go"), pages > 1);
     show(el("import-pager"), true);
   }
   function commitState(batch) {
@@ -596,14 +668,26 @@
     message("");
     http.api("/batches/" + state.batchId + "/commit", { method: "POST", body: {} }).then(render, function (error) {
       button.disabled = false;
-      fail(error);
+      refused(error);
     });
   }
   function bindPreview() {
     el("import-prev").addEventListener("click", function () { if (state.page > 1) { state.page -= 1; loadRows(); } });
     el("import-next").addEventListener("click", function () { state.page += 1; loadRows(); });
+    el("import-page-go").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var input = el("import-page-input"), wanted = Math.round(Number(input.value));
+      var pages = Math.max(1, Math.ceil(state.total / PAGE_SIZE));
+      if (!wanted) return;
+      state.page = Math.min(Math.max(wanted, 1), pages);
+      loadRows();
+    });
     el("import-commit").addEventListener("click", commit);
-    el("import-back").addEventListener("click", function () { message(""); renderMapping(state.batch); });
+    el("import-back").addEventListener("click", function () {
+      message("");
+      window.history.pushState({ batch: state.batchId, step: "mapping" }, "", window.location.pathname);
+      renderMapping(state.batch);
+    });
   }
 
   // -- 4 result ----------------------------------------------------------------------------
@@ -657,7 +741,7 @@
         show(el("import-blocked"), true);
         el("import-blocked").scrollIntoView({ block: "nearest" });
       } else {
-        fail(error);
+        refused(error);
       }
     });
   }
@@ -670,6 +754,27 @@
   // -- start -------------------------------------------------------------------------------
   bindUpload(); bindMapping(); bindPreview(); bindResult();
   window.portalImportWizard = { state: state };
+  /* Back or Forward between the wizard's entries: the upload step (no batch in the entry), or
+   * a batch's step, read afresh — the columns while they may still be changed, else what the
+   * batch's status says. */
+  function historyStep(event) {
+    var entry = event.state;
+    clearTimeout(state.timer);
+    message("");
+    if (!entry || !entry.batch) {
+      state.batch = null; state.batchId = null;
+      el("import-file").value = "";
+      loadSchema(state.resource).then(renderUpload, fail);
+      return;
+    }
+    http.api("/batches/" + entry.batch).then(function (batch) {
+      render(batch);
+      if (entry.step === "mapping" && batch.status === "previewed") renderMapping(batch);
+      root.dataset.historyMoves = String(Number(root.dataset.historyMoves || 0) + 1);  // tests wait on it
+    }, fail);
+  }
+  window.addEventListener("popstate", historyStep);
+  if (state.batchId) window.history.replaceState({ batch: state.batchId }, "", window.location.pathname);
   var start = state.batchId ? loadBatch(state.batchId) : loadSchema(state.resource).then(renderUpload);
   start.catch(function (error) { setState("error"); fail(error); });
 })();
