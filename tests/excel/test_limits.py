@@ -198,6 +198,25 @@ def test_masked_values_stay_masked_when_no_field_limit_applies(demo_app, limits_
     assert any(r[1] for r in rows) and any(r[2] for r in rows)
 
 
+@pytest.mark.parametrize("query", [{"f.id_number": "3301"}, {"f.credit_limit": "100000.."},
+                                   {"f.credit_rating": "AAA|AA"}, {"sort": "-credit_limit"}])
+def test_a_column_masked_for_the_user_cannot_filter_or_sort_the_export_or_the_grid(demo_app, limits_of, query):
+    # Filtering by a masked ID number spelled it out digit by digit; sorting by the credit
+    # limit ranked the salesperson's customers by it, behind the mask.
+    limits_of({})
+    sales = login(demo_app.test_client(), "zhangwei", DEMO)
+    for path, args in ((EXPORT, {"format": "csv", "columns": "number,name"}), ("/api/v1/grid/customer/rows", {})):
+        response = sales.get(path, query_string={**args, **query})
+        assert response.status_code == 400, path
+        assert "不能按它筛选或排序" in response.json["message"]
+    assert not entries("export")
+    schema = sales.get("/api/v1/grid/customer/schema").json["columns"]
+    assert {c["field"]: c["sortable"] for c in schema}["credit_limit"] is False
+    clerk = login(demo_app.test_client(), "clerk")   # sees them: filters and sorts as before
+    assert clerk.get(EXPORT, query_string={"format": "csv", **query}).status_code == 200
+    assert {c["field"]: c["sortable"] for c in clerk.get("/api/v1/grid/customer/schema").json["columns"]}["credit_limit"]
+
+
 def test_every_grid_export_is_logged_with_who_the_filter_and_the_row_count(demo_app):
     clerk = login(demo_app.test_client(), "clerk")
     response = clerk.get(EXPORT, query_string={"format": "csv", "f.value_grade": "A", "sort": "-number"})
