@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import os
 from types import SimpleNamespace
 
@@ -226,3 +227,23 @@ def test_every_grid_export_is_logged_with_who_the_filter_and_the_row_count(demo_
     assert (entry.username, entry.object_type, entry.row_count) == ("clerk", "Customer", len(lines) - 1)
     assert detail["filters"] == {"value_grade": "A"} and detail["sort"] == "-number" and detail["format"] == "csv"
     assert entry.at is not None and detail["kind"] == "grid"
+
+
+def test_the_auditor_reads_an_export_and_a_refusal_in_the_log_by_labels_not_internal_names(demo_app, limits_of):
+    # The log's details were raw JSON: {"filters": {"value_grade": "A|B"}, "withheld": ["bank_account"] …}
+    sales = login(demo_app.test_client(), "zhangwei", DEMO)
+    sales.get(EXPORT, query_string={"format": "xlsx", "f.value_grade": "A|B", "sort": "-number",
+                                    "columns": "number,name,bank_account"})
+    limits_of({"Salesperson": {"max_rows": 1}})
+    sales.get(EXPORT, query_string={"format": "csv"}, headers={"Accept": "application/json"})
+    auditor = login(demo_app.test_client(), "auditor")
+    export, denial = entries("export")[-1], entries("denied")[-1]
+    shown = auditor.get(f"/accesslogview/show/{export.id}").text
+    for text in ("客户等级</b>: A级、B级", "排序</b>: 客户编号 ↓", "列</b>: 客户编号、客户名称",
+                 "未导出（角色不可导出）</b>: 银行账号", "格式</b>: xlsx", "导出自</b>: 表格视图"):
+        assert text.replace("</b>", "") in re.sub(r"<b>|</b>", "", shown), text
+    assert "value_grade" not in shown and "bank_account" not in shown and "&#34;filters&#34;" not in shown
+    refused = re.sub(r"<b>|</b>", "", auditor.get(f"/accesslogview/show/{denial.id}").text)
+    assert "拒绝原因: 超出行数上限" in refused and "角色行数上限: 1" in refused
+    listed = auditor.get("/accesslogview/list/?_flt_0_action=export").text
+    assert "未导出（角色不可导出）" in listed and ">客户<" in listed   # the record type by its name too
