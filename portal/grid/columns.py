@@ -50,7 +50,7 @@ def column(resource: GridResource, spec: FieldSpec, *, can_write: bool, sees_sen
         "masked": spec.sensitive and not sees_sensitive,
         "frozen": spec.form_name in resource.frozen,
         "visible": spec.listed,
-        "sortable": True,
+        "sortable": not (spec.sensitive and not sees_sensitive),   # the order would give masked values away
         "help": spec.help or None,
         "width": WIDTHS.get(spec.type, DEFAULT_WIDTH),
         "lookup": lookup_url(resource, spec),

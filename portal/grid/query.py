@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.analysis import drill as drills
 from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
-from portal.security import scope
+from portal.security import masking, scope
 
 from .columns import grid_specs
 from .search import contains, escape_like, quick_search
@@ -116,7 +116,9 @@ def _related_label_contains(model, spec: FieldSpec, texts: list[str]):
 
 def selection(model, request: GridRequest, user=scope.ALL):
     """SELECT model's rows in the user's scope that pass the filters, the search and the
-    drill-down (unordered, unpaged)."""
+    drill-down (unordered, unpaged). Refused when it filters or sorts by a column the user
+    sees masked (:func:`check_unmasked`)."""
+    check_unmasked(model, request, user)
     query = scope.scoped(sa.select(model), model, user)
     if request.drill is not None:
         query = query.where(drill_condition(model, request.drill))
@@ -125,6 +127,20 @@ def selection(model, request: GridRequest, user=scope.ALL):
     if request.q:
         query = query.where(quick_search(model, request.q))
     return query
+
+
+def check_unmasked(model, request: GridRequest, user=scope.ALL) -> None:
+    """Refuse a filter or sort by a sensitive column the user sees masked: the rows it picks
+    or their order would give the hidden values away (a contains-filter spells out an ID
+    number digit by digit; a sort ranks customers by their credit limit)."""
+    names = [*request.filters, *(name for name, _ in request.sort)]
+    if not names or masking.can_see_sensitive(None if user is scope.ALL else user):
+        return
+    for name in names:
+        spec = spec_for(model, name)
+        if spec.sensitive:
+            raise GridRequestError(_l("%(label)s is masked for you: you cannot filter or sort by it.",
+                                      label=spec.label))
 
 
 def drill_condition(model, drill: tuple[str, dict[str, str]]):

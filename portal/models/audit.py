@@ -89,6 +89,12 @@ class AccessLog(_Entry, Model):
                                help_zh="如筛选条件、请求地址", help_en="Filter, address requested …"),
     )
 
+    def detail_html(self):
+        """The details as the auditor reads them (labels instead of internal names)."""
+        from portal.security.access_detail import render
+
+        return render(self)
+
 
 @register_model(Section("basic", "变更记录", "Change"))
 class ChangeLog(_Entry, Model):

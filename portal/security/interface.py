@@ -21,6 +21,15 @@ class ScopedInterface(SQLAInterface):
     def query_count(self, query, *args, **kwargs):
         return super().query_count(self._scoped(query), *args, **kwargs)
 
+    def apply_order_by(self, query, order_column, order_direction, **kwargs):
+        # A list sorted by a relation column (业务员, 客户 …): FAB would ORDER BY the relationship
+        # itself, which SQL cannot do (a server error on the list and its export). Sort by the
+        # foreign key, as the grid does: the rows of one related record come together.
+        if order_column and self.is_relation_many_to_one(order_column):
+            key = self.get_relation_fk(order_column)
+            order_column = self.obj.__mapper__.get_property_by_column(key).key
+        return super().apply_order_by(query, order_column, order_direction, **kwargs)
+
     def get(self, id, filters=None, *args, **kwargs):
         item = super().get(id, filters, *args, **kwargs)
         if item is None and scope.condition_for(self.obj) is not None:

@@ -136,13 +136,19 @@ def _suffix(place: str) -> str:
     return ""
 
 
+# Autonomous regions as everyone writes them: not their name less 自治区 (广西壮族 is nobody's).
+SHORT_NAMES = {"新疆维吾尔自治区": "新疆", "广西壮族自治区": "广西", "宁夏回族自治区": "宁夏"}
+
+
 @functools.lru_cache(maxsize=4096)
 def _forms(place: str) -> tuple[tuple[str, bool], ...]:
     """How ``place`` may be typed before a street: (form, whether it is the full name).
-    广州市 → (广州市, full), (广州, short); a bare 杭州 → 杭州省/市/区/县 (full), 杭州 (short)."""
+    广州市 → (广州市, full), (广州, short); a bare 杭州 → 杭州省/市/区/县 (full), 杭州 (short);
+    新疆维吾尔自治区 → also 新疆 (short)."""
     suffix = _suffix(place)
     if suffix:
-        return (place, True), (place[: -len(suffix)], False)
+        short = ((SHORT_NAMES[place], False),) if place in SHORT_NAMES else ()
+        return (place, True), (place[: -len(suffix)], False), *short
     if any(place.endswith(s) for s in ADMIN_SUFFIXES) or len(place) < 2:
         return ((place, True),)
     return (*((place + s, True) for s in _BARE_ENDINGS), (place, False))

@@ -13,7 +13,8 @@ class AccessLogView(ArchiveModelView):
     noun, plural = _l("Access log entry"), _l("Access log")
     base_permissions = ["can_list", "can_show"]
     base_order = ("at", "desc")
-    list_columns = ["at", "username", "ip", "action", "object_type", "object_id", "row_count", "detail"]
+    list_columns = ["at", "username", "ip", "action", "object_type", "object_id", "row_count", "detail_html"]
+    show_fieldsets = [(_l("Access"), {"fields": list_columns})]
     search_columns = ["at", "username", "ip", "action", "object_type", "object_id", "detail"]
 
 
@@ -38,6 +39,8 @@ class ChangeLogView(ArchiveModelView):
     search_columns = ["at", "username", "object_type", "object_id", "action", "source", "customer"]
 
 
-# Besides the registry's labels and formats: the rendered changes, and record types by name.
+# Besides the registry's labels and formats: the rendered changes and details, and record types by name.
 ChangeLogView.label_columns["changes_html"] = LazyString(lambda: str(_l("Changes")))
 ChangeLogView.formatters_columns["object_type"] = _object_noun
+AccessLogView.label_columns["detail_html"] = AccessLogView.label_columns["detail"]
+AccessLogView.formatters_columns["object_type"] = _object_noun

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import os
 from types import SimpleNamespace
 
@@ -198,6 +199,25 @@ def test_masked_values_stay_masked_when_no_field_limit_applies(demo_app, limits_
     assert any(r[1] for r in rows) and any(r[2] for r in rows)
 
 
+@pytest.mark.parametrize("query", [{"f.id_number": "3301"}, {"f.credit_limit": "100000.."},
+                                   {"f.credit_rating": "AAA|AA"}, {"sort": "-credit_limit"}])
+def test_a_column_masked_for_the_user_cannot_filter_or_sort_the_export_or_the_grid(demo_app, limits_of, query):
+    # Filtering by a masked ID number spelled it out digit by digit; sorting by the credit
+    # limit ranked the salesperson's customers by it, behind the mask.
+    limits_of({})
+    sales = login(demo_app.test_client(), "zhangwei", DEMO)
+    for path, args in ((EXPORT, {"format": "csv", "columns": "number,name"}), ("/api/v1/grid/customer/rows", {})):
+        response = sales.get(path, query_string={**args, **query})
+        assert response.status_code == 400, path
+        assert "不能按它筛选或排序" in response.json["message"]
+    assert not entries("export")
+    schema = sales.get("/api/v1/grid/customer/schema").json["columns"]
+    assert {c["field"]: c["sortable"] for c in schema}["credit_limit"] is False
+    clerk = login(demo_app.test_client(), "clerk")   # sees them: filters and sorts as before
+    assert clerk.get(EXPORT, query_string={"format": "csv", **query}).status_code == 200
+    assert {c["field"]: c["sortable"] for c in clerk.get("/api/v1/grid/customer/schema").json["columns"]}["credit_limit"]
+
+
 def test_every_grid_export_is_logged_with_who_the_filter_and_the_row_count(demo_app):
     clerk = login(demo_app.test_client(), "clerk")
     response = clerk.get(EXPORT, query_string={"format": "csv", "f.value_grade": "A", "sort": "-number"})
@@ -207,3 +227,23 @@ def test_every_grid_export_is_logged_with_who_the_filter_and_the_row_count(demo_
     assert (entry.username, entry.object_type, entry.row_count) == ("clerk", "Customer", len(lines) - 1)
     assert detail["filters"] == {"value_grade": "A"} and detail["sort"] == "-number" and detail["format"] == "csv"
     assert entry.at is not None and detail["kind"] == "grid"
+
+
+def test_the_auditor_reads_an_export_and_a_refusal_in_the_log_by_labels_not_internal_names(demo_app, limits_of):
+    # The log's details were raw JSON: {"filters": {"value_grade": "A|B"}, "withheld": ["bank_account"] …}
+    sales = login(demo_app.test_client(), "zhangwei", DEMO)
+    sales.get(EXPORT, query_string={"format": "xlsx", "f.value_grade": "A|B", "sort": "-number",
+                                    "columns": "number,name,bank_account"})
+    limits_of({"Salesperson": {"max_rows": 1}})
+    sales.get(EXPORT, query_string={"format": "csv"}, headers={"Accept": "application/json"})
+    auditor = login(demo_app.test_client(), "auditor")
+    export, denial = entries("export")[-1], entries("denied")[-1]
+    shown = auditor.get(f"/accesslogview/show/{export.id}").text
+    for text in ("客户等级</b>: A级、B级", "排序</b>: 客户编号 ↓", "列</b>: 客户编号、客户名称",
+                 "未导出（角色不可导出）</b>: 银行账号", "格式</b>: xlsx", "导出自</b>: 表格视图"):
+        assert text.replace("</b>", "") in re.sub(r"<b>|</b>", "", shown), text
+    assert "value_grade" not in shown and "bank_account" not in shown and "&#34;filters&#34;" not in shown
+    refused = re.sub(r"<b>|</b>", "", auditor.get(f"/accesslogview/show/{denial.id}").text)
+    assert "拒绝原因: 超出行数上限" in refused and "角色行数上限: 1" in refused
+    listed = auditor.get("/accesslogview/list/?_flt_0_action=export").text
+    assert "未导出（角色不可导出）" in listed and ">客户<" in listed   # the record type by its name too

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -135,3 +136,26 @@ def test_an_unknown_format_goes_back_to_the_list(demo_app, fmt):
     clerk = login(demo_app.test_client(), "clerk")
     response = clerk.get(f"/customerview/export/?format={fmt}")
     assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/customerview/list/"
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_a_list_sorted_by_a_relation_column_shows_and_exports_its_rows_by_that_column(demo_app, direction):
+    # FAB ordered by the relationship itself: a server error on the list and on its export.
+    sales = login(demo_app.test_client(), "zhangwei", DEMO)
+    args = f"_oc_ContactView=customer&_od_ContactView={direction}"
+    assert sales.get(f"/contactview/list/?{args}").status_code == 200
+    response = sales.get(f"/contactview/export/?format=xlsx&{args}")
+    assert response.status_code == 200
+    header, *rows = workbook_rows(response.data)
+    key = Contact.customer_id.desc() if direction == "desc" else Contact.customer_id.asc()
+    tie = Contact.id.desc() if direction == "desc" else Contact.id.asc()
+    expected = db.session.scalars(sa.select(Contact).join(Customer).where(
+        Customer.owner_id == user(demo_app, "zhangwei").id).order_by(key, tie)).all()
+    assert expected and [(r[0], r[1]) for r in rows] == [(c.customer.number + " " + c.customer.name, c.name)
+                                                         for c in expected]
+    clerk = login(demo_app.test_client(), "clerk")
+    assert clerk.get("/customerview/list/?_oc_CustomerView=owner&_od_CustomerView=asc").status_code == 200
+    owners = [r[9] for r in workbook_rows(clerk.get(
+        "/customerview/export/?format=xlsx&_oc_CustomerView=owner&_od_CustomerView=asc").data)[1:]]
+    runs = [name for name, _ in itertools.groupby(owners)]
+    assert len(runs) > 1 and len(runs) == len(set(runs))   # each salesperson's customers together

@@ -152,6 +152,8 @@
 
   // -- columns -------------------------------------------------------------------------------
   function headerFilterFor(col) {
+    // A masked column takes no filter (the server refuses one: the rows would give its values away).
+    if (col.masked) return {};
     var base = { headerFilterPlaceholder: T.filter_placeholder };
     if (col.type === "choice" && col.choices) {
       var values = col.choices.map(function (c) { return { label: c.label, value: c.value }; });
@@ -162,7 +164,6 @@
       return Object.assign(base, { headerFilter: "list", headerFilterPlaceholder: "",
         headerFilterParams: { values: [{ label: T.yes, value: "1" }, { label: T.no, value: "0" }], clearable: true } });
     }
-    if (col.masked) return {};
     return Object.assign(base, { headerFilter: "input", headerFilterParams: { elementAttributes: { title: T.filter_hint } } });
   }
   function columnDef(col, layout) {
