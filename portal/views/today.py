@@ -215,7 +215,7 @@ class TodayView(BaseView):
         filters = {"on": on.isoformat(), **{k: getattr(settings, k) for k in WINDOWS},
                    "kinds": list(allowed_kinds), "kinds_withheld": [k for k in kinds if k not in allowed_kinds]}
         return xlsx_response("reminders", "Reminder", _("Reminders"), f"reminders-{on:%Y%m%d}", export_columns(),
-                             items, filters)
+                             items, filters, back="TodayView.page")
 
 
 def register(appbuilder, category: str) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sqlalchemy as sa
-from flask import current_app, request, send_file, url_for
+from flask import current_app, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _, lazy_gettext as _l
 
@@ -209,8 +209,9 @@ def allowed(columns: list[Column], rules) -> tuple[list[Column], list[Column]]:
 
 
 def xlsx_response(kind: str, object_type: str, title: str, ascii_name: str, columns: list[Column], items,
-                  filters: dict, count: int | None = None):
-    """The items as .xlsx within the role's export limits (or 403 with the reason), logged.
+                  filters: dict, back: str, count: int | None = None):
+    """The items as .xlsx within the role's export limits, logged — or, refused, back to the
+    page (endpoint ``back``, same arguments) with the reason, as the lists and the grid do.
     ``items`` may be a generator (written as it comes): without ``count`` it is then cut off
     with the refusal as soon as it passes the role's row cap."""
     rules = limits.rules_for()
@@ -228,7 +229,8 @@ def xlsx_response(kind: str, object_type: str, title: str, ascii_name: str, colu
     except limits.ExportRefused as refused:
         stream.close()
         limits.log_refusal(kind, object_type, refused, filters=filters)
-        return str(refused.message), 403
+        flash(str(refused.message), "warning")
+        return redirect(url_for(back, **request.args.to_dict(flat=False)))
     limits.log_export(kind, object_type, written, filters=filters, columns=[c.label for c in kept],
                       withheld=[c.label for c in withheld], format="xlsx")
     stream.seek(0)
@@ -324,7 +326,7 @@ class VisitPlanView(BaseView):
         except (ParamError, PlanError) as exc:
             return str(getattr(exc, "message", _("Choose a visitor's role from the list."))), 400
         return xlsx_response("visit_plan", "VisitPlan", _("Visits due"), f"visits-due-{filters['on']:%Y%m%d}",
-                             plan_columns(status_labels()), rows, self._logged(filters))
+                             plan_columns(status_labels()), rows, self._logged(filters), back="VisitPlanView.due")
 
     def _route(self, args, page: Page | None):
         check_known(args)
@@ -375,7 +377,7 @@ class VisitPlanView(BaseView):
         except (ParamError, PlanError) as exc:
             return str(getattr(exc, "message", _("Choose a visitor's role from the list."))), 400
         return xlsx_response("visit_route", "VisitRoute", _("Visit route"), f"visit-route-{result.on:%Y%m%d}",
-                             plan_columns(status_labels()), result.rows, filters)
+                             plan_columns(status_labels()), result.rows, filters, back="VisitPlanView.route")
 
 
 def compliance_columns() -> list[Column]:
@@ -450,7 +452,7 @@ class VisitComplianceView(BaseView):
         # The sheet's name says what the page's note says: the grades are today's, not the period's.
         return xlsx_response("visit_compliance", "VisitCompliance", _("Compliance by current grade"),
                              f"visit-compliance-{report.start:%Y%m%d}-{report.end:%Y%m%d}", compliance_columns(),
-                             items, filters)
+                             items, filters, back="VisitComplianceView.report")
 
 
 def register(appbuilder, category: str, rules_category: str) -> None:

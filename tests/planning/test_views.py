@@ -180,3 +180,32 @@ def test_the_rules_list_is_read_by_all_and_edited_by_manager_and_custodian(clien
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(VisitRule, rule.id).visits_min == 4
+
+
+@pytest.mark.parametrize("who, url, page", [
+    ("sales", "/visitplan/due.xlsx?on=2025-03-12", "/visitplan/"),
+    ("sales", "/visitplan/route.xlsx?on=2025-03-12", "/visitplan/route"),
+    ("manager", "/visitcompliance/xlsx?start=2025-03-01&end=2025-03-31", "/visitcompliance/"),
+    ("sales", "/today/xlsx?on=2025-12-28&birthday_days=7", "/today/"),
+])
+def test_over_the_cap_a_planning_export_returns_to_its_page_with_the_reason(client, plan_archive, birthdays, people,
+                                                                             monkeypatch, who, url, page):
+    """As the lists, the grid and the campaigns do: back to the page with its filter kept and
+    the reason shown, the refusal logged, nothing written."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from portal.excel import limits
+
+    monkeypatch.setattr(limits, "limits_data",
+                        lambda path=None: {r.name: {"max_rows": 1} for r in people[who].roles})
+    login(client, who)
+    response = client.get(url)
+    assert response.status_code == 302, response.text[:300]
+    location = urlsplit(response.headers["Location"])
+    assert location.path == page
+    assert parse_qs(location.query) == parse_qs(urlsplit(url).query)
+    shown = client.get(response.headers["Location"]).text
+    assert "请缩小筛选范围后重新导出" in shown, shown[:3000]
+    denials = db.session.scalars(sa.select(AccessLog).where(AccessLog.action == "denied")).all()
+    assert denials and '"row_cap"' in denials[-1].detail
+    assert not db.session.scalars(sa.select(AccessLog).where(AccessLog.action == "export")).all()
