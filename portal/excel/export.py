@@ -371,6 +371,10 @@ class _Formats:
         self.quoted_header = workbook.add_format({**header, "quote_prefix": True})
         self.quoted = workbook.add_format({"quote_prefix": True})
         self.quoted_text = workbook.add_format({"num_format": TEXT_FORMAT, "quote_prefix": True})
+        # Long text (remarks, a mail-merge address block) keeps its line breaks on screen: Excel
+        # shows a cell's "\n" only when the cell wraps, and then sizes the row to its lines.
+        self.wrapped = workbook.add_format({"text_wrap": True, "valign": "top"})
+        self.quoted_wrapped = workbook.add_format({"text_wrap": True, "valign": "top", "quote_prefix": True})
         self.date = workbook.add_format({"num_format": DATE_FORMAT})
         self.datetime = workbook.add_format({"num_format": DATETIME_FORMAT})
         self.numbers = {
@@ -379,10 +383,21 @@ class _Formats:
             FieldType.DECIMAL: None,   # General: as many decimals as the value has
         }
 
+    def text_formats(self, type_: FieldType):
+        """(the format of a text cell of a column of ``type_``, that of one beginning like a
+        formula — written as it is, as a string cell with the quote prefix)."""
+        if type_ in IDENTIFIER_TYPES:
+            return self.text, self.quoted_text
+        if type_ is FieldType.LONGTEXT:
+            return self.wrapped, self.quoted_wrapped
+        return None, self.quoted
+
     def column(self, type_: FieldType):
         """The format a whole column carries (what a cell typed into it later becomes)."""
         if type_ in IDENTIFIER_TYPES:
             return self.text
+        if type_ is FieldType.LONGTEXT:
+            return self.wrapped
         if type_ is FieldType.DATE:
             return self.date
         if type_ is FieldType.DATETIME:
@@ -437,9 +452,7 @@ def _cell_writers(sheet, columns: list[ExportColumn], formats: _Formats, yes_no:
 
 def _writer(sheet, col: int, type_: FieldType, formats: _Formats, yes_no: tuple[str, str]):
     write_string, write_number = sheet.write_string, sheet.write_number
-    text_format = formats.text if type_ in IDENTIFIER_TYPES else None
-    # Text beginning like a formula is written as it is, as a string cell with the quote prefix.
-    quoted_format = formats.quoted_text if type_ in IDENTIFIER_TYPES else formats.quoted
+    text_format, quoted_format = formats.text_formats(type_)
     value_format = formats.numbers.get(type_)
     date_format, datetime_format = formats.date, formats.datetime
     triggers = _FORMULA_TRIGGERS

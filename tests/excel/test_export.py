@@ -119,6 +119,16 @@ def test_xlsx_ordinary_text_has_no_quote_prefix():
     assert not any(c.quotePrefix for c in book.active[2])
 
 
+def test_xlsx_long_text_wraps_so_its_line_breaks_show_formula_like_or_not():
+    columns = [ExportColumn("备注", T.LONGTEXT), ExportColumn("名称", T.TEXT)]
+    _, book = xlsx(columns, [("第一行\n第二行", "甲\n乙"), ("=1+1\n第二行", "=2")])
+    plain, formula_like = book.active[2], book.active[3]
+    assert plain[0].value == "第一行\n第二行" and plain[0].alignment.wrap_text and not plain[0].quotePrefix
+    assert formula_like[0].alignment.wrap_text and formula_like[0].quotePrefix
+    assert plain[0].alignment.vertical == formula_like[0].alignment.vertical == "top"
+    assert not plain[1].alignment.wrap_text and formula_like[1].quotePrefix   # short text is left as it was
+
+
 def test_xlsx_header_labels_are_kept_as_they_are_with_the_quote_prefix_when_formula_like():
     _, book = xlsx([ExportColumn("=HYPERLINK(\"x\")", T.TEXT), ExportColumn("名称", T.TEXT)], [])
     first, second = book.active[1]

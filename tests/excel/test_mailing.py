@@ -291,6 +291,12 @@ def test_the_xlsx_for_mail_merge_reads_back_with_the_address_block_in_one_cell(a
                              "310012\n浙江省杭州市西湖区\n文三路100号\n杭州明远科技有限公司\n王伟 经理 收")
     assert hangzhou[9] == company.number
     assert sheet["A2"].data_type == "s"           # the postcode is text, never a number
+    # The block's line breaks show in Excel (a cell shows "\n" only when it wraps), top-aligned;
+    # the column carries the wrap too, so a block typed in later wraps as well.
+    for cell in (sheet["I2"], sheet["I3"]):
+        assert cell.alignment.wrap_text and cell.alignment.vertical == "top"
+    assert not sheet["E2"].alignment.wrap_text
+    assert sheet.column_dimensions["I"].width > 40
 
 
 def test_an_sms_list_carries_the_mobile_and_no_address():
