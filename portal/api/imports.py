@@ -74,6 +74,17 @@ def _body() -> dict:
     return body
 
 
+def _checked_at(body: dict) -> dt.datetime | None:
+    """The dry run a commit is for (the batch's ``prepared_at`` the user saw), if the client says."""
+    value = body.get("prepared_at")
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ImportRefused(_l("The request is not understood: prepared_at is the time of the dry run."), 400)
+
+
 def _refusals(method):
     """ImportRefused and ReadError become the user's message with their status code."""
     @functools.wraps(method)
@@ -273,7 +284,7 @@ class ImportApi(BaseApi):
     def commit(self, pk: int):
         batch = self._batch(pk)
         self._check_writes(batch, (batch.options or {}).get("mode") or "upsert")
-        steps.run("commit", batch, self._who())
+        steps.run("commit", batch, self._who(), checked_at=_checked_at(_body()))
         return self._answer(batch, 202)
 
     @expose("/batches/<int:pk>/undo", methods=["POST"])
@@ -368,6 +379,7 @@ def batch_json(batch: ImportBatch) -> dict:
         and not ((batch.options or {}).get("all_or_nothing") and (counts.get("invalid") or counts.get("duplicate"))),
         "can_undo": batch.status == status.COMMITTED and not retention.is_pruned(batch),
         "notice": str(notice) if (notice := retention.pruned_notice(batch)) else None,
+        "prepared_at": batch.prepared_at.isoformat() if batch.prepared_at else None,
         "committed_at": batch.committed_at.isoformat() if batch.committed_at else None,
         "undone_at": batch.undone_at.isoformat() if batch.undone_at else None,
         "links": {"rows": f"/api/v1/import/batches/{batch.id}/rows",

@@ -420,7 +420,7 @@ def prepare(session: Session, batch: ImportBatch, *, mapping: dict | None = None
     if done == 0:
         raise ImportRefused(_l("The sheet has no data rows under its header."), 400)
     batch.counts = {**judge.counts, "total": done}
-    batch.status, batch.error, batch.prepared_at = status.PREVIEWED, None, dt.datetime.now().replace(microsecond=0)
+    batch.status, batch.error, batch.prepared_at = status.PREVIEWED, None, dt.datetime.now()
     return batch
 
 

@@ -4,6 +4,7 @@ transaction that is committed whole or rolled back whole, a failure recorded on 
 the user's language, and every step in the access log."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 
@@ -42,9 +43,11 @@ def _work(step: str, session, batch: ImportBatch, who: Who, args: dict, progress
     return undoing.undo(session, batch, who, progress=progress, **args)
 
 
-def run(step: str, batch: ImportBatch, who: Who, *, background: bool | None = None, **args) -> ImportBatch:
+def run(step: str, batch: ImportBatch, who: Who, *, background: bool | None = None,
+        checked_at: dt.datetime | None = None, **args) -> ImportBatch:
     """Do ``step`` on ``batch`` now, or start it in the background for a large file. Raises
-    ImportRefused for what cannot be done (nothing changed)."""
+    ImportRefused for what cannot be done (nothing changed). ``checked_at``: the dry run the
+    user saw (its ``prepared_at``); a batch checked again since — in another tab — is refused."""
     importer._require(batch, *STARTS_FROM[step])
     if step == "prepare":  # an unusable mapping is refused at once, not in the background
         importer.make_plan(db.session, batch, {str(k): v for k, v in (args.get("mapping") or batch.mapping or {}).items()},
@@ -54,10 +57,10 @@ def run(step: str, batch: ImportBatch, who: Who, *, background: bool | None = No
     if background and step == "undo" and not args.get("partial"):
         undoing.check(db.session, batch)   # a refusal comes with its list of records, at once
     if not background:
-        _attempt(step, batch, who, args, jobs.Progress(batch.id, PHASES[step]))
+        _attempt(step, batch, who, args, jobs.Progress(batch.id, PHASES[step]), checked_at)
         return batch
     before = batch.status
-    _claim(db.session, batch, (before,), RUNNING[step])
+    _claim(db.session, batch, (before,), RUNNING[step], checked_at)
     batch.error = None
     progress = jobs.Progress(batch.id, PHASES[step])  # before the commit: a poll sees it beating
     db.session.commit()
@@ -78,23 +81,32 @@ def _database_errors() -> tuple[type, ...]:
     return (sa.exc.SQLAlchemyError, dbapi.Error)
 
 
-def _claim(session, batch: ImportBatch, allowed: tuple[str, ...], to: str | None = None) -> None:
+def _claim(session, batch: ImportBatch, allowed: tuple[str, ...], to: str | None = None,
+           checked_at: dt.datetime | None = None) -> None:
     """Take the batch for a step, as the first write of the step's transaction: of two requests
     at the same moment (a double click, two tabs) the second waits for the first — on
     PostgreSQL's lock of the batch's row, on SQLite's write lock — then finds the batch moved on
-    and is told what it is now, instead of clashing with the first one's records."""
+    and is told what it is now, instead of clashing with the first one's records. With
+    ``checked_at``, only the dry run of that moment is taken: one tab does not import what
+    another tab's new check found, unseen."""
     table = ImportBatch.__table__
-    taken = session.execute(sa.update(table).where(table.c.id == batch.id, table.c.status.in_(allowed))
-                            .values(status=to or table.c.status)).rowcount
-    session.refresh(batch, ["status"])
+    where = [table.c.id == batch.id, table.c.status.in_(allowed)]
+    if checked_at is not None:
+        where.append(table.c.prepared_at == checked_at)
+    taken = session.execute(sa.update(table).where(*where).values(status=to or table.c.status)).rowcount
+    session.refresh(batch, ["status", "prepared_at"])
     if not taken:
+        if batch.status in allowed:   # the status allows it: the check is not the one seen
+            raise ImportRefused(_l("This file was checked again in another window since this preview was shown. "
+                                   "Look at the new preview, then import."), 409)
         importer._require(batch)   # allowing nothing: says what the batch is now
 
 
-def _attempt(step: str, batch: ImportBatch, who: Who, args: dict, progress: jobs.Progress) -> None:
+def _attempt(step: str, batch: ImportBatch, who: Who, args: dict, progress: jobs.Progress,
+             checked_at: dt.datetime | None = None) -> None:
     batch_id = batch.id
     try:
-        _claim(db.session, batch, STARTS_FROM[step])
+        _claim(db.session, batch, STARTS_FROM[step], checked_at=checked_at)
         _work(step, db.session, batch, who, args, progress)
         db.session.commit()
     except ImportRefused:

@@ -61,6 +61,31 @@ def test_a_batch_open_in_two_tabs_shows_what_the_other_tab_did_instead_of_a_stal
     other.page.close()
 
 
+def test_a_tab_showing_an_older_check_does_not_import_the_check_another_tab_made_since(clerk, live, tmp_path):
+    ui = ImportPage(clerk, live).open()
+    ui.upload(two_rows(tmp_path, first=13700005751))
+    ui.prepare()
+    other = ImportPage(clerk.context.new_page(), live)
+    other.page.on("dialog", lambda dialog: dialog.accept())
+    other.page.goto(clerk.url)
+    other.wait_state("preview")
+    assert other.batch()["counts"]["new"] == 2
+
+    clerk.click("#import-back")                   # the first tab checks again, as "update only"
+    ui.wait_state("mapping")
+    clerk.check('input[name="import-mode"][value="update"]')
+    ui.prepare()
+    assert ui.batch()["counts"]["new"] == 0
+
+    other.page.click("#import-commit")            # the second still shows two new rows
+    other.page.wait_for_function("() => (window.portalImportWizard.state.batch.counts || {}).new === 0")
+    other.wait_state("preview")
+    assert "另一个窗口" in other.page.locator("#import-message").inner_text()
+    assert other.page.locator("#import-commit").is_disabled()   # the new check has nothing to write
+    assert other.batch()["status"] == "previewed" and other.batch()["options"]["mode"] == "update"
+    other.page.close()
+
+
 def test_the_browsers_back_and_forward_buttons_walk_the_wizards_steps(clerk, live, tmp_path):
     ui = ImportPage(clerk, live).open()
     start = clerk.url

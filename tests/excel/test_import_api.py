@@ -90,7 +90,10 @@ def test_a_large_file_is_checked_and_committed_in_the_background_with_progress(d
         assert answer.status_code == 202 and answer.get_json()["status"] in ("preparing", "previewed")
         done = wait_until(client, batch["id"], "previewed", "uploaded")
         assert done["status"] == "previewed" and done["counts"]["new"] == 400, done
-        answer = client.post(f"/api/v1/import/batches/{batch['id']}/commit")
+        stale = client.post(f"/api/v1/import/batches/{batch['id']}/commit", json={"prepared_at": "2000-01-01T00:00:00"})
+        assert stale.status_code == 409 and "另一个窗口" in stale.get_json()["message"]
+        assert wait_until(client, batch["id"], "previewed")["status"] == "previewed"
+        answer = client.post(f"/api/v1/import/batches/{batch['id']}/commit", json={"prepared_at": done["prepared_at"]})
         assert answer.get_json()["status"] in ("committing", "committed")
         done = wait_until(client, batch["id"], "committed", "previewed")
         assert done["status"] == "committed" and done["counts"]["created"] == 400, done
@@ -99,6 +102,28 @@ def test_a_large_file_is_checked_and_committed_in_the_background_with_progress(d
         assert not jobs.progress_path(batch["id"]).exists()
     finally:
         next(gen, None)
+
+
+def test_a_commit_is_for_the_dry_run_the_clerk_saw_not_one_made_since_in_another_tab(client, tmp_path):
+    login(client, "clerk")
+    batch = upload(client, ROWS, tmp_path=tmp_path).get_json()
+    prepare = f"/api/v1/import/batches/{batch['id']}/prepare"
+    seen = client.post(prepare, json={"mapping": batch["mapping"],
+                                      "options": {"match": ["name", "mobile"], "mode": "upsert"}}).get_json()
+    assert seen["counts"]["new"] == 2 and seen["prepared_at"]
+    # Another tab checks the same file again, keeping only the names this time.
+    since = client.post(prepare, json={"mapping": {"0": "name"}, "options": {"match": [], "mode": "create"}}).get_json()
+    assert since["counts"]["new"] == 3 and since["prepared_at"] != seen["prepared_at"]
+    commit = f"/api/v1/import/batches/{batch['id']}/commit"
+    stale = client.post(commit, json={"prepared_at": seen["prepared_at"]})
+    assert stale.status_code == 409
+    assert stale.get_json()["message"] == "此文件已在另一个窗口中重新检查，与所显示的预览不同。请查看新的预览后再导入。"
+    assert client.post(commit, json={"prepared_at": "yesterday"}).status_code == 400
+    assert count(Customer) == 0
+    assert client.get(f"/api/v1/import/batches/{batch['id']}").get_json()["status"] == "previewed"
+    answer = client.post(commit, json={"prepared_at": since["prepared_at"]})
+    assert answer.status_code == 202 and answer.get_json()["counts"]["created"] == 3
+    assert count(Customer) == 3
 
 
 def test_a_step_whose_process_died_is_put_back_with_a_message(client, tmp_path):

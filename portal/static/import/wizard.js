@@ -47,10 +47,11 @@
    * left open — shows the batch as it is now, under the server's message, instead of leaving
    * the stale step and its buttons on screen (an Import button that can only be refused). */
   function refused(error) {
-    var shown = state.batch && state.batch.status;
+    var shown = state.batch && state.batch.status, seen = state.batch && state.batch.prepared_at;
     if (!error || error.status !== 409 || !state.batchId) { fail(error); return; }
     http.api("/batches/" + state.batchId).then(function (batch) {
-      if (batch.status === shown) { fail(error); return; }
+      // Nothing moved on (same step, same dry run): the refusal itself is the news.
+      if (batch.status === shown && batch.prepared_at === seen) { fail(error); return; }
       render(batch);
       message(error.message, "warning");
     }, function () { fail(error); });
@@ -117,7 +118,8 @@
       state.timer = setTimeout(poll, 1000);
       return;
     }
-    var freshRows = !previous || previous.status !== batch.status || previous.id !== batch.id;
+    var freshRows = !previous || previous.status !== batch.status || previous.id !== batch.id ||
+      previous.prepared_at !== batch.prepared_at;  // checked again (in another tab): other rows
     if (freshRows && previous && previous.id === batch.id) { state.tab = ""; state.page = 1; }  // a new step shows all rows
     if (batch.status === "uploaded") renderMapping(batch);
     else if (batch.status === "previewed") renderPreview(batch, freshRows);
@@ -666,7 +668,9 @@
     var button = el("import-commit");
     button.disabled = true;
     message("");
-    http.api("/batches/" + state.batchId + "/commit", { method: "POST", body: {} }).then(render, function (error) {
+    // The dry run shown goes with it: a check made since in another tab is not imported unseen.
+    var body = { prepared_at: state.batch && state.batch.prepared_at };
+    http.api("/batches/" + state.batchId + "/commit", { method: "POST", body: body }).then(render, function (error) {
       button.disabled = false;
       refused(error);
     });
