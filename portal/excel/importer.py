@@ -95,6 +95,14 @@ def limits() -> reader.Limits:
                          max_merged=int(config.get("IMPORT_MAX_MERGED", reader.Limits.max_merged)))
 
 
+def upload_limit() -> int:
+    """The most bytes a file may have to be imported: the import's own limit, or the request's
+    (MAX_CONTENT_LENGTH, which counts the form around the file too) if that is lower. The
+    wizard checks it before sending a file, so a clerk is not kept waiting for a refusal."""
+    request_limit = current_app.config.get("MAX_CONTENT_LENGTH") if has_app_context() else None
+    return min(limits().max_bytes, request_limit or limits().max_bytes)
+
+
 def storage_dir(batch_id: int) -> Path:
     base = Path(current_app.instance_path) if has_app_context() else Path("instance")
     return base / "imports" / str(batch_id)

@@ -17,6 +17,7 @@ from flask import abort, flash, redirect, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import lazy_gettext as _l
 
+from portal.excel import importer
 from portal.grid.resources import RESOURCES
 from portal.security.permissions import current_user, has
 
@@ -86,6 +87,7 @@ class ImportView(BaseView):
             "portal/import.html", resource=resource, batch_id=batch_id, resources=_switcher(allowed),
             can_history=has(current_user(), "can_history", VIEW),
             history_url=url_for("ImportHistoryView.history"), resource_info=resource_info(),
+            upload_limit=importer.upload_limit(),
             title=_l("Import Excel"))
 
 

@@ -241,3 +241,26 @@ def test_the_preview_goes_straight_to_a_page_typed_in(clerk, live, tmp_path):
     numbers = clerk.eval_on_selector_all("#import-rows tbody tr", "trs => trs.map(t => Number(t.dataset.row))")
     assert numbers == list(range(104, 124))       # rows 101–120 of the list, numbered as in Excel
     assert clerk.is_disabled("#import-next") and clerk.is_enabled("#import-prev")
+
+
+def test_a_file_over_the_upload_limit_is_refused_before_it_is_sent(clerk, live, tmp_path):
+    big = tmp_path / "大名单.csv"
+    big.write_bytes(("客户名称,手机\n" + "".join(f"超限公司{i},138{i:08d}\n" for i in range(1000))).encode("utf-8"))
+    size = big.stat().st_size
+    assert size > 16384
+    sent = []
+    clerk.on("request", lambda r: sent.append(r.url) if r.url.endswith("/upload") else None)
+    live.app.config["IMPORT_MAX_BYTES"] = 16384    # the page reads the limit when it opens
+    try:
+        ui = ImportPage(clerk, live).open()
+        clerk.set_input_files("#import-file", str(big))
+        clerk.wait_for_selector("#import-message:not([hidden])")
+        text = clerk.locator("#import-message").inner_text()
+        assert text == f"文件大小为 {size / 1048576:.2g} MB，最多只能导入 0.016 MB。", text   # the server's words
+        assert not sent and clerk.evaluate(f"{PAGE}.dataset.state") == "upload"
+        small = two_rows(tmp_path, first=13700005851)
+        assert small.stat().st_size <= 16384
+        ui.upload(small)                                            # a smaller file goes through
+        assert len(sent) == 1
+    finally:
+        live.app.config.pop("IMPORT_MAX_BYTES", None)

@@ -173,9 +173,18 @@
     option(null, T.mapping_none, false);
     list.forEach(function (m) { option(m.id, m.name, true); });
   }
+  function megabytes(size) {  // as the server writes them (reader._megabytes)
+    var mb = size / 1048576;
+    return mb >= 0.1 ? mb.toFixed(1).replace(/\.0$/, "") : String(Number(mb.toPrecision(2)));
+  }
   function uploadFile(file) {
     if (!file || state.uploading) return;
     message("");
+    if (CONFIG.upload_limit && file.size > CONFIG.upload_limit) {  // refused at once, not after sending it all
+      message(fmt(T.too_large, { size: megabytes(file.size), limit: megabytes(CONFIG.upload_limit) }));
+      el("import-file").value = "";
+      return;
+    }
     state.uploading = true;
     var bar = el("import-upload-bar");
     show(el("import-upload-progress"), true);
