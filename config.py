@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 from flask_appbuilder.const import AUTH_DB
+from flask_babel import lazy_gettext
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("PORTAL_INSTANCE_DIR", BASE_DIR / "instance"))
@@ -60,7 +61,9 @@ SQLALCHEMY_DATABASE_URI = _database_url()
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
-APP_NAME = os.environ.get("PORTAL_APP_NAME", "客户档案管理")
+# The name in the navbar and the window's title: the company's own (PORTAL_APP_NAME) as it is,
+# else the portal's, in the user's language.
+APP_NAME = os.environ.get("PORTAL_APP_NAME") or lazy_gettext("Customer archive management")
 APP_THEME = ""
 APP_ICON = ""
 

@@ -62,6 +62,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         register_apis(appbuilder)
 
     health.install(app)
+    # Browsers ask for /favicon.ico before (or without) reading the page's <link rel="icon">.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     from .security import headers
 
     headers.install(app)

@@ -128,7 +128,10 @@ def test_main_pages_in_chinese_show_no_untranslated_flask_appbuilder_text(client
 
 def test_english_is_one_click_away(client):
     login(client, "admin")
-    assert "客户" in client.get("/customerview/list/").text
+    assert "客户档案管理" in client.get("/customerview/list/").text
     client.get("/lang/en")
     html = client.get("/customerview/list/").text
     assert "Customers" in html and "Customer number" in html and "客户编号" not in html
+    # The portal's name in the navbar and the title follows too (a company's own name would not).
+    assert "<title>Customer archive management" in client.get("/").text and "客户档案管理" not in html
+    assert "Customer archive management" in html

@@ -123,30 +123,53 @@ def too_many_requests(exc):
     return body, status, {"Retry-After": str(seconds)}
 
 
+def _back_url() -> str:
+    """Where the error page's button leads: the page the user came from on this portal, else home."""
+    referrer = request.referrer or ""
+    return referrer if referrer.startswith(request.host_url) else current_app.appbuilder.get_url_for_index
+
+
 def csrf_refused(exc):
     """400 from Flask-WTF: the post had no valid CSRF token (a page left open past the
     session lifetime, or a post from another site). Nothing was saved."""
     log.warning("CSRF check failed: %s %s from %s: %s", request.method, request.path, request.remote_addr,
                 exc.description)
-    referrer = request.referrer or ""
-    back = referrer if referrer.startswith(request.host_url) else current_app.appbuilder.get_url_for_index
     return _error_page(
         400, _l("The form could not be accepted"),
         _l("The page was open for too long or did not come from this portal, so nothing was saved. "
            "Go back, reload the page and enter the data again."),
-        back, _l("Back"))
+        _back_url(), _l("Back"))
 
 
 def too_large(exc):
     """413 from Flask (MAX_CONTENT_LENGTH, the MAX_UPLOAD_MB setting): the limit in the user's
     language — JSON for the import's API, whose page shows the message — not Werkzeug's page."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    referrer = request.referrer or ""
-    back = referrer if referrer.startswith(request.host_url) else current_app.appbuilder.get_url_for_index
     return _error_page(
         413, _l("The file is too large"),
         _l("At most %(limit)s MB can be uploaded at once; nothing was saved.", limit=f"{limit / 1048576:.3g}"),
-        back, _l("Back"))
+        _back_url(), _l("Back"))
+
+
+def http_error(exc):
+    """400/403/404/405 from an ``abort`` or an unknown address: a page in the user's language in
+    the portal's layout (JSON under /api/), not Werkzeug's English one. A 400 whose view gave
+    its own message (``abort(400, _("…"))``) shows that message."""
+    code = exc.code
+    titles = {400: _l("The request could not be understood"), 403: _l("You may not open this page"),
+              404: _l("Page not found"), 405: _l("This page cannot be used this way")}
+    messages = {400: _l("Something in the address or the form is not right, so nothing was done. "
+                        "Go back and try again."),
+                403: _l("Your role does not give you access to this page or record. "
+                        "Ask your manager or the administrator if you need it."),
+                404: _l("There is no such page, or the record is not (or no longer) in the archive you can see."),
+                405: _l("This address does not take that kind of request; nothing was done.")}
+    message = messages[code]
+    if code == 400 and exc.description and exc.description != type(exc).description:
+        message = exc.description
+    body, status = _error_page(code, titles[code], message, _back_url(), _l("Back"))
+    allowed = getattr(exc, "valid_methods", None)   # a 405 says what the address takes (RFC 9110)
+    return (body, status, {"Allow": ", ".join(allowed)}) if allowed else (body, status)
 
 
 def install(app: Flask) -> None:
@@ -176,3 +199,5 @@ def install(app: Flask) -> None:
     app.register_error_handler(CSRFError, csrf_refused)
     app.register_error_handler(429, too_many_requests)
     app.register_error_handler(413, too_large)
+    for code in (400, 403, 404, 405):
+        app.register_error_handler(code, http_error)

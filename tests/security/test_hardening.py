@@ -255,6 +255,40 @@ def test_the_rate_limit_page_follows_the_users_language(hclient):
     assert "Too many attempts" in response.text and "Back to the login page" in response.text
 
 
+def test_unknown_forbidden_and_wrong_method_addresses_get_a_page_in_the_users_language(client):
+    login(client, "sales")
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404
+    assert "页面不存在" in missing.text and "您可查看的档案范围" in missing.text and "Not Found" not in missing.text
+    assert 'id="error-title"' in missing.text and "navbar" in missing.text     # in the portal's layout
+    card = client.get("/customerview/show/999999999")                         # FAB's own abort(404)
+    assert card.status_code == 404 and "页面不存在" in card.text
+    wrong = client.post("/today/")
+    assert wrong.status_code == 405 and "此地址不接受这种请求" in wrong.text and "GET" in wrong.headers["Allow"]
+    client.get("/lang/en")
+    english = client.get("/no-such-page/")
+    assert english.status_code == 404 and "Page not found" in english.text and "页面不存在" not in english.text
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.is_json and api.get_json()["message"]
+    icon = client.get("/favicon.ico")                   # asked for by every browser
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    assert 'rel="icon"' in client.get("/").text
+
+
+def test_a_page_the_role_may_not_open_and_a_bad_address_say_so_in_the_users_language(app):
+    sales = login(app.test_client(), "sales")
+    refused = sales.get("/analysis/credit/")          # the view's own abort(403)
+    assert refused.status_code == 403
+    assert "您无权打开此页面" in refused.text and "联系您的主管或系统管理员" in refused.text
+    assert "Forbidden" not in refused.text
+    fab = login(app.test_client(), "manager").get("/classification/proposals")   # Flask-AppBuilder's abort(403)
+    assert fab.status_code == 403 and "您无权打开此页面" in fab.text and "Forbidden" not in fab.text
+    admin = login(app.test_client(), "admin")
+    bad = admin.get("/classification/proposals?run=abc")   # abort(400) with the view's own message
+    assert bad.status_code == 400 and "无法处理此请求" in bad.text and "运行" in bad.text
+    assert "Bad Request" not in bad.text
+
+
 def test_the_rate_limit_uses_the_configured_storage(app):
     limiter = app.appbuilder.sm.limiter
     assert app.config["AUTH_RATE_LIMITED"] is True
