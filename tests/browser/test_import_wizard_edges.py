@@ -36,14 +36,20 @@ def test_a_session_that_ended_mid_wizard_says_so_and_the_login_comes_back_to_the
     assert ui.badge("new") == 2
 
 
-def test_a_batch_open_in_two_tabs_shows_what_the_other_tab_did_instead_of_a_stale_step(clerk, live, tmp_path):
+def checked_in_two_tabs(clerk, live, tmp_path, first: int) -> tuple[ImportPage, ImportPage]:
+    """A two-row file uploaded and checked in one tab, and the same batch opened in a second."""
     ui = ImportPage(clerk, live).open()
-    ui.upload(two_rows(tmp_path, first=13700005651))
+    ui.upload(two_rows(tmp_path, first=first))
     ui.prepare()
     other = ImportPage(clerk.context.new_page(), live)
     other.page.on("dialog", lambda dialog: dialog.accept())
     other.page.goto(clerk.url)
     other.wait_state("preview")
+    return ui, other
+
+
+def test_a_batch_open_in_two_tabs_shows_what_the_other_tab_did_instead_of_a_stale_step(clerk, live, tmp_path):
+    ui, other = checked_in_two_tabs(clerk, live, tmp_path, 13700005651)
     ui.commit()                                   # the first tab imports
 
     other.page.click("#import-commit")            # the second still shows the preview
@@ -62,13 +68,7 @@ def test_a_batch_open_in_two_tabs_shows_what_the_other_tab_did_instead_of_a_stal
 
 
 def test_a_tab_showing_an_older_check_does_not_import_the_check_another_tab_made_since(clerk, live, tmp_path):
-    ui = ImportPage(clerk, live).open()
-    ui.upload(two_rows(tmp_path, first=13700005751))
-    ui.prepare()
-    other = ImportPage(clerk.context.new_page(), live)
-    other.page.on("dialog", lambda dialog: dialog.accept())
-    other.page.goto(clerk.url)
-    other.wait_state("preview")
+    ui, other = checked_in_two_tabs(clerk, live, tmp_path, 13700005751)
     assert other.batch()["counts"]["new"] == 2
 
     clerk.click("#import-back")                   # the first tab checks again, as "update only"

@@ -20,7 +20,7 @@ from tests.conftest import ROLE_USERS, login, user
 # Routes anyone may open: logging in and out, the start page, switching language, FAB's
 # "back" helper, static files and the API's own schema.
 PUBLIC = {
-    "static", "appbuilder.static", "AuthDBView.login", "AuthDBView.logout", "LocaleView.index",
+    "static", "appbuilder.static", "favicon", "AuthDBView.login", "AuthDBView.logout", "LocaleView.index",
     "HomeView.index", "UtilView.back", "OpenApi.get", "SwaggerView.show", "MenuApi.get_menu_data",
     "SecurityApi.login", "SecurityApi.refresh",  # the REST API's own login (JWT)
 }
