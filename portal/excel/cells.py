@@ -33,7 +33,7 @@ from portal.security import scope
 from .bulk import among
 from .headers import header_unit
 from .mapping import Target, normalise
-from .reader import EXCEL_ERRORS, ROUNDED, IdentifierRounded, cell_text, formula_error, identifier_text
+from .reader import ERROR_STARTS, EXCEL_ERRORS, ROUNDED, IdentifierRounded, cell_text, formula_error, identifier_text
 
 REJECT, EMPTY, ADD = "reject", "empty", "add"
 POLICIES = (REJECT, EMPTY, ADD)
@@ -378,7 +378,7 @@ class Converter:
         spec = self.spec
         kind = raw.__class__
         if kind is str:
-            if raw[:1] == "#" and raw.strip() in EXCEL_ERRORS:   # #N/A: a formula that failed
+            if raw[:1] in ERROR_STARTS and raw.strip() in EXCEL_ERRORS:   # #N/A: a formula that failed
                 raise FieldInvalid(formula_error(raw.strip()))
         elif kind is float or kind is int:
             # A number cell where text is kept: its plain digits, refused past 15 digits
@@ -452,7 +452,7 @@ class Converter:
         a customer (its cell is empty), as any other relation's."""
         if customer is None:
             return self(raw)
-        if raw.__class__ is str and raw[:1] == "#" and raw.strip() in EXCEL_ERRORS:
+        if raw.__class__ is str and raw[:1] in ERROR_STARTS and raw.strip() in EXCEL_ERRORS:
             raise FieldInvalid(formula_error(raw.strip()))
         return self._related(raw, customer)
 

@@ -10,8 +10,8 @@ too many rows, columns or characters — is a :class:`ReadError` whose ``message
 translated sentence for the clerk; nothing else escapes.
 
 Cells come out as ``None``, ``str``, ``int``, ``float``, ``bool``, ``datetime.date`` or
-``datetime.datetime``: formula cells as their cached value (an .xlsx error cell as its text,
-``#N/A``: calamine would give it empty; .xls and .ods error cells still come out empty), Excel
+``datetime.datetime``: formula cells as their cached value (an .xlsx or .ods error cell as its
+text, ``#N/A``: calamine would give it empty, or 0; .xls error cells still come out empty), Excel
 dates as dates, a whole number
 stored as a float (``3.0``) as ``int`` while it is exact (below 10**15, Excel's 15 significant
 digits), times and durations as text. CSV cells are text: the import engine cleans them per field.
@@ -111,8 +111,11 @@ ROUNDED = _l("This number has more than 15 digits and was rounded by Excel; "
              "format the column as text and enter it again.")
 # The values Excel (and LibreOffice) show for a formula that failed. calamine reads an error
 # cell as empty; an .xlsx's are read as their text (see _SheetPieces), a CSV holds the text.
+# LibreOffice shows most as Excel does and the rest as Err:501 … Err:539 (an .ods's are read as
+# their text too, see _OdsCensus); a text is looked up only if it begins as one (ERROR_STARTS).
 EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
-                          "#SPILL!", "#CALC!", "#GETTING_DATA"})
+                          "#SPILL!", "#CALC!", "#GETTING_DATA", *(f"Err:{code}" for code in range(501, 540))})
+ERROR_STARTS = "#E"
 SCIENTIFIC = _l("This number was saved in scientific notation (such as 1.38E+10) and has lost "
                 "its digits; format the column as text and enter it again.")
 
@@ -503,8 +506,19 @@ class _OdsCensus:
     _REPEAT = re.compile(rb'number-(?:rows|columns)-repeated="(\d+)"')
     _NAME = re.compile(rb'(?:\w+:)?name="([^"]*)"')
 
-    def __init__(self, limits: Limits):
+    # A cell whose formula failed: LibreOffice writes value-type float (value 0) or string
+    # (value "") with calcext:value-type="error", and the text shown (#DIV/0!, Err:502) as its
+    # paragraph. calamine reads the value — a 0 that was never there — so the sheet's reading
+    # puts the text back (:meth:`_CalamineSource.rows`) and the import names the error.
+    _ERROR_TYPE = b'value-type="error"'
+    _CELL_END = re.compile(rb"</(?:\w+:)?table-cell>")
+    _MARKUP = re.compile(rb"<[^>]*>")
+    MAX_ERRORS = 100_000   # error cells kept per sheet (memory); a sheet with more is rare
+
+    def __init__(self, limits: Limits, errors_of: str | None = None):
         self.limits = limits
+        self.errors_of = errors_of   # the sheet whose error cells are wanted, if any
+        self.errors: dict[tuple[int, int], str] = {}   # (row, column), from 0 → the text shown
         self.buffer = b""
         self.sheet = ""
         self.row = 0           # rows of the sheet so far, repeats counted
@@ -533,6 +547,12 @@ class _OdsCensus:
                     self._end_row()
             elif not closing:
                 count = self._repeats(attrs)
+                if self.errors_of == self.sheet and self._ERROR_TYPE in attrs and not attrs.endswith(b"/"):
+                    cell_end = self._CELL_END.search(data, end)
+                    if cell_end is None:   # its text comes with the next chunk: read the cell then
+                        self.buffer = data[match.start():]
+                        return
+                    self._error(self._MARKUP.sub(b"", data[end:cell_end.start()]).strip(), count)
                 self.column += count
                 if b"value-type" in attrs:
                     self.row_cells += count
@@ -543,6 +563,13 @@ class _OdsCensus:
     def _repeats(self, attrs: bytes) -> int:
         match = self._REPEAT.search(attrs)
         return int(match.group(1)) if match else 1
+
+    def _error(self, shown: bytes, columns: int) -> None:
+        text = shown.decode("utf-8", "replace") or "#VALUE!"
+        for row in range(self.row, self.row + min(self.repeat, self.MAX_ERRORS)):
+            for column in range(self.column, self.column + min(columns, self.MAX_ERRORS)):
+                if len(self.errors) < self.MAX_ERRORS:
+                    self.errors[(row, column)] = text
 
     def _end_row(self) -> None:
         self.row += self.repeat
@@ -588,6 +615,7 @@ def _open_calamine(path, kind: str, declared: dict[str, tuple[int, int]], limits
 
     book = _calamine(load, failure)
     source = _CalamineSource(path, book, failure, limits, members or {})
+    source.kind = kind
     source.merges = merges or {}
     sheets = []
     for meta in _calamine(lambda: book.sheets_metadata, failure):
@@ -654,6 +682,7 @@ class _CalamineSource:
         self.pieces: list[_SheetPieces] = []
         self.parsed = Parsed()
         self.merges: dict[str, list] = {}   # sheet → merged ranges, where the check found them
+        self.kind = "xlsx"
 
     def _whole(self):
         if self.whole is None:
@@ -716,7 +745,12 @@ class _CalamineSource:
             return iter(())
         # calamine yields every row from row 1 but starts each at the first filled column.
         offset = sheet.start[1]
-        return _calamine_rows(sheet, offset, self.limits.max_cell_chars)
+        rows = _calamine_rows(sheet, offset, self.limits.max_cell_chars)
+        if self.kind == "ods":
+            errors = _ods_error_cells(self.path, info.name, self.limits)
+            if errors:
+                return _with_errors(rows, errors)
+        return rows
 
     def _piece_rows(self, info: SheetInfo, pieces: "_SheetPieces") -> Iterator[list]:
         per_piece = max(_MIN_PIECE_ROWS, PIECE_CELLS // max(info.columns, 1))
@@ -805,6 +839,31 @@ def _column_index(letters: bytes) -> int:
     for letter in letters:
         index = index * 26 + letter - 64
     return index - 1
+
+
+def _ods_error_cells(path, sheet: str, limits: Limits) -> dict[tuple[int, int], str]:
+    """The error cells of ``sheet`` of the .ods at ``path``: (row, column) from 0 → the text shown."""
+    census = _OdsCensus(limits, errors_of=sheet)
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("content.xml") as stream:
+            while chunk := stream.read(_CHUNK):
+                census.feed(chunk)
+    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, OSError):
+        raise ReadError(DAMAGED) from None
+    return census.errors
+
+
+def _with_errors(rows: Iterator[list], errors: dict[tuple[int, int], str]) -> Iterator[list]:
+    """``rows`` with each error cell holding the error's text instead of what calamine read."""
+    by_row: dict[int, list[tuple[int, str]]] = {}
+    for (row, column), text in errors.items():
+        by_row.setdefault(row, []).append((column, text))
+    for index, cells in enumerate(rows):
+        for column, text in by_row.get(index, ()):
+            if column >= len(cells):
+                cells.extend([None] * (column + 1 - len(cells)))
+            cells[column] = text
+        yield cells
 
 
 def _calamine_rows(sheet, offset: int, max_chars: int, skip: int = 0) -> Iterator[list]:
@@ -1412,7 +1471,7 @@ def _data_rows(rows: Iterable[list], header_index: int, width: int) -> Iterator[
 
 def _is_empty(row: list) -> bool:
     """No cell filled: None, blank text, or an Excel error (a formula filled down past the list)."""
-    return all(cell is None or (cell.__class__ is str and (not cell.strip() or (cell[0] == "#" and cell in EXCEL_ERRORS)))
+    return all(cell is None or (cell.__class__ is str and (not cell.strip() or (cell[0] in ERROR_STARTS and cell in EXCEL_ERRORS)))
                for cell in row)
 
 

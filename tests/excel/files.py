@@ -206,6 +206,49 @@ def ods_repeat_bomb(path: Path, *, rows: int, columns: int) -> Path:
     return path
 
 
+def ods_formula_errors(path: Path, headers: Sequence[str] = ("客户名称", "金额", "城市")) -> Path:
+    """An .ods whose failed formulas are written as LibreOffice writes them: the value 0 (or
+    "") with calcext:value-type="error" and the text shown. Sheet 名单: 甲公司 with #DIV/0! in 金额
+    and 丙公司 whose 金额 and 城市 both fail (one cell repeated); 乙公司 with Err:502 in 金额;
+    sheet 其他: one #N/A."""
+    def text(value):
+        return (f'<table:table-cell office:value-type="string" calcext:value-type="string">'
+                f'<text:p>{value}</text:p></table:table-cell>')
+
+    def number(value):
+        return (f'<table:table-cell office:value-type="float" office:value="{value}" calcext:value-type="float">'
+                f'<text:p>{value}</text:p></table:table-cell>')
+
+    def error(shown, repeat=1):
+        repeated = f' table:number-columns-repeated="{repeat}"' if repeat > 1 else ""
+        return (f'<table:table-cell{repeated} table:formula="of:=1/0" office:value-type="float" office:value="0" '
+                f'calcext:value-type="error"><text:p>{shown}</text:p></table:table-cell>')
+
+    def row(*cells):
+        return "<table:table-row>" + "".join(cells) + "</table:table-row>"
+
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" office:version="1.3">'
+        '<office:body><office:spreadsheet><table:table table:name="名单">'
+        + row(*(text(h) for h in headers))
+        + row(text("甲公司"), error("#DIV/0!"), text("杭州"))
+        + row(text("乙公司"), error("Err:502"), text("宁波"))
+        + row(text("丙公司"), error("#VALUE!", repeat=2))
+        + row(text("丁公司"), number(0), text("温州"))
+        + '</table:table><table:table table:name="其他">'
+        + row(text("客户名称"), text("金额")) + row(text("戊公司"), error("#N/A"))
+        + '</table:table></office:spreadsheet></office:body></office:document-content>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", _ODS_MANIFEST)
+    return path
+
+
 _ODS_MANIFEST = (
     '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
     'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'

@@ -9,7 +9,7 @@ from portal.excel.importer import Who
 from portal.excel.reader import ROUNDED, formula_error
 from portal.extensions import db
 
-from .files import csv_file, formula_errors_xlsx
+from .files import csv_file, formula_errors_xlsx, ods_formula_errors
 from .importing import committed, prepared, staged
 
 
@@ -56,6 +56,18 @@ def test_formula_errors_are_flagged_on_their_cells_in_xlsx_and_csv(app, tmp_path
     assert str(formula_error("#N/A")) == "单元格是公式错误 #N/A，请修正公式或直接填写值。"
     assert str(_l("The cell holds the formula error %(error)s; correct the formula or type the value in.",
                   error="#REF!")).endswith("#REF!，请修正公式或直接填写值。")
+
+
+def test_formula_errors_in_an_ods_are_flagged_not_imported_as_the_zero_libreoffice_keeps(app, tmp_path):
+    path = ods_formula_errors(tmp_path / "名单.ods", ("客户名称", "信贷限额", "城市"))
+    batch = importer.upload(db.session, path, path.name, "customer", Who())
+    db.session.commit()
+    steps.run("prepare", batch, Who(), background=False, options={"match": [], "mode": "create"})
+    rows = staged(batch)
+    assert rows[2].status == "invalid" and rows[2].errors == {"credit_limit": str(formula_error("#DIV/0!"))}
+    assert rows[3].errors == {"credit_limit": str(formula_error("Err:502"))}   # LibreOffice's own code
+    assert rows[4].errors == {"credit_limit": str(formula_error("#VALUE!")), "city": str(formula_error("#VALUE!"))}
+    assert rows[5].status == "new" and str(rows[5].values["credit_limit"]) in ("0", "0.00")   # a real 0
 
 
 def test_a_totals_row_and_the_footer_lines_under_it_are_not_imported(app, tmp_path):

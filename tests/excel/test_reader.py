@@ -459,6 +459,34 @@ def test_xlsx_formula_errors_are_read_as_their_text_not_as_empty_cells(tmp_path)
     assert [n for n, _ in data_rows(iter(rows), 0, 4)] == [2, 3]
 
 
+def test_ods_formula_errors_are_read_as_their_text_not_as_the_zero_libreoffice_stores(tmp_path):
+    # LibreOffice keeps a failed formula's value as 0: read as it is, 甲公司's amount would be 0.
+    path = files.ods_formula_errors(tmp_path / "errors.ods")
+    import python_calamine
+
+    raw = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("名单").to_python()
+    assert raw[1][1] == 0.0    # what calamine alone gives
+    _, rows = read_all(path)
+    assert rows[1] == ["甲公司", "#DIV/0!", "杭州"]
+    assert rows[2] == ["乙公司", "Err:502", "宁波"]
+    assert rows[3] == ["丙公司", "#VALUE!", "#VALUE!"]
+    assert rows[4] == ["丁公司", 0, "温州"]          # a real 0 stays 0
+    book = open_workbook(path, path.name)
+    assert list(book.rows("其他"))[1] == ["戊公司", "#N/A"]
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 1 << 20])
+def test_ods_error_cells_are_found_wherever_the_chunks_cut_the_xml(tmp_path, size):
+    import zipfile
+
+    content = zipfile.ZipFile(files.ods_formula_errors(tmp_path / "errors.ods")).read("content.xml")
+    census = reader._OdsCensus(Limits(), errors_of="名单")
+    for start in range(0, len(content), size):
+        census.feed(content[start:start + size])
+    assert census.errors == {(1, 1): "#DIV/0!", (2, 1): "Err:502", (3, 1): "#VALUE!", (3, 2): "#VALUE!"}
+    assert census.sheet == "其他" and census.last_row == 2 and census.width == 2   # it counts as it did
+
+
 # --- CSV in an encoding that is not Chinese -------------------------------------------------------
 
 @pytest.mark.parametrize("text, encoding", [
