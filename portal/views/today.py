@@ -201,7 +201,7 @@ class TodayView(BaseView):
         try:
             settings, kinds, on = self._read(request.args)
         except ParamError as exc:
-            return str(exc.message), 400
+            return self._render(None, request.args, str(exc.message), 400)
         from portal.excel import limits
 
         rules = limits.rules_for()

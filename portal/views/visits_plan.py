@@ -59,6 +59,12 @@ class ParamError(ValueError):
         self.message = message
 
 
+def _param_message(exc: Exception) -> str:
+    """What the page says of a bad request: ParamError's message; PlanError carries none (the
+    service raises it only for a role it does not know)."""
+    return str(getattr(exc, "message", _("Choose a visitor's role from the list.")))
+
+
 # -- reading the query string -----------------------------------------------------------------
 
 KNOWN_PARAMS = {"on", "role", "person", "grade", "region", "route", "all", "print", "start", "end", "page"}
@@ -305,8 +311,7 @@ class VisitPlanView(BaseView):
                                   person_id=filters["person"], grade=filters["grade"], role_map=role_map(),
                                   limit=page.size, offset=page.offset)
         except (ParamError, PlanError) as exc:
-            return self._error("portal/visit_due.html", getattr(exc, "message", _("Choose a visitor's role from the list.")),
-                               plan=None, args=request.args, people=[])
+            return self._due_error(exc)
         access_log.record("list", "VisitPlan", row_count=plan.total,
                           detail={"via": "visit_plan", "filters": self._logged(filters), "page": page.number})
         return self.render_template("portal/visit_due.html", plan=plan, rows=plan.rows, counts=plan.status_counts,
@@ -324,9 +329,16 @@ class VisitPlanView(BaseView):
             rows = visit_plan.iter_due(db.session, current_user(), filters["on"], role_key=filters["role"],
                                        person_id=filters["person"], grade=filters["grade"], role_map=role_map())
         except (ParamError, PlanError) as exc:
-            return str(getattr(exc, "message", _("Choose a visitor's role from the list."))), 400
+            return self._due_error(exc)
         return xlsx_response("visit_plan", "VisitPlan", _("Visits due"), f"visits-due-{filters['on']:%Y%m%d}",
                              plan_columns(status_labels()), rows, self._logged(filters), back="VisitPlanView.due")
+
+    def _due_error(self, exc):
+        return self._error("portal/visit_due.html", _param_message(exc), plan=None, args=request.args, people=[])
+
+    def _route_error(self, exc):
+        return self._error("portal/visit_route.html", _param_message(exc), result=None, args=request.args, people=[],
+                           regions=[], routes=[])
 
     def _route(self, args, page: Page | None):
         check_known(args)
@@ -350,8 +362,7 @@ class VisitPlanView(BaseView):
             result, filters = self._route(request.args, page)
             printing = flag_arg(request.args, "print")
         except (ParamError, PlanError) as exc:
-            return self._error("portal/visit_route.html", getattr(exc, "message", _("Choose a visitor's role from the list.")),
-                               result=None, args=request.args, people=[], regions=[], routes=[])
+            return self._route_error(exc)
         access_log.record("list", "VisitRoute", row_count=result.total,
                           detail={"via": "visit_route", "filters": filters, "page": page.number})
         page = page.of(result.total)
@@ -375,7 +386,7 @@ class VisitPlanView(BaseView):
         try:
             result, filters = self._route(request.args, None)
         except (ParamError, PlanError) as exc:
-            return str(getattr(exc, "message", _("Choose a visitor's role from the list."))), 400
+            return self._route_error(exc)
         return xlsx_response("visit_route", "VisitRoute", _("Visit route"), f"visit-route-{result.on:%Y%m%d}",
                              plan_columns(status_labels()), result.rows, filters, back="VisitPlanView.route")
 
@@ -425,21 +436,27 @@ class VisitComplianceView(BaseView):
                                        role_map=role_map())
         return report, {"start": start.isoformat(), "end": end.isoformat(), "role": role, "person": person}
 
+    @staticmethod
+    def _options() -> dict:
+        return {"roles": role_options(), "role_label": role_label, "rule_text": rule_text,
+                "grade_label": fields_of(Customer)["value_grade"].choice_label}
+
+    def _report_error(self, exc):
+        return self.render_template("portal/visit_compliance.html", report=None, args=request.args,
+                                    error=str(exc.message), people=[], **self._options()), 400
+
     @expose("/", methods=["GET"])
     @has_access
     def report(self):
-        options = {"roles": role_options(), "role_label": role_label, "rule_text": rule_text,
-                   "grade_label": fields_of(Customer)["value_grade"].choice_label}
         try:
             report, filters = self._report(request.args)
         except ParamError as exc:
-            return self.render_template("portal/visit_compliance.html", report=None, args=request.args,
-                                        error=str(exc.message), people=[], **options), 400
+            return self._report_error(exc)
         access_log.record("list", "VisitCompliance", row_count=len(report.rows),
                           detail={"via": "visit_compliance", "filters": filters})
         return self.render_template("portal/visit_compliance.html", report=report, args=request.args, error=None,
                                     people=people_in_scope(current_user()), title=_("Visit compliance"),
-                                    months=float(report.months), **options)
+                                    months=float(report.months), **self._options())
 
     @expose("/xlsx", methods=["GET"])
     @has_access
@@ -447,7 +464,7 @@ class VisitComplianceView(BaseView):
         try:
             report, filters = self._report(request.args)
         except ParamError as exc:
-            return str(exc.message), 400
+            return self._report_error(exc)
         items = [*report.rows, *report.totals]
         # The sheet's name says what the page's note says: the grades are today's, not the period's.
         return xlsx_response("visit_compliance", "VisitCompliance", _("Compliance by current grade"),

@@ -164,6 +164,27 @@ def test_bad_parameters_of_the_plan_pages_get_400(client, url):
     assert client.get(url).status_code == 400
 
 
+@pytest.mark.parametrize("who, url, says", [
+    ("sales", "/visitplan/due.xlsx?on=2025-13-01", "plan-error"),
+    ("sales", "/visitplan/due.xlsx?role=boss", "plan-error"),
+    ("sales", "/visitplan/route.xlsx?route=abc", "plan-error"),
+    ("manager", "/visitcompliance/xlsx?start=2025-03-02&end=2025-03-01", "plan-error"),
+    ("sales", "/today/xlsx?birthday_days=999", "today-error"),
+])
+def test_a_planning_export_with_a_bad_parameter_shows_its_page_with_the_reason(client, plan_archive, who, url, says):
+    """A hand-edited .xlsx link gets the page in the portal's layout with the reason where the
+    page shows it (in the user's language), not a bare text answer; nothing is exported."""
+    login(client, who)
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert f'id="{says}"' in response.text
+    assert 'class="navbar' in response.text
+    error = response.text.split(f'id="{says}">', 1)[1].split("<", 1)[0]
+    assert error.strip() and any("\u4e00" <= ch <= "\u9fff" for ch in error), error
+    assert not db.session.scalars(sa.select(AccessLog).where(AccessLog.action == "export")).all()
+
+
 def test_the_rules_list_is_read_by_all_and_edited_by_manager_and_custodian(client, app):
     rule = db.session.scalar(sa.select(VisitRule).where(VisitRule.visitor_role == "salesperson",
                                                         VisitRule.grade == "A"))
