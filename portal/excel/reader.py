@@ -10,8 +10,8 @@ too many rows, columns or characters — is a :class:`ReadError` whose ``message
 translated sentence for the clerk; nothing else escapes.
 
 Cells come out as ``None``, ``str``, ``int``, ``float``, ``bool``, ``datetime.date`` or
-``datetime.datetime``: formula cells as their cached value (an .xlsx or .ods error cell as its
-text, ``#N/A``: calamine would give it empty, or 0; .xls error cells still come out empty), Excel
+``datetime.datetime``: formula cells as their cached value (an error cell as its text, ``#N/A``,
+in every kind of workbook: calamine would give it empty, or 0), Excel
 dates as dates, a whole number
 stored as a float (``3.0``) as ``int`` while it is exact (below 10**15, Excel's 15 significant
 digits), times and durations as text. CSV cells are text: the import engine cleans them per field.
@@ -59,6 +59,8 @@ import python_calamine
 from flask_babel import lazy_gettext as _l
 
 from portal.fields.validation import BLANK, FieldInvalid
+
+from . import xls_errors
 
 KINDS = ("xlsx", "xls", "ods", "csv")
 
@@ -112,7 +114,8 @@ ROUNDED = _l("This number has more than 15 digits and was rounded by Excel; "
 # The values Excel (and LibreOffice) show for a formula that failed. calamine reads an error
 # cell as empty; an .xlsx's are read as their text (see _SheetPieces), a CSV holds the text.
 # LibreOffice shows most as Excel does and the rest as Err:501 … Err:539 (an .ods's are read as
-# their text too, see _OdsCensus); a text is looked up only if it begins as one (ERROR_STARTS).
+# their text too, see _OdsCensus; an .xls's, see xls_errors.py); a text is looked up only if it
+# begins as one (ERROR_STARTS).
 EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
                           "#SPILL!", "#CALC!", "#GETTING_DATA", *(f"Err:{code}" for code in range(501, 540))})
 ERROR_STARTS = "#E"
@@ -682,6 +685,7 @@ class _CalamineSource:
         self.pieces: list[_SheetPieces] = []
         self.parsed = Parsed()
         self.merges: dict[str, list] = {}   # sheet → merged ranges, where the check found them
+        self.errors: dict[str, dict] = {}   # sheet → its error cells (.ods, .xls: _error_cells)
         self.kind = "xlsx"
 
     def _whole(self):
@@ -746,11 +750,18 @@ class _CalamineSource:
         # calamine yields every row from row 1 but starts each at the first filled column.
         offset = sheet.start[1]
         rows = _calamine_rows(sheet, offset, self.limits.max_cell_chars)
-        if self.kind == "ods":
-            errors = _ods_error_cells(self.path, info.name, self.limits)
-            if errors:
-                return _with_errors(rows, errors)
-        return rows
+        errors = self._error_cells(info.name)
+        return _with_errors(rows, errors) if errors else rows
+
+    def _error_cells(self, name: str) -> dict[tuple[int, int], str]:
+        """An .ods or .xls sheet's error cells, which calamine reads as 0 or empty; found once
+        (the header's rows and then all rows are read from the same sheet)."""
+        if self.kind not in ("ods", "xls"):
+            return {}
+        if name not in self.errors:
+            self.errors[name] = (_ods_error_cells(self.path, name, self.limits) if self.kind == "ods"
+                                 else xls_errors.error_cells(self.path, name))
+        return self.errors[name]
 
     def _piece_rows(self, info: SheetInfo, pieces: "_SheetPieces") -> Iterator[list]:
         per_piece = max(_MIN_PIECE_ROWS, PIECE_CELLS // max(info.columns, 1))

@@ -161,6 +161,34 @@ def xls(path: Path, rows: Sequence[Sequence], *, sheet: str = "Sheet1", title: s
     return path
 
 
+def xls_formula_errors(path: Path, headers: Sequence[str] = ("客户名称", "金额", "城市")) -> Path:
+    """An .xls with error cells as Excel saves them, each read by calamine as empty. Sheet 名单:
+    甲公司 with #DIV/0! in 金额 (an error value); 乙公司 whose 金额 is a formula that failed with
+    #N/A (its cached result, which xlwt cannot write, patched into the FORMULA record as Excel
+    stores it); 丙公司 with #VALUE! and #REF!; 丁公司 with a real 0. Sheet 其他: one #NULL!."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("名单")
+    for c, header in enumerate(headers):
+        sheet.write(0, c, header)
+    sheet.write(1, 0, "甲公司"), sheet.row(1).set_cell_error(1, "#DIV/0!"), sheet.write(1, 2, "杭州")
+    sheet.write(2, 0, "乙公司"), sheet.write(2, 1, xlwt.Formula("1/0")), sheet.write(2, 2, "宁波")
+    sheet.write(3, 0, "丙公司"), sheet.row(3).set_cell_error(1, 0x0F), sheet.row(3).set_cell_error(2, "#REF!")
+    sheet.write(4, 0, "丁公司"), sheet.write(4, 1, 0), sheet.write(4, 2, "温州")
+    # (#VALUE! by its code: xlwt's table gives the text #NUM!'s code.)
+    other = book.add_sheet("其他")
+    other.write(0, 0, "客户名称"), other.write(0, 1, "金额")
+    other.write(1, 0, "戊公司"), other.row(1).set_cell_error(1, "#NULL!")
+    book.save(str(path))
+    data = bytearray(path.read_bytes())
+    # The FORMULA record (0x0006) of row 2, column 1: its result's 8 bytes follow row, column
+    # and format; type 2 (an error), code 0x2A (#N/A), 0xFFFF in the last two bytes.
+    found = re.search(rb"\x06\x00..\x02\x00\x01\x00", bytes(data), re.DOTALL)
+    start = found.start() + 4 + 6
+    data[start:start + 8] = b"\x02\x00\x2a\x00\x00\x00\xff\xff"
+    path.write_bytes(bytes(data))
+    return path
+
+
 def ods(path: Path, rows: Sequence[Sequence], *, sheet: str = "Sheet1") -> Path:
     """An OpenDocument spreadsheet by odfpy: text and numbers."""
     document = OpenDocumentSpreadsheet()

@@ -2,6 +2,7 @@
 of more than 15 digits in text columns, formula errors, footer lines under the list."""
 from __future__ import annotations
 
+import pytest
 from flask_babel import lazy_gettext as _l
 
 from portal.excel import importer, steps
@@ -9,7 +10,7 @@ from portal.excel.importer import Who
 from portal.excel.reader import ROUNDED, formula_error
 from portal.extensions import db
 
-from .files import csv_file, formula_errors_xlsx, ods_formula_errors
+from .files import csv_file, formula_errors_xlsx, ods_formula_errors, xls_formula_errors
 from .importing import committed, prepared, staged
 
 
@@ -58,15 +59,19 @@ def test_formula_errors_are_flagged_on_their_cells_in_xlsx_and_csv(app, tmp_path
                   error="#REF!")).endswith("#REF!，请修正公式或直接填写值。")
 
 
-def test_formula_errors_in_an_ods_are_flagged_not_imported_as_the_zero_libreoffice_keeps(app, tmp_path):
-    path = ods_formula_errors(tmp_path / "名单.ods", ("客户名称", "信贷限额", "城市"))
+@pytest.mark.parametrize("write, amounts, city", [
+    (ods_formula_errors, ("#DIV/0!", "Err:502", "#VALUE!"), "#VALUE!"),   # not the 0 LibreOffice keeps
+    (xls_formula_errors, ("#DIV/0!", "#N/A", "#VALUE!"), "#REF!"),        # not the empty cell calamine gives
+], ids=["ods", "xls"])
+def test_formula_errors_in_an_ods_or_xls_are_flagged_not_imported_as_a_value(app, tmp_path, write, amounts, city):
+    path = write(tmp_path / f"名单.{write.__name__[:3]}", ("客户名称", "信贷限额", "城市"))
     batch = importer.upload(db.session, path, path.name, "customer", Who())
     db.session.commit()
     steps.run("prepare", batch, Who(), background=False, options={"match": [], "mode": "create"})
     rows = staged(batch)
-    assert rows[2].status == "invalid" and rows[2].errors == {"credit_limit": str(formula_error("#DIV/0!"))}
-    assert rows[3].errors == {"credit_limit": str(formula_error("Err:502"))}   # LibreOffice's own code
-    assert rows[4].errors == {"credit_limit": str(formula_error("#VALUE!")), "city": str(formula_error("#VALUE!"))}
+    assert rows[2].status == "invalid" and rows[2].errors == {"credit_limit": str(formula_error(amounts[0]))}
+    assert rows[3].errors == {"credit_limit": str(formula_error(amounts[1]))}   # Err:502: LibreOffice's own code
+    assert rows[4].errors == {"credit_limit": str(formula_error(amounts[2])), "city": str(formula_error(city))}
     assert rows[5].status == "new" and str(rows[5].values["credit_limit"]) in ("0", "0.00")   # a real 0
 
 

@@ -475,6 +475,39 @@ def test_ods_formula_errors_are_read_as_their_text_not_as_the_zero_libreoffice_s
     assert list(book.rows("其他"))[1] == ["戊公司", "#N/A"]
 
 
+def test_xls_error_cells_are_read_as_their_text_not_as_the_empty_cell_calamine_gives(tmp_path):
+    # An error typed or left by a failed formula: read as calamine gives it, 甲公司's amount
+    # would be empty and the import would say nothing of it.
+    path = files.xls_formula_errors(tmp_path / "errors.xls")
+    import python_calamine
+
+    raw = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("名单").to_python()
+    assert raw[1][1] == raw[2][1] == raw[3][1] == ""    # what calamine alone gives
+    book, rows = read_all(path)
+    assert book.kind == "xls"
+    assert rows[1] == ["甲公司", "#DIV/0!", "杭州"]
+    assert rows[2] == ["乙公司", "#N/A", "宁波"]        # a formula's cached error
+    assert rows[3] == ["丙公司", "#VALUE!", "#REF!"]
+    assert rows[4] == ["丁公司", 0, "温州"]             # a real 0 stays 0
+    book = open_workbook(path, path.name)
+    assert book.head("名单", 2) == [["客户名称", "金额", "城市"], ["甲公司", "#DIV/0!", "杭州"]]
+    assert list(book.rows("其他"))[1] == ["戊公司", "#NULL!"]
+
+
+def test_an_xls_without_error_cells_is_not_parsed_a_second_time(tmp_path, monkeypatch):
+    """The byte search finds no error record, so xlrd's slow parse of the sheet is skipped."""
+    from portal.excel import xls_errors
+
+    path = files.xls(tmp_path / "plain.xls", [["客户名称", "金额"], ["甲公司", 0], ["乙公司", 12.5]])
+    opened = []
+    real = xls_errors.xlrd.open_workbook
+    monkeypatch.setattr(xls_errors.xlrd, "open_workbook", lambda *a, **k: opened.append(1) or real(*a, **k))
+    _, rows = read_all(path)
+    assert rows[1:] == [["甲公司", 0], ["乙公司", 12.5]]
+    assert opened == []
+    assert xls_errors.error_cells(files.xls_formula_errors(tmp_path / "errors.xls"), "名单") and opened == [1]
+
+
 @pytest.mark.parametrize("size", [1, 7, 64, 1 << 20])
 def test_ods_error_cells_are_found_wherever_the_chunks_cut_the_xml(tmp_path, size):
     import zipfile
