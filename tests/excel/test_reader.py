@@ -506,6 +506,10 @@ def test_an_xls_without_error_cells_is_not_parsed_a_second_time(tmp_path, monkey
     assert rows[1:] == [["甲公司", 0], ["乙公司", 12.5]]
     assert opened == []
     assert xls_errors.error_cells(files.xls_formula_errors(tmp_path / "errors.xls"), "名单") and opened == [1]
+    # Bytes that look like an error record in a file xlrd cannot parse: calamine's reading stands.
+    odd = tmp_path / "odd.xls"
+    odd.write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 60 + b"\x05\x02\x08\x00" + b"\x00" * 7 + b"\x01" + b"\x00" * 64)
+    assert xls_errors.error_cells(odd, "名单") == {} and opened == [1, 1]
 
 
 @pytest.mark.parametrize("size", [1, 7, 64, 1 << 20])
