@@ -494,6 +494,24 @@ def test_xls_error_cells_are_read_as_their_text_not_as_the_empty_cell_calamine_g
     assert list(book.rows("其他"))[1] == ["戊公司", "#NULL!"]
 
 
+def test_an_xls_error_cell_lands_on_its_own_cell_when_the_list_starts_at_b3(tmp_path):
+    """xlrd counts rows and columns from A1, as the reader's rows do: the error is not put one
+    row or column off when the sheet's data does not start at A1."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("名单")
+    for c, text in enumerate(("客户名称", "信贷限额", "城市"), 1):
+        sheet.write(2, c, text)
+    sheet.write(3, 1, "甲公司"), sheet.write(3, 2, 100), sheet.write(3, 3, "杭州")
+    sheet.write(4, 1, "乙公司"), sheet.row(4).set_cell_error(2, "#DIV/0!"), sheet.write(4, 3, "宁波")
+    path = tmp_path / "b3.xls"
+    book.save(str(path))
+    rows = list(open_workbook(path, path.name).rows("名单"))
+    assert rows[3] == [None, "甲公司", 100, "杭州"]
+    assert rows[4] == [None, "乙公司", "#DIV/0!", "宁波"]
+
+
 def test_an_xls_without_error_cells_is_not_parsed_a_second_time(tmp_path, monkeypatch):
     """The byte search finds no error record, so xlrd's slow parse of the sheet is skipped."""
     from portal.excel import xls_errors
