@@ -26,7 +26,7 @@ from portal.fields import FieldType, fields_of
 from portal.fields.plain import plain
 from portal.fields.spec import TEXT_IN_JSON
 from portal.models import ChangeLog, Contact, Customer, NumberSequence, Visit
-from portal.services import numbering, pinyin
+from portal.services import numbering, pinyin, unique_values
 
 from . import copy_text, statistics
 
@@ -146,7 +146,7 @@ def creation_changes_many(model, rows: list[dict], labels=None, skip: Iterable[s
 
 def reserve_numbers(session: Session, model, count: int, taken: set[str]) -> list[str]:
     """``count`` new numbers from the model's pattern, in one counter update, none of them
-    used by an existing record or by ``taken`` (the file's own numbers)."""
+    used by an existing record or by ``taken`` (the file's own numbers, case-folded)."""
     if count <= 0:
         return []
     prefix, width, suffix = numbering.split_pattern(numbering.pattern_for(model), dt.date.today())
@@ -157,8 +157,12 @@ def reserve_numbers(session: Session, model, count: int, taken: set[str]) -> lis
         found_first = [f"{prefix}{1:0{width}d}{suffix}"]
     else:
         found_first = []
-    found: list[str] = [n for n in found_first
-                        if n not in taken and session.execute(sa.select(model.id).where(model.number == n)).first() is None]
+    # ``taken`` is case-folded: kh202600007 in the file takes KH202600007. The archive's
+    # numbers are compared exactly here: a lookup per spelling of every number handed out
+    # would cost a numberless 100,000-row import seconds, for cards whose number was typed
+    # in another case than the pattern's (the form and the grid refuse a twin of it later).
+    found: list[str] = [n for n in found_first if unique_values.folded(n) not in taken
+                        and session.execute(sa.select(model.id).where(model.number == n)).first() is None]
     while len(found) < count:
         need = count - len(found)
         last = session.execute(sa.update(table).where(table.c.prefix == key)
@@ -168,7 +172,7 @@ def reserve_numbers(session: Session, model, count: int, taken: set[str]) -> lis
         for start in range(0, len(candidates), CHUNK):
             part = candidates[start:start + CHUNK]
             used.update(session.scalars(sa.select(model.number).where(among(session, model.number, part))))
-        found.extend(n for n in candidates if n not in used and n not in taken)
+        found.extend(n for n in candidates if n not in used and unique_values.folded(n) not in taken)
     return found[:count]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from portal.fields import FieldInvalid
+from portal.services.unique_values import folded  # a match key's part compares as a unique value does
 
 
 class Conversion:
@@ -63,11 +64,6 @@ class Conversion:
             lookup = tuple(values.get(f) for f in self.key_fields)
             key = tuple(folded(p) for p in lookup) if all(p is not None for p in lookup) else None
         return {"row": row_no, "cells": cells, "values": values, "errors": errors, "key": key, "lookup": lookup}
-
-
-def folded(value):
-    """A match key's part as compared: text trimmed and case-folded."""
-    return value.strip().casefold() if isinstance(value, str) else value
 
 
 def chunks(rows: Iterable[tuple[int, list]], size: int) -> Iterator[list[tuple[int, list]]]:

@@ -41,6 +41,7 @@ from portal.grid.resources import resource_named
 from portal.models import Contact, ImportBatch, ImportMapping, ImportRow
 from portal.models import imports as status
 from portal.security import scope
+from portal.services import unique_values
 
 from . import bulk, conversion, forked, jobs, reader, statistics, tag_links
 from .cells import NEW_CODE, POLICIES, REJECT, Converter, policies
@@ -775,26 +776,33 @@ class Judge:
             for record in found.values():
                 record[column.target.key] = now.get(record["id"], [])
 
-    def _taken_uniques(self, judged: list[dict], existing: dict) -> dict[tuple[str, object], int]:
-        """(key, value) → id of the record holding a unique value somewhere in the archive
-        (any scope: a unique value is unique for everyone)."""
-        taken = {}
+    def _taken_uniques(self, judged: list[dict], existing: dict) -> dict[tuple[str, object], tuple[int, object]]:
+        """(key, case-folded value) → (id, value as held) of the record holding a unique
+        value, in any case, somewhere in the archive (any scope: a unique value is unique for
+        everyone)."""
+        taken, folded = {}, conversion.folded
         for column in self.unique_columns:
+            key, table_column = column.target.key, self.table.c[column.target.name]
             rows = judged
             if self._found_whole(column):
                 # The match on this very column found every record holding the values of the
                 # rows it looked up (those without errors): only the others are asked for.
-                name = column.target.name
-                taken.update(((column.target.key, record[name]), record["id"]) for record in existing.values())
+                taken.update(((key, folded(record[table_column.name])), (record["id"], record[table_column.name]))
+                             for record in existing.values())
                 rows = [j for j in judged if j["errors"]]
-            values = sorted({j["values"][column.target.key] for j in rows if column.target.key in j["values"]},
-                            key=str)
-            table_column = self.table.c[column.target.name]
-            for start in range(0, len(values), IN_LIST):
-                part = values[start:start + IN_LIST]
-                for pk, value in self.session.execute(sa.select(self.table.c.id, table_column)
-                                                      .where(bulk.among(self.session, table_column, part))):
-                    taken[(column.target.key, value)] = pk
+            values = {j["values"][key] for j in rows if key in j["values"]}
+
+            def fetch(by, part_values, key=key, table_column=table_column) -> None:
+                for start in range(0, len(part_values), IN_LIST):
+                    query = sa.select(self.table.c.id, table_column).where(
+                        bulk.among(self.session, by, part_values[start:start + IN_LIST]))
+                    for pk, value in self.session.execute(query):
+                        taken[(key, folded(value))] = (pk, value)
+
+            fetch(table_column, sorted(values, key=str))
+            if isinstance(table_column.type, sa.String):
+                # Held in another case (kh202600001 beside KH202600001): see _other_case.
+                self._other_case(table_column, {v for v in values if (key, folded(v)) not in taken}, fetch)
         return taken
 
     def _found_whole(self, column: Column) -> bool:
@@ -844,12 +852,11 @@ class Judge:
             value = values.get(column.target.key)
             if value is None:
                 continue
-            holder = taken.get((column.target.key, value))
+            holder, held = taken.get((column.target.key, conversion.folded(value)), (None, None))
             # A key column's value held by a record out of reach is taken too: no second record.
             if holder is not None and (record is None or holder != record["id"]):
-                errors[column.target.key] = str(_l("%(label)s %(value)s is already used by another record.",
-                                                   label=column.target.label, value=value))
-            earlier = self.seen_unique[column.target.key].setdefault(value, item["row"])
+                errors[column.target.key] = unique_values.taken_message(column.target.label, held)
+            earlier = self.seen_unique[column.target.key].setdefault(conversion.folded(value), item["row"])
             if earlier != item["row"] and not (plan.key and column.target.key in plan.key.fields):
                 errors[column.target.key] = str(_l("Same %(label)s as row %(row)s.", label=column.target.label,
                                                    row=earlier))

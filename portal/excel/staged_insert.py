@@ -32,7 +32,7 @@ from portal.fields import FieldType, fields_of
 from portal.grid.lookups import label_of, related_model
 from portal.models import ChangeLog, Contact, Customer, ImportBatch, ImportRow, LifecycleEvent
 from portal.models import imports as status
-from portal.services import pinyin
+from portal.services import pinyin, unique_values
 
 from . import bulk, handoff, read_ahead, staged_sql, statistics, tag_links
 from .cells import ADD, NEW_CODE
@@ -199,13 +199,15 @@ class StagedInsert:
         return chunk
 
     def _taken(self) -> set[str]:
-        """The customer numbers the file's new rows bring, which numbering must not hand out."""
+        """The customer numbers the file's new rows bring (case-folded), which numbering must
+        not hand out."""
         if self.taken is None:
             table = ImportRow.__table__
             number = table.c["values"]["number"].as_string()
             query = sa.select(number).where(table.c.batch_id == self.w.batch.id, table.c.status == status.NEW,
                                             number.is_not(None), number != "")
-            self.taken = set(self.session.execute(query).scalars()) if "number" in self.own else set()
+            self.taken = {unique_values.folded(n) for n in self.session.execute(query).scalars()} \
+                if "number" in self.own else set()
         return self.taken
 
     def _has_contact(self, values: dict) -> bool:

@@ -29,7 +29,7 @@ from portal.grid.lookups import label_of
 from portal.models import (ChangeLog, Contact, Customer, ImportBatch, ImportRow, ImportWritten, LifecycleEvent,
                            Transaction)
 from portal.models import imports as status
-from portal.services import lifecycle
+from portal.services import lifecycle, unique_values
 
 from . import bulk, retention, tag_links
 from .commit import to_python
@@ -303,16 +303,16 @@ def _values_taken(session: Session, model, updated) -> list[dict]:
                     wanted.setdefault(entry["old"], []).append(r)
             if not wanted:
                 continue
-            table, values = target.__table__, list(wanted)
             spec = fields_of(target).get(name)
-            for start in range(0, len(values), CHUNK):
-                query = sa.select(table.c[name], table.c.id).where(table.c[name].in_(values[start:start + CHUNK]))
-                for value, holder in session.execute(query):
-                    for r in wanted.get(value, ()):
-                        if holder != r[id_key]:
-                            blocked.append(_blocked(r, str(_l(
-                                "Its previous %(field)s %(value)s is used by another record now.",
-                                field=spec.label if spec is not None else name, value=value))))
+            held = unique_values.holders(session, target, name, wanted)
+            for value, rows in wanted.items():
+                # In any case: KH-1 is not put back beside a kh-1 added since.
+                holding = held.get(unique_values.folded(value), {})
+                for r in rows:
+                    if any(holder != r[id_key] for holder in holding):
+                        blocked.append(_blocked(r, str(_l(
+                            "Its previous %(field)s %(value)s is used by another record now.",
+                            field=spec.label if spec is not None else name, value=value))))
     return blocked
 
 

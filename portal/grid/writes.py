@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.fields import FieldInvalid, FieldSpec, FieldType
 from portal.models import Customer
 from portal.security import locking, scope
+from portal.services import unique_values
 
 from .columns import grid_specs, is_writable
 from .query import GridRequestError, spec_for
@@ -112,24 +113,19 @@ def stale(item, specs: dict[str, FieldSpec], rights: Rights, seen_version) -> Ch
     })
 
 
-def _taken(model, spec: FieldSpec, value) -> str:
-    return str(_l("%(label)s %(value)s is already used by another record.", label=spec.label, value=value))
-
-
 def unique_clashes(session: Session, item, specs: dict[str, FieldSpec], cleaned: dict) -> dict:
-    """{form name: [message]} for unique fields whose new value another record holds."""
+    """{form name: [message]} for unique fields whose new value another record holds, in
+    any case (a value the record keeps as it was is not checked again)."""
     model, errors = type(item), {}
     for name, spec in specs.items():
-        column = model.__table__.c[spec.name]
         value = cleaned.get(name)
-        if not column.unique or value is None:
+        if not model.__table__.c[spec.name].unique or value is None:
             continue
-        query = sa.select(model.id).where(getattr(model, spec.name) == value)
-        if item.id is not None:
-            query = query.where(model.id != item.id)
-        with session.no_autoflush:
-            if session.execute(query.limit(1)).first() is not None:
-                errors[name] = [_taken(model, spec, value)]
+        if item.id is not None and getattr(item, spec.name) == value:
+            continue
+        clash = unique_values.other_holder(session, model, spec.name, value, item.id)
+        if clash is not None:
+            errors[name] = [unique_values.taken_message(spec.label, clash[1])]
     return errors
 
 
@@ -165,7 +161,7 @@ def _flush(session: Session, item, specs: dict[str, FieldSpec], cleaned: dict) -
     try:
         session.flush()
     except sa.exc.IntegrityError:
-        taken = {name: [_taken(model, spec, cleaned[name])] for name, spec in specs.items()
+        taken = {name: [unique_values.taken_message(spec.label, cleaned[name])] for name, spec in specs.items()
                  if model.__table__.c[spec.name].unique}
         message = next(iter(taken.values()))[0] if taken else _l("This record could not be saved.")
         raise ChangeFailed(INVALID, message, errors=taken)

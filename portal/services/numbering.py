@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from portal.models import Customer, NumberSequence, Transaction
 
+from . import unique_values
+
 _SEQ = re.compile(r"\{seq(?::0?(\d+)d)?\}")
 DEFAULT_PATTERNS = {Customer: "KH{yyyy}{seq:05d}", Transaction: "JY{yyyy}{mm}{seq:05d}"}
 CONFIG_KEYS = {Customer: "CUSTOMER_NUMBER_PATTERN", Transaction: "TRANSACTION_NUMBER_PATTERN"}
@@ -72,8 +74,8 @@ def next_number(session: Session, model: type, today: dt.date | None = None) -> 
     with session.no_autoflush:
         while True:
             number = f"{prefix}{next_value(session, prefix + '|' + suffix):0{width}d}{suffix}"
-            taken = session.execute(sa.select(model.id).where(model.number == number)).first()
-            if taken is None:
+            # Unused in any case: kh202600007 typed on a card takes KH202600007 too.
+            if unique_values.other_holder(session, model, "number", number) is None:
                 return number
 
 

@@ -16,6 +16,7 @@ from wtforms import BooleanField, Field, HiddenField, SelectField, StringField, 
 
 from portal.fields import FieldInvalid, FieldSpec, FieldType, clean
 from portal.security import masking
+from portal.services import unique_values
 
 _WIDGETS = {
     FieldType.LONGTEXT: (TextAreaField, BS3TextAreaFieldWidget),
@@ -48,7 +49,8 @@ class RegistryValidator:
 
 
 class UniqueValidator:
-    """The value is not used by another row (the edited row itself excepted)."""
+    """The value is not used by another row, in any case (the edited row itself excepted,
+    and its value left as it was not checked again)."""
 
     def __init__(self, model: type, spec: FieldSpec):
         self.model, self.spec = model, spec
@@ -58,14 +60,14 @@ class UniqueValidator:
             return
         from portal.extensions import db
 
-        column = getattr(self.model, self.spec.name)
-        query = sa.select(self.model.id).where(column == field.data)
         editing = getattr(form, "_id", None)
-        if editing is not None:
-            query = query.where(self.model.id != int(editing))
-        if db.session.execute(query.limit(1)).first() is not None:
-            raise ValidationError(str(_l("%(label)s %(value)s is already used by another record.",
-                                         label=self.spec.label, value=field.data)))
+        editing = int(editing) if editing is not None else None
+        if editing is not None and db.session.scalar(
+                sa.select(getattr(self.model, self.spec.name)).where(self.model.id == editing)) == field.data:
+            return
+        clash = unique_values.other_holder(db.session, self.model, self.spec.name, field.data, editing)
+        if clash is not None:
+            raise ValidationError(unique_values.taken_message(self.spec.label, clash[1]))
 
 
 class SeenVersionField(HiddenField):

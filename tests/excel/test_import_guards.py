@@ -70,6 +70,33 @@ def test_an_undo_does_not_put_back_a_unique_value_another_card_has_taken_since(a
     assert db.session.scalar(sa.select(Customer.credit_code).filter_by(number="KH-U1")) == "91330100000000002B"
 
 
+def _credit_code_changed_by_import(tmp_path, before: str, after: str) -> ImportBatch:
+    """Card KH-U1 with credit code ``before``, changed to ``after`` by a committed import."""
+    db.session.add(Customer(number="KH-U1", name="甲公司", credit_code=before))
+    db.session.commit()
+    batch = committed(tmp_path, [["客户编号", "客户名称", "统一社会信用代码"], ["KH-U1", "甲公司", after]],
+                      match=["number"], mode="update")
+    assert batch.counts["updated"] == 1
+    assert db.session.scalar(sa.select(Customer.credit_code).filter_by(number="KH-U1")) == after
+    return batch
+
+
+def test_an_undo_does_not_put_back_a_unique_value_another_card_has_taken_since_in_another_case(app, tmp_path):
+    batch = _credit_code_changed_by_import(tmp_path, "91330100MA2AAAAAAA", "91330100MA2BBBBBBB")
+    db.session.add(Customer(number="KH-U2", name="乙公司", credit_code="91330100ma2aaaaaaa"))
+    db.session.commit()
+    (entry,) = refused_undo(batch).values()
+    assert entry["reason"] == "原来的统一社会信用代码 91330100MA2AAAAAAA 现已被另一条记录使用。"
+    assert db.session.scalar(sa.select(Customer.credit_code).filter_by(number="KH-U1")) == "91330100MA2BBBBBBB"
+
+
+def test_an_undo_puts_back_a_unique_value_whose_case_the_import_changed(app, tmp_path):
+    batch = _credit_code_changed_by_import(tmp_path, "91330100ma2aaaaaaa", "91330100MA2AAAAAAA")
+    steps.run("undo", db.session.get(ImportBatch, batch.id), Who(), background=False)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Customer.credit_code).filter_by(number="KH-U1")) == "91330100ma2aaaaaaa"
+
+
 def test_an_update_of_the_contact_alone_is_undone_on_the_contact(app, tmp_path):
     customer = Customer(number="KH-K1", name="甲公司")
     db.session.add(customer)

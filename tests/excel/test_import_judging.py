@@ -4,6 +4,7 @@ without a key is a duplicate, every error of a row is said at once; which header
 field; and whose saved mapping a name is."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -56,6 +57,32 @@ def test_a_key_in_another_case_in_create_only_mode_is_a_duplicate_not_a_second_c
     batch = prepared(tmp_path, [["客户编号", "客户名称"], ["kh202600001", "甲公司"]], match=["number"], mode="create")
     assert batch.counts["duplicate"] == 1 and batch.counts["new"] == 0
     assert "KH202600001" in staged(batch)[2].errors["_row"]
+
+
+def test_a_unique_value_held_or_repeated_in_another_case_is_flagged_on_its_cell(app, tmp_path):
+    for number, code in (("KH-1", "91330100MA2AAAAAAA"), ("KH-2", "91330100ma2bbbbbbb"), ("KH-3", "91330100Ma2CcCcCcC")):
+        db.session.add(Customer(number=number, name=number, credit_code=code))
+    db.session.commit()
+    batch = prepared(tmp_path, [["客户编号", "客户名称", "统一社会信用代码"], ["KH-91", "甲", "91330100ma2aaaaaaa"],
+                                ["KH-92", "乙", "91330100MA2BBBBBBB"], ["KH-93", "丙", "91330100MA2CCCCCCC"],
+                                ["KH-94", "丁", "91330100MA2DDDDDDD"], ["KH-95", "戊", "91330100ma2ddddddd"]],
+                     match=["number"], mode="create")
+    rows = staged(batch)
+    # The message gives the value as the archive holds it: what the clerk will find there.
+    for number, held in ((2, "91330100MA2AAAAAAA"), (3, "91330100ma2bbbbbbb"), (4, "91330100Ma2CcCcCcC")):
+        assert rows[number].status == "invalid"
+        assert rows[number].errors == {"credit_code": f"统一社会信用代码“{held}”已被其他记录使用。"}
+    assert rows[5].status == "new"
+    assert rows[6].status == "invalid" and rows[6].errors == {"credit_code": "与第 5 行的统一社会信用代码相同。"}
+    assert batch.counts["new"] == 1 and batch.counts["invalid"] == 4
+
+
+def test_a_number_in_the_file_in_lower_case_is_not_handed_out_again_in_upper_case(app, tmp_path):
+    year = dt.date.today().year
+    committed(tmp_path, [["客户编号", "客户名称"], [f"kh{year}00001", "甲公司"], ["", "乙公司"]], match=["number"],
+              mode="create")
+    numbers = dict(db.session.execute(sa.select(Customer.name, Customer.number)).all())
+    assert numbers == {"甲公司": f"kh{year}00001", "乙公司": f"KH{year}00002"}
 
 
 # -- the template's example row ------------------------------------------------------------

@@ -201,6 +201,24 @@ def test_a_number_taken_in_the_same_batch_is_invalid(demo_app):
     assert results["two"]["status"] == "invalid" and "KH-TEST-1" in results["two"]["errors"]["number"][0]
 
 
+def test_a_number_taken_in_another_case_is_invalid_and_a_card_may_change_its_own_numbers_case(demo_app):
+    clerk = login(demo_app.test_client(), "clerk")
+    first, second, third = customers_of(demo_app, "zhangwei", 3)
+    answer = post_batch(clerk, [edit(first, "one", number="KH-CASE-1"), edit(second, "two", number="kh-case-1"),
+                                {"key": "new", "id": None, "values": {"name": "新客户", "number": "Kh-Case-1"}}]).json
+    results = by_key(answer)
+    assert results["one"]["status"] == "ok"
+    for key in ("two", "new"):
+        assert results[key]["status"] == "invalid"
+        assert results[key]["errors"]["number"] == ["客户编号“KH-CASE-1”已被其他记录使用。"]
+    assert fresh(Customer, second.id).number == second.number
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer).filter_by(name="新客户")) == 0
+    again = post_batch(clerk, [edit(fresh(Customer, first.id), "own", number="kh-case-1"),
+                               edit(third, "other", number="KH-CASE-2")]).json
+    assert [r["status"] for r in again["results"]] == ["ok", "ok"]
+    assert fresh(Customer, first.id).number == "kh-case-1"
+
+
 def test_contacts_are_created_on_a_customer_named_by_its_label(demo_app):
     sales = login(demo_app.test_client(), "zhangwei", DEMO)
     mine = customers_of(demo_app, "zhangwei", 1)[0]

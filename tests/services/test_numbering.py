@@ -41,6 +41,14 @@ def test_a_number_typed_by_hand_is_kept_and_skipped_by_the_counter(app):
     assert auto.number == f"KH{year}00002"
 
 
+@pytest.mark.parametrize("spelling", ["kh", "Kh"])
+def test_a_number_typed_by_hand_in_another_case_is_skipped_by_the_counter_too(app, spelling):
+    year = dt.date.today().year
+    db.session.add(Customer(name="手工", customer_type="org", number=f"{spelling}{year}00001"))
+    db.session.flush()
+    assert numbering.next_number(db.session, Customer) == f"KH{year}00002"
+
+
 def test_the_pattern_is_configurable(app):
     app.config["CUSTOMER_NUMBER_PATTERN"] = "C-{seq:03d}"
     customer = Customer(name="丙", customer_type="org")

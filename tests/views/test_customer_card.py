@@ -19,6 +19,14 @@ def field_errors(html: str) -> list[str]:
     return [e.strip() for e in re.findall(r'<div class="alert alert-danger">\s*([^<]+?)\s*</div>', html)]
 
 
+def edited(client, customer, **fields) -> Customer:
+    """``customer`` saved through its edit form with ``fields`` (the form must accept them)."""
+    data = {"customer_type": "org", "version": form_version(client, f"/customerview/edit/{customer.id}"), **fields}
+    assert client.post(f"/customerview/edit/{customer.id}", data=data).status_code == 302
+    db.session.expire_all()
+    return db.session.get(Customer, customer.id)
+
+
 def count(model):
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
@@ -80,6 +88,27 @@ def test_a_customer_cannot_be_its_own_referrer(client):
     assert any("推荐" in e for e in field_errors(response.text))
     db.session.expire_all()
     assert db.session.get(Customer, first.id).referred_by_id is None
+
+
+def test_a_customer_number_or_credit_code_taken_in_another_case_is_refused_by_the_form(client):
+    login(client, "clerk")
+    assert add_customer(client, name="甲", number="KH-FORM-1", credit_code="91330100MA2ABCDEFG").status_code == 302
+    response = add_customer(client, name="乙", number="kh-form-1", credit_code="91330100ma2abcdefg")
+    assert response.status_code == 200
+    assert set(field_errors(response.text)) == {"客户编号“KH-FORM-1”已被其他记录使用。",
+                                                "统一社会信用代码“91330100MA2ABCDEFG”已被其他记录使用。"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 1
+    # The card itself may change its number's case.
+    (first,) = db.session.scalars(sa.select(Customer)).all()
+    assert edited(client, first, name="甲", number="kh-form-1").number == "kh-form-1"
+
+
+def test_a_card_whose_number_has_a_twin_in_another_case_from_before_can_still_be_edited(client):
+    db.session.add_all([Customer(number="KH-TWIN", name="甲"), Customer(number="kh-twin", name="乙")])
+    db.session.commit()
+    login(client, "clerk")
+    twin = db.session.scalars(sa.select(Customer).filter_by(number="kh-twin")).one()
+    assert edited(client, twin, name="乙（已改名）", number="kh-twin").name == "乙（已改名）"
 
 
 def test_entering_a_transaction_makes_the_customer_current(client):

@@ -1,0 +1,87 @@
+"""A unique text value is unique whatever its case: KH202600001 and kh202600001 are one
+customer number, as the import's match key already treats them, and one credit code.
+
+The database's unique indexes compare exactly, so the holders of a value are found through
+them by asking for each of the value's spellings: codes hold few letters (KH202600001 has
+four spellings). A value with more letters than :data:`MAX_SPELLINGS` allows is compared
+case-folded, which reads the table. The form, the grid's writes and an import's undo ask
+here for a few values; an import's dry run asks for thousands a chunk and keeps its own
+way (importer.Judge._cases), which learns once which cases the column holds at all.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+MAX_SPELLINGS = 64
+CHUNK = 500
+
+
+def taken_message(label, value) -> str:
+    return str(_l("%(label)s %(value)s is already used by another record.", label=label, value=value))
+
+
+def folded(value):
+    """A value as uniqueness compares it: text trimmed and case-folded."""
+    return value.strip().casefold() if isinstance(value, str) else value
+
+
+def spellings(value: str) -> list[str] | None:
+    """Every way of writing ``value``'s letters in lower or upper case (the value itself
+    among them); None when there are more than MAX_SPELLINGS."""
+    choices = [dict.fromkeys((c.lower(), c.upper(), c)) for c in value]
+    count = 1
+    for options in choices:
+        count *= len(options)
+        if count > MAX_SPELLINGS:
+            return None
+    return ["".join(p) for p in itertools.product(*choices)]
+
+
+def holders(session: Session, model, name: str, values: Iterable) -> dict[object, dict[int, object]]:
+    """Case-folded value → {id: stored value} of the records whose column ``name`` holds
+    one of ``values`` in any case (exactly, for values that are not text)."""
+    table = model.__table__
+    column, pk = table.c[name], table.c.id
+    exact, folded_only = set(), set()
+    for value in values:
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or not isinstance(column.type, sa.String):
+            exact.add(value)
+            continue
+        spelled = spellings(value)
+        if spelled is None:
+            folded_only.add(folded(value))
+        else:
+            exact.update(spelled)
+    found: dict[object, dict[int, object]] = {}
+
+    def keep(rows) -> None:
+        for holder, stored in rows:
+            found.setdefault(folded(stored), {})[holder] = stored
+
+    ordered = sorted(exact, key=str)
+    for start in range(0, len(ordered), CHUNK):
+        keep(session.execute(sa.select(pk, column).where(column.in_(ordered[start:start + CHUNK]))))
+    if folded_only:
+        # SQL's lower() finds the candidates (SQLite's folds ASCII only); Python's casefold decides.
+        lowered = sorted({v.lower() for v in folded_only})
+        for start in range(0, len(lowered), CHUNK):
+            rows = session.execute(sa.select(pk, column).where(sa.func.lower(column).in_(lowered[start:start + CHUNK])))
+            keep((h, s) for h, s in rows if folded(s) in folded_only)
+    return found
+
+
+def other_holder(session: Session, model, name: str, value, own_id=None):
+    """(id, stored value) of a record other than ``own_id`` holding ``value`` in any case, or None."""
+    with session.no_autoflush:
+        held = holders(session, model, name, [value]).get(folded(value), {})
+    for holder, stored in sorted(held.items()):
+        if holder != own_id:
+            return holder, stored
+    return None
