@@ -3,8 +3,9 @@ customer number, as the import's match key already treats them, and one credit c
 
 The database's unique indexes compare exactly, so the holders of a value are found through
 them by asking for each of the value's spellings: codes hold few letters (KH202600001 has
-four spellings). A value with more letters than :data:`MAX_SPELLINGS` allows is compared
-case-folded, which reads the table. The form, the grid's writes and an import's undo ask
+four spellings, a credit code such as 91310000MA1FL3KX6B 128). A value with more letters than
+:data:`MAX_SPELLINGS` allows, or the values past :data:`SPELLING_BUDGET` spellings in one
+call, are compared case-folded, which reads the table. The form, the grid's writes and an import's undo ask
 here for a few values; an import's dry run asks for thousands a chunk and keeps its own
 way (importer.Judge._cases), which learns once which cases the column holds at all.
 """
@@ -17,7 +18,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-MAX_SPELLINGS = 64
+MAX_SPELLINGS = 256        # 8 letters: 256 index lookups still take a few milliseconds
+SPELLING_BUDGET = 20_000   # an undo of thousands of credit codes reads the table instead
 CHUNK = 500
 
 
@@ -54,7 +56,7 @@ def holders(session: Session, model, name: str, values: Iterable) -> dict[object
         if not isinstance(value, str) or not isinstance(column.type, sa.String):
             exact.add(value)
             continue
-        spelled = spellings(value)
+        spelled = spellings(value) if len(exact) < SPELLING_BUDGET else None
         if spelled is None:
             folded_only.add(folded(value))
         else:

@@ -13,11 +13,12 @@ def test_the_spellings_of_a_code_are_its_letters_in_either_case():
     assert sorted(unique_values.spellings("kh-1")) == ["KH-1", "Kh-1", "kH-1", "kh-1"]
     assert unique_values.spellings("2026-001") == ["2026-001"]
     assert unique_values.spellings("客户Ａ") == ["客户ａ", "客户Ａ"]   # full-width letters have cases too
-    assert len(unique_values.spellings("abcdef")) == 64
-    assert unique_values.spellings("abcdefg") is None   # 128: compared case-folded instead
+    assert len(unique_values.spellings("91310000MA1FL3KX6B")) == 128
+    assert len(unique_values.spellings("abcdefgh")) == 256
+    assert unique_values.spellings("abcdefghi") is None   # 512: compared case-folded instead
 
 
-def test_holders_find_a_value_in_any_case_and_only_that_value(app):
+def test_holders_find_a_value_in_any_case_and_only_that_value(app, monkeypatch):
     db.session.add_all([Customer(number="KH202600001", name="甲公司", credit_code="91330100MA2ABCDEFG"),
                         Customer(number="kh202600002", name="乙公司"),
                         Customer(number="KH202600003", name="丙公司")])
@@ -29,6 +30,10 @@ def test_holders_find_a_value_in_any_case_and_only_that_value(app):
     # Nine letters (512 spellings): found by the case-folded comparison.
     assert unique_values.holders(db.session, Customer, "credit_code", ["91330100ma2abcdefg"]) == {
         "91330100ma2abcdefg": {ids["KH202600001"]: "91330100MA2ABCDEFG"}}
+    # Past the budget of spellings, the rest are compared case-folded too.
+    monkeypatch.setattr(unique_values, "SPELLING_BUDGET", 4)
+    assert unique_values.holders(db.session, Customer, "number", ["kh202600001", "KH202600002"]) == {
+        "kh202600001": {ids["KH202600001"]: "KH202600001"}, "kh202600002": {ids["kh202600002"]: "kh202600002"}}
     assert unique_values.other_holder(db.session, Customer, "number", "Kh202600001", ids["KH202600001"]) is None
     assert unique_values.other_holder(db.session, Customer, "number", "Kh202600001", ids["KH202600003"]) == (
         ids["KH202600001"], "KH202600001")
