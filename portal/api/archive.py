@@ -4,6 +4,7 @@ every response and refused on write, registry validation on write, the record ve
 required on update (409 with who and when on a stale one), and the access log."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import request
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.exceptions import DatabaseException
@@ -15,12 +16,38 @@ from portal.fields import FieldInvalid, FieldType, clean, fields_of
 from portal.models import Contact, Customer
 from portal.security import access_log, locking, masking
 from portal.security.interface import ScopedInterface
+from portal.services import unique_values
+
+# A unique value taken between the check and the write: FAB would answer with the database's
+# own text (a PUT) or a bare 500 (a POST).
+TAKEN_MEANWHILE = _l("A value that must be unique (such as a customer number) is used by another record: "
+                     "nothing was saved.")
 
 
 class WriteRefused(Exception):
     def __init__(self, status: int, message, **extra):
         super().__init__(str(message))
         self.status, self.message, self.extra = status, message, extra
+
+
+class _WritingInterface(ScopedInterface):
+    """The scoped interface, with a write the database refuses as a breach of a constraint
+    answered as :class:`WriteRefused` (the session rolled back by FAB)."""
+
+    def add(self, item, commit: bool = True) -> None:
+        self._refused_as_422(super().add, item, commit)
+
+    def edit(self, item, commit: bool = True) -> None:
+        self._refused_as_422(super().edit, item, commit)
+
+    @staticmethod
+    def _refused_as_422(write, item, commit: bool) -> None:
+        try:
+            write(item, commit)
+        except (DatabaseException, sa.exc.SQLAlchemyError) as exc:
+            if isinstance(exc, sa.exc.IntegrityError) or isinstance(exc.__cause__, sa.exc.IntegrityError):
+                raise WriteRefused(422, TAKEN_MEANWHILE) from exc
+            raise
 
 
 def _plain_specs(model):
@@ -39,7 +66,7 @@ class ArchiveApi(ModelRestApi):
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("model") is None:
             return
-        cls.datamodel = ScopedInterface(cls.model)
+        cls.datamodel = _WritingInterface(cls.model)
         specs = _plain_specs(cls.model)
         # Relations are named by their relationship (FAB nests them as {id, label}) and
         # written as the related record's id.
@@ -73,9 +100,10 @@ class ArchiveApi(ModelRestApi):
 
     # -- writes -----------------------------------------------------------------------------
 
-    def _clean_body(self, body: dict) -> dict:
-        """The request's values judged by the registry (as the forms do); sensitive fields
-        refused to users without the right. Raises :class:`WriteRefused`."""
+    def _clean_body(self, body: dict, own_id=None) -> dict:
+        """The request's values judged by the registry (as the forms do), unique values
+        checked against the other records in any case; sensitive fields refused to users
+        without the right. Raises :class:`WriteRefused`."""
         specs = {s.form_name: s for s in fields_of(self.model).values()}
         cleaned, errors = dict(body), {}
         for name, raw in body.items():
@@ -92,6 +120,10 @@ class ArchiveApi(ModelRestApi):
                 value = clean(spec, raw)
             except FieldInvalid as exc:
                 errors[name] = [str(exc.message)]
+                continue
+            taken = unique_values.clash(db.session, self.model, spec.name, spec.label, value, own_id)
+            if taken is not None:
+                errors[name] = [taken]
             else:
                 cleaned[name] = value.isoformat() if hasattr(value, "isoformat") else (
                     str(value) if value is not None and spec.type in (FieldType.MONEY, FieldType.DECIMAL) else value)
@@ -100,7 +132,7 @@ class ArchiveApi(ModelRestApi):
         return cleaned
 
     def _merge_update_item(self, model_item, data):
-        return super()._merge_update_item(model_item, self._clean_body(data))
+        return super()._merge_update_item(model_item, self._clean_body(data, model_item.id))
 
     def pre_update(self, item):
         body = request.get_json(silent=True) or {}
@@ -125,6 +157,8 @@ class ArchiveApi(ModelRestApi):
             return super().put_headless(pk)
         except WriteRefused as exc:
             return self._refusal(exc)
+        except sa.exc.IntegrityError:   # flushed early by a query (the version check's)
+            return self._refusal(WriteRefused(422, TAKEN_MEANWHILE))
 
     def post_headless(self):
         """FAB's POST, with the body judged by the registry before it is loaded."""
@@ -139,8 +173,8 @@ class ArchiveApi(ModelRestApi):
             return self.response_422(message=err.messages)
         try:
             self.datamodel.add(item)
-        except DatabaseException as exc:
-            return self.response_422(message=str(exc.__cause__))
+        except WriteRefused as exc:
+            return self._refusal(exc)
         return self.response(201, result=self.add_model_schema.dump(item, many=False),
                              id=self.datamodel.get_pk_value(item))
 

@@ -115,17 +115,12 @@ def stale(item, specs: dict[str, FieldSpec], rights: Rights, seen_version) -> Ch
 
 def unique_clashes(session: Session, item, specs: dict[str, FieldSpec], cleaned: dict) -> dict:
     """{form name: [message]} for unique fields whose new value another record holds, in
-    any case (a value the record keeps as it was is not checked again)."""
-    model, errors = type(item), {}
+    any case (see unique_values.clash)."""
+    errors = {}
     for name, spec in specs.items():
-        value = cleaned.get(name)
-        if not model.__table__.c[spec.name].unique or value is None:
-            continue
-        if item.id is not None and getattr(item, spec.name) == value:
-            continue
-        clash = unique_values.other_holder(session, model, spec.name, value, item.id)
-        if clash is not None:
-            errors[name] = [unique_values.taken_message(spec.label, clash[1])]
+        message = unique_values.clash(session, type(item), spec.name, spec.label, cleaned.get(name), item.id)
+        if message is not None:
+            errors[name] = [message]
     return errors
 
 

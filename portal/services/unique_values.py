@@ -79,6 +79,22 @@ def holders(session: Session, model, name: str, values: Iterable) -> dict[object
     return found
 
 
+def clash(session: Session, model, name: str, label, value, own_id=None) -> str | None:
+    """The message when a record other than ``own_id`` holds ``value`` of the unique column
+    ``name`` in any case; None when none does, when the column is not unique, or when the
+    record keeps the value it has (a twin in another case from before does not block an
+    edit of its other fields)."""
+    column = model.__table__.c.get(name)
+    if value is None or value == "" or column is None or not column.unique:
+        return None
+    if own_id is not None:
+        with session.no_autoflush:
+            if session.scalar(sa.select(column).where(model.__table__.c.id == own_id)) == value:
+                return None
+    found = other_holder(session, model, name, value, own_id)
+    return taken_message(label, found[1]) if found is not None else None
+
+
 def other_holder(session: Session, model, name: str, value, own_id=None):
     """(id, stored value) of a record other than ``own_id`` holding ``value`` in any case, or None."""
     with session.no_autoflush:

@@ -7,7 +7,6 @@ the import do. Relations are left to Flask-AppBuilder's query-select fields.
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask_appbuilder.fieldwidgets import (
     BS3TextAreaFieldWidget, BS3TextFieldWidget, DatePickerWidget, DateTimePickerWidget, Select2Widget,
 )
@@ -56,18 +55,13 @@ class UniqueValidator:
         self.model, self.spec = model, spec
 
     def __call__(self, form, field: Field) -> None:
-        if field.data in (None, ""):
-            return
         from portal.extensions import db
 
         editing = getattr(form, "_id", None)
-        editing = int(editing) if editing is not None else None
-        if editing is not None and db.session.scalar(
-                sa.select(getattr(self.model, self.spec.name)).where(self.model.id == editing)) == field.data:
-            return
-        clash = unique_values.other_holder(db.session, self.model, self.spec.name, field.data, editing)
-        if clash is not None:
-            raise ValidationError(unique_values.taken_message(self.spec.label, clash[1]))
+        message = unique_values.clash(db.session, self.model, self.spec.name, self.spec.label, field.data,
+                                      int(editing) if editing is not None else None)
+        if message is not None:
+            raise ValidationError(message)
 
 
 class SeenVersionField(HiddenField):

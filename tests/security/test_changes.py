@@ -1,10 +1,12 @@
 """Change history, stale edits, purge and reassignment."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import AccessLog, ChangeLog, Contact, Customer, Transaction, Visit
+from portal.services import unique_values
 from tests.conftest import form_version, login, user
 
 DEMO = "Demo@2026!"
@@ -127,6 +129,36 @@ def test_the_api_validates_with_the_registry(app):
     assert ok.status_code == 200
     db.session.expire_all()
     assert db.session.get(Customer, customer.id).mobile == "13812345678"
+
+
+@pytest.mark.parametrize("meanwhile", [False, True], ids=["checked", "taken-after-the-check"])
+def test_the_api_refuses_a_unique_value_another_record_holds_in_any_case_in_the_users_language(app, monkeypatch,
+                                                                                            meanwhile):
+    clerk = login(app.test_client(), "clerk")
+    first, second = add_customer(clerk, number="KH-API-1"), add_customer(clerk, number="KH-API-2")
+    typed, refusal = "kh-api-1", {"number": ["客户编号“KH-API-1”已被其他记录使用。"]}
+    if meanwhile:
+        # The check passed and the value went since: the database's refusal, told as plainly.
+        monkeypatch.setattr(unique_values, "clash", lambda *args: None)
+        typed, refusal = "KH-API-1", "某个必须唯一的值（如客户编号）已被另一条记录使用，未保存任何内容。"
+    response = clerk.post("/api/v1/customer/", json={"name": "丙", "customer_type": "org", "number": typed})
+    assert response.status_code == 422 and response.json["message"] == refusal
+    response = clerk.put(f"/api/v1/customer/{second.id}", json={"number": typed, "version": second.version})
+    assert response.status_code == 422 and response.json["message"] == refusal
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 2
+    assert db.session.get(Customer, second.id).number == "KH-API-2"
+    assert db.session.get(Customer, first.id).number == "KH-API-1"
+
+
+def test_through_the_api_a_record_may_change_the_case_of_its_own_number_and_keep_it(app):
+    clerk = login(app.test_client(), "clerk")
+    first = add_customer(clerk, number="KH-API-1")
+    recased = clerk.put(f"/api/v1/customer/{first.id}", json={"number": "kh-api-1", "version": first.version})
+    assert recased.status_code == 200 and recased.json["result"]["number"] == "kh-api-1"
+    again = clerk.put(f"/api/v1/customer/{first.id}", json={"number": "kh-api-1", "name": "甲（已改名）",
+                                                            "version": recased.json["result"]["version"]})
+    assert again.status_code == 200 and again.json["result"]["name"] == "甲（已改名）"
 
 
 # -- no silent loss -----------------------------------------------------------------------
