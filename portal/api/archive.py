@@ -13,15 +13,36 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.fields import FieldInvalid, FieldType, clean, fields_of
+from portal.grid.values import REQUIRED, related_id
 from portal.models import Contact, Customer
 from portal.security import access_log, locking, masking
 from portal.security.interface import ScopedInterface
-from portal.services import unique_values
+from portal.services import numbering, unique_values
 
 # A unique value taken between the check and the write: FAB would answer with the database's
 # own text (a PUT) or a bare 500 (a POST).
 TAKEN_MEANWHILE = _l("A value that must be unique (such as a customer number) is used by another record: "
                      "nothing was saved.")
+NOT_SAVED = _l("This record could not be saved.")
+NOT_AN_OBJECT = _l("The request body must be a JSON object of field names and values.")
+NOT_A_VALUE = _l("Not a valid value for this field.")
+# What marshmallow (FAB's schemas) says, in the user's language; anything else as it is.
+SCHEMA_MESSAGES = {
+    "Missing data for required field.": REQUIRED,
+    "Field may not be null.": REQUIRED,
+    "Unknown field.": _l("No such field, or it cannot be written here."),
+    "Invalid input type.": NOT_AN_OBJECT,
+}
+
+
+def _in_users_language(message):
+    if isinstance(message, dict):
+        return {key: _in_users_language(value) for key, value in message.items()}
+    if isinstance(message, list):
+        return [_in_users_language(value) for value in message]
+    if isinstance(message, str) and message in SCHEMA_MESSAGES:
+        return str(SCHEMA_MESSAGES[message])
+    return message
 
 
 class WriteRefused(Exception):
@@ -45,9 +66,16 @@ class _WritingInterface(ScopedInterface):
         try:
             write(item, commit)
         except (DatabaseException, sa.exc.SQLAlchemyError) as exc:
-            if isinstance(exc, sa.exc.IntegrityError) or isinstance(exc.__cause__, sa.exc.IntegrityError):
-                raise WriteRefused(422, TAKEN_MEANWHILE) from exc
+            refused = exc if isinstance(exc, sa.exc.IntegrityError) else exc.__cause__
+            if isinstance(refused, sa.exc.IntegrityError):
+                raise WriteRefused(422, _refusal_of(refused)) from exc
             raise
+
+
+def _refusal_of(error: sa.exc.IntegrityError):
+    """What the database refused, said plainly: a unique value taken, else that nothing was saved."""
+    unique = getattr(error.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(error.orig)
+    return TAKEN_MEANWHILE if unique else NOT_SAVED
 
 
 def _plain_specs(model):
@@ -75,6 +103,7 @@ class ArchiveApi(ModelRestApi):
         writable = [s.form_name for s in specs if not s.readonly and s.section != "system"]
         cls.add_columns = writable
         cls.edit_columns = [*writable, "version"]  # the version read, for optimistic locking
+        cls._generated = ("number",) if cls.model in numbering.DEFAULT_PATTERNS else ()
         plain = [s for s in specs if s.type != FieldType.RELATION]
         cls.order_columns = [s.name for s in plain if s.listed]
         cls.search_columns = [s.name for s in plain if s.searchable or s.listed]
@@ -100,10 +129,13 @@ class ArchiveApi(ModelRestApi):
 
     # -- writes -----------------------------------------------------------------------------
 
-    def _clean_body(self, body: dict, own_id=None) -> dict:
-        """The request's values judged by the registry (as the forms do), unique values
-        checked against the other records in any case; sensitive fields refused to users
-        without the right. Raises :class:`WriteRefused`."""
+    def _clean_body(self, body, own_id=None) -> dict:
+        """The request's values judged by the registry (as the forms do), related records
+        looked up within the user's reach (as the grid does), unique values checked against
+        the other records in any case; sensitive fields refused to users without the right.
+        Raises :class:`WriteRefused`."""
+        if not isinstance(body, dict):
+            raise WriteRefused(400, NOT_AN_OBJECT)
         specs = {s.form_name: s for s in fields_of(self.model).values()}
         cleaned, errors = dict(body), {}
         for name, raw in body.items():
@@ -112,14 +144,18 @@ class ArchiveApi(ModelRestApi):
                 continue
             if spec.sensitive and not masking.can_see_sensitive():
                 raise WriteRefused(403, _l("You may not enter or change this field."), field=name)
-            if spec.type == FieldType.RELATION:
-                if spec.required and raw in (None, ""):
-                    errors[name] = [str(_l("This field is required."))]
-                continue
             try:
+                if spec.type == FieldType.RELATION:
+                    cleaned[name] = related_id(db.session, self.model, spec, raw)
+                    continue
+                if isinstance(raw, (list, dict)):
+                    raise FieldInvalid(NOT_A_VALUE)
                 value = clean(spec, raw)
             except FieldInvalid as exc:
                 errors[name] = [str(exc.message)]
+                continue
+            if value is None and name in self._generated:
+                del cleaned[name]   # generated from the pattern, as on the form (numbering.py)
                 continue
             taken = unique_values.clash(db.session, self.model, spec.name, spec.label, value, own_id)
             if taken is not None:
@@ -130,6 +166,11 @@ class ArchiveApi(ModelRestApi):
         if errors:
             raise WriteRefused(422, errors)
         return cleaned
+
+    def response_422(self, message=None):
+        """FAB's answer to what its schema refuses, with marshmallow's messages in the user's
+        language."""
+        return super().response_422(message=_in_users_language(message))
 
     def _merge_update_item(self, model_item, data):
         return super()._merge_update_item(model_item, self._clean_body(data, model_item.id))
@@ -153,20 +194,23 @@ class ArchiveApi(ModelRestApi):
         return self.response(exc.status, message=message, **exc.extra)
 
     def put_headless(self, pk):
+        if not request.is_json:
+            return self.response_400(message=str(NOT_AN_OBJECT))
         try:
             return super().put_headless(pk)
         except WriteRefused as exc:
             return self._refusal(exc)
-        except sa.exc.IntegrityError:   # flushed early by a query (the version check's)
-            return self._refusal(WriteRefused(422, TAKEN_MEANWHILE))
+        except sa.exc.IntegrityError as exc:   # flushed early by a query (the version check's)
+            return self._refusal(WriteRefused(422, _refusal_of(exc)))
 
     def post_headless(self):
         """FAB's POST, with the body judged by the registry before it is loaded."""
         if not request.is_json:
-            return self.response_400(message="Request is not JSON")
+            return self.response_400(message=str(NOT_AN_OBJECT))
         try:
             body = self._clean_body(request.json)
-            item = self.add_model_schema.load(body)
+            # A number left out is generated from the pattern, as on the form (numbering.py).
+            item = self.add_model_schema.load(body, partial=self._generated)
         except WriteRefused as exc:
             return self._refusal(exc)
         except ValidationError as err:
