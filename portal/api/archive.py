@@ -4,16 +4,20 @@ every response and refused on write, registry validation on write, the record ve
 required on update (409 with who and when on a stale one), and the access log."""
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from flask import request
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.exceptions import DatabaseException
 from marshmallow import ValidationError
-from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString, lazy_gettext as _l
 
 from portal.extensions import db
 from portal.fields import FieldInvalid, FieldType, clean, fields_of
+from portal.fields.registry import description_columns, label_columns
 from portal.grid.values import REQUIRED, related_id
+from portal.grid.writes import NOT_IN_REACH
 from portal.models import Contact, Customer
 from portal.security import access_log, locking, masking
 from portal.security.interface import ScopedInterface
@@ -26,6 +30,16 @@ TAKEN_MEANWHILE = _l("A value that must be unique (such as a customer number) is
 NOT_SAVED = _l("This record could not be saved.")
 NOT_AN_OBJECT = _l("The request body must be a JSON object of field names and values.")
 NOT_A_VALUE = _l("Not a valid value for this field.")
+NOT_A_QUERY = _l("The q parameter is not valid Rison or JSON, or holds a value of the wrong type.")
+VERSION = _l("Version")
+# What FAB says of a bad ``q``, in the user's language; anything else as it is.
+QUERY_MESSAGES = (
+    (re.compile(r"Not a valid rison(?:/json)? (?:argument|schema).*", re.S), NOT_A_QUERY),
+    (re.compile(r"Invalid order by column: (.*)", re.S), lambda column: _l("Cannot sort by %(column)s.",
+                                                                            column=column)),
+    (re.compile(r"Filter column: (.*) not allowed to filter", re.S), lambda column: _l(
+        "Cannot filter by %(column)s.", column=column)),
+)
 # What marshmallow (FAB's schemas) says, in the user's language; anything else as it is.
 SCHEMA_MESSAGES = {
     "Missing data for required field.": REQUIRED,
@@ -33,6 +47,15 @@ SCHEMA_MESSAGES = {
     "Unknown field.": _l("No such field, or it cannot be written here."),
     "Invalid input type.": NOT_AN_OBJECT,
 }
+
+
+def _query_refusal(message):
+    text = str(message or "")
+    for pattern, said in QUERY_MESSAGES:
+        found = pattern.fullmatch(text)
+        if found:
+            return str(said(found.group(1))) if found.groups() else str(said)
+    return message
 
 
 def _in_users_language(message):
@@ -78,6 +101,12 @@ def _refusal_of(error: sa.exc.IntegrityError):
     return TAKEN_MEANWHILE if unique else NOT_SAVED
 
 
+def _model_label(model) -> str:
+    from portal.excel.archive import model_labels   # the views' plurals: known once they are built
+
+    return model_labels().get(model, model.__name__)
+
+
 def _plain_specs(model):
     """Described columns an API client reads and writes by name (relations by their id)."""
     return [s for s in fields_of(model).values() if s.type != FieldType.RELATION_MANY]
@@ -104,6 +133,9 @@ class ArchiveApi(ModelRestApi):
         cls.add_columns = writable
         cls.edit_columns = [*writable, "version"]  # the version read, for optimistic locking
         cls._generated = ("number",) if cls.model in numbering.DEFAULT_PATTERNS else ()
+        cls.label_columns = {**label_columns(specs), "id": "ID", "version": VERSION}
+        cls.description_columns = description_columns(specs)
+        cls.list_title = LazyString(lambda model=cls.model: _model_label(model))
         plain = [s for s in specs if s.type != FieldType.RELATION]
         cls.order_columns = [s.name for s in plain if s.listed]
         cls.search_columns = [s.name for s in plain if s.searchable or s.listed]
@@ -166,6 +198,20 @@ class ArchiveApi(ModelRestApi):
         if errors:
             raise WriteRefused(422, errors)
         return cleaned
+
+    def _get_field_info(self, field, filter_rel_field, page=None, page_size=None):
+        # FAB translates a missing description as gettext(""): the catalog's header.
+        info = super()._get_field_info(field, filter_rel_field, page=page, page_size=page_size)
+        info["description"] = str(self.description_columns.get(field.name, ""))
+        return info
+
+    def response_404(self):
+        return self.response(404, message=str(NOT_IN_REACH))
+
+    def response_400(self, message=None):
+        """FAB's answers to a bad ``q`` (not Rison, a column that cannot be sorted or
+        filtered by), in the user's language."""
+        return super().response_400(message=_query_refusal(message))
 
     def response_422(self, message=None):
         """FAB's answer to what its schema refuses, with marshmallow's messages in the user's

@@ -97,3 +97,18 @@ def field_by_form_name(model: type, form_name: str) -> FieldSpec | None:
         if spec.form_name == form_name:
             return spec
     return None
+
+
+def label_columns(specs) -> dict:
+    """Form name → the field's label in the language of the request reading it (FAB's
+    ``label_columns``, for views and REST APIs alike)."""
+    from flask_babel import LazyString
+
+    return {s.form_name: LazyString(lambda s=s: s.label) for s in specs}
+
+
+def description_columns(specs) -> dict:
+    """Form name → the field's help in the request's language, for the fields that have one."""
+    from flask_babel import LazyString
+
+    return {s.form_name: LazyString(lambda s=s: s.help) for s in specs if s.help_zh or s.help_en}

@@ -20,7 +20,7 @@ from portal.excel import limits
 from portal.excel.export import FORMATS, ExportColumn, write_table
 from portal.excel.records import export_type, plain_rows
 from portal.fields import FieldSpec, FieldType, fields_of, sections_of
-from portal.fields.registry import field_by_form_name
+from portal.fields.registry import description_columns, field_by_form_name, label_columns
 from portal.grid.export import attachment
 from portal.models.base import Versioned
 from portal.security import access_log, locking, masking
@@ -129,10 +129,9 @@ class ArchiveModelView(ModelView):
             cls.add_title = LazyString(lambda: _("Add %(noun)s", noun=noun))
             cls.edit_title = LazyString(lambda: _("Edit %(noun)s", noun=noun))
         if unset("label_columns"):
-            cls.label_columns = {s.form_name: LazyString(lambda s=s: s.label) for s in specs.values()}
+            cls.label_columns = label_columns(specs.values())
         if unset("description_columns"):
-            cls.description_columns = {s.form_name: LazyString(lambda s=s: s.help) for s in specs.values()
-                                       if s.help_zh or s.help_en}
+            cls.description_columns = description_columns(specs.values())
         if unset("list_columns"):
             cls.list_columns = [s.form_name for s in specs.values() if s.listed] + list(cls.extra_list_columns)
         if unset("search_columns"):
@@ -154,7 +153,7 @@ class ArchiveModelView(ModelView):
             if issubclass(cls.model, Versioned) and cls.edit_fieldsets:
                 # The version the user saw travels with the edit (optimistic locking);
                 # hidden fields are rendered by the form's hidden_tag().
-                cls.edit_form_extra_fields["version"] = SeenVersionField()
+                cls.edit_form_extra_fields["version"] = SeenVersionField(_l("Version"))
                 cls.edit_fieldsets = [(cls.edit_fieldsets[0][0], {"fields": [*cls.edit_fieldsets[0][1]["fields"], "version"]}),
                                       *cls.edit_fieldsets[1:]]
         if unset("validators_columns"):

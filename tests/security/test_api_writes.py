@@ -87,3 +87,44 @@ def test_a_salesperson_cannot_add_a_contact_to_a_customer_out_of_reach_through_t
     assert added.status_code == 201, added.json
     contact = db.session.get(Contact, added.json["id"])
     assert (contact.customer_id, contact.mobile) == (mine.id, "13900001111")
+
+
+# -- what the API says about itself and about a bad query ---------------------------------
+
+@pytest.mark.parametrize("language, title, labels", [
+    ("zh", "客户", {"number": "客户编号", "customer_type": "客户类型", "owner": "业务员", "version": "版本"}),
+    ("en", "Customers", {"number": "Customer number", "customer_type": "Customer type", "owner": "Salesperson",
+                         "version": "Version"}),
+], ids=["zh", "en"])
+def test_the_apis_labels_title_and_field_help_come_from_the_registry_in_the_users_language(app, language, title,
+                                                                                          labels):
+    clerk = login(app.test_client(), "clerk")
+    if language == "en":
+        clerk.get("/lang/en")
+    listed = clerk.get("/api/v1/customer/").json
+    assert listed["list_title"] == title
+    assert {name: listed["label_columns"][name] for name in labels} == labels
+    fields = {f["name"]: f for f in clerk.get("/api/v1/customer/_info").json["add_columns"]}
+    assert fields["number"]["label"] == labels["number"]
+    assert fields["number"]["description"] == ("留空则按规则自动生成" if language == "zh" else
+                                               "Left empty, it is generated from the pattern")
+    # A field without help has none (FAB would give gettext(""): the catalog's header).
+    assert fields["name"]["description"] == ""
+
+
+@pytest.mark.parametrize("query, message", [
+    ("(bad", "参数 q 不是有效的 Rison 或 JSON，或其中某个值的类型不对。"),
+    ("(page:abc)", "参数 q 不是有效的 Rison 或 JSON，或其中某个值的类型不对。"),
+    ("(order_column:id_number,order_direction:asc)", "不能按 id_number 排序。"),
+    ("(filters:!((col:colour,opr:eq,value:1)))", "不能按 colour 筛选。"),
+], ids=["not-rison", "wrong-type", "unsortable", "unfilterable"])
+def test_a_bad_api_query_is_told_in_the_users_language(app, query, message):
+    clerk = login(app.test_client(), "clerk")
+    response = clerk.get(f"/api/v1/customer/?q={query}")
+    assert response.status_code == 400 and response.json["message"] == message
+
+
+def test_a_record_out_of_reach_or_missing_is_a_404_in_the_users_language(app):
+    clerk = login(app.test_client(), "clerk")
+    response = clerk.get("/api/v1/customer/99999")
+    assert response.status_code == 404 and response.json["message"] == "该记录不存在，或不在您的查看范围内。"
