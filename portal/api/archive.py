@@ -23,6 +23,8 @@ from portal.security import access_log, locking, masking
 from portal.security.interface import ScopedInterface
 from portal.services import numbering, unique_values
 
+from .refusals import RefusalsInUsersLanguage
+
 # A unique value taken between the check and the write: FAB would answer with the database's
 # own text (a PUT) or a bare 500 (a POST).
 TAKEN_MEANWHILE = _l("A value that must be unique (such as a customer number) is used by another record: "
@@ -112,7 +114,7 @@ def _plain_specs(model):
     return [s for s in fields_of(model).values() if s.type != FieldType.RELATION_MANY]
 
 
-class ArchiveApi(ModelRestApi):
+class ArchiveApi(RefusalsInUsersLanguage, ModelRestApi):
     """A model's REST resource generated from its field descriptions."""
 
     model: type | None = None

@@ -34,6 +34,8 @@ from portal.grid.writes import Rights
 from portal.security import access_log, masking, scope
 from portal.security.permissions import current_user
 
+from .refusals import RefusalsInUsersLanguage
+
 MANAGE_VIEWS = "can_manage_views"
 
 
@@ -49,7 +51,7 @@ def _with_resource(method):
     return wrapper
 
 
-class GridApi(BaseApi):
+class GridApi(RefusalsInUsersLanguage, BaseApi):
     resource_name = "grid"
     allow_browser_login = True  # the grid page calls it with the session cookie
     openapi_spec_methods = {}

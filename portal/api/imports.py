@@ -35,6 +35,8 @@ from portal.models import imports as status
 from portal.security import access_log, masking
 from portal.security.permissions import current_user
 
+from .refusals import RefusalsInUsersLanguage
+
 MANAGE = "can_manage"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
@@ -108,7 +110,7 @@ def attachment(name: str, fallback: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
-class ImportApi(BaseApi):
+class ImportApi(RefusalsInUsersLanguage, BaseApi):
     resource_name = "import"
     allow_browser_login = True
     openapi_spec_methods = {}

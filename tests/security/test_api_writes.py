@@ -128,3 +128,21 @@ def test_a_record_out_of_reach_or_missing_is_a_404_in_the_users_language(app):
     clerk = login(app.test_client(), "clerk")
     response = clerk.get("/api/v1/customer/99999")
     assert response.status_code == 404 and response.json["message"] == "该记录不存在，或不在您的查看范围内。"
+
+
+@pytest.mark.parametrize("method, url", [
+    ("delete", "/api/v1/customer/{id}"), ("get", "/api/v1/grid/customer/schema"), ("get", "/api/v1/import/batches"),
+], ids=["archive", "grid", "import"])
+def test_what_an_api_turns_away_is_told_in_the_users_language(app, method, url):
+    customer = Customer(number="KH-A1", name="甲公司")
+    db.session.add(customer)
+    db.session.commit()
+    url = url.format(id=customer.id)
+    anonymous = getattr(app.test_client(), method)(url)
+    assert anonymous.status_code == 401 and anonymous.json == {"message": "请先登录。"}
+    forged = getattr(app.test_client(), method)(url, headers={"Authorization": "Bearer not-a-token"})
+    assert forged.status_code == 401 and forged.json == {"message": "请先登录。"}
+    if method == "delete":
+        clerk = getattr(login(app.test_client(), "clerk"), method)(url)
+        assert clerk.status_code == 403 and clerk.json["message"] == "您无权执行此操作。"
+        assert db.session.get(Customer, customer.id) is not None
