@@ -21,7 +21,7 @@ from portal.grid.writes import NOT_IN_REACH
 from portal.models import Contact, Customer
 from portal.security import access_log, locking, masking
 from portal.security.interface import ScopedInterface
-from portal.services import numbering, unique_values
+from portal.services import archive, numbering, unique_values
 
 from .refusals import RefusalsInUsersLanguage
 
@@ -30,11 +30,9 @@ from .refusals import RefusalsInUsersLanguage
 TAKEN_MEANWHILE = _l("A value that must be unique (such as a customer number) is used by another record: "
                      "nothing was saved.")
 NOT_SAVED = _l("This record could not be saved.")
-NOT_AN_OBJECT = _l("The request body must be a JSON object of field names and values.")
-NOT_A_VALUE = _l("Not a valid value for this field.")
-NOT_A_QUERY = _l("The q parameter is not valid Rison or JSON, or holds a value of the wrong type.")
-VERSION = _l("Version")
+
 # What FAB says of a bad ``q``, in the user's language; anything else as it is.
+NOT_A_QUERY = _l("The q parameter is not valid Rison or JSON, or holds a value of the wrong type.")
 QUERY_MESSAGES = (
     (re.compile(r"Not a valid rison(?:/json)? (?:argument|schema).*", re.S), NOT_A_QUERY),
     (re.compile(r"Invalid order by column: (.*)", re.S), lambda column: _l("Cannot sort by %(column)s.",
@@ -42,7 +40,10 @@ QUERY_MESSAGES = (
     (re.compile(r"Filter column: (.*) not allowed to filter", re.S), lambda column: _l(
         "Cannot filter by %(column)s.", column=column)),
 )
+
 # What marshmallow (FAB's schemas) says, in the user's language; anything else as it is.
+NOT_AN_OBJECT = _l("The request body must be a JSON object of field names and values.")
+NOT_A_VALUE = _l("Not a valid value for this field.")
 SCHEMA_MESSAGES = {
     "Missing data for required field.": REQUIRED,
     "Field may not be null.": REQUIRED,
@@ -85,6 +86,14 @@ class _WritingInterface(ScopedInterface):
 
     def edit(self, item, commit: bool = True) -> None:
         self._refused_as_422(super().edit, item, commit)
+
+    def delete(self, item, commit: bool = True) -> None:
+        """A customer is purged as on its page: its records with it, each kept in the history,
+        the purge in the access log (FAB's delete stopped at its first transaction)."""
+        if isinstance(item, Customer):
+            archive.purge_and_log(self.session, item, via="api")
+        else:
+            self._refused_as_422(super().delete, item, commit)
 
     @staticmethod
     def _refused_as_422(write, item, commit: bool) -> None:
@@ -135,7 +144,7 @@ class ArchiveApi(RefusalsInUsersLanguage, ModelRestApi):
         cls.add_columns = writable
         cls.edit_columns = [*writable, "version"]  # the version read, for optimistic locking
         cls._generated = ("number",) if cls.model in numbering.DEFAULT_PATTERNS else ()
-        cls.label_columns = {**label_columns(specs), "id": "ID", "version": VERSION}
+        cls.label_columns = {**label_columns(specs), "id": "ID", "version": _l("Version")}
         cls.description_columns = description_columns(specs)
         cls.list_title = LazyString(lambda model=cls.model: _model_label(model))
         plain = [s for s in specs if s.type != FieldType.RELATION]
@@ -250,6 +259,12 @@ class ArchiveApi(RefusalsInUsersLanguage, ModelRestApi):
             return self._refusal(exc)
         except sa.exc.IntegrityError as exc:   # flushed early by a query (the version check's)
             return self._refusal(WriteRefused(422, _refusal_of(exc)))
+
+    def delete_headless(self, pk):
+        try:
+            return super().delete_headless(pk)
+        except WriteRefused as exc:
+            return self._refusal(exc)
 
     def post_headless(self):
         """FAB's POST, with the body judged by the registry before it is loaded."""

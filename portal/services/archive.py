@@ -29,3 +29,17 @@ def purge(session: Session, customer: Customer) -> dict[str, int]:
     session.delete(customer)
     session.flush()
     return counts
+
+
+def purge_and_log(session: Session, customer: Customer, **detail) -> dict[str, int]:
+    """:func:`purge` as one act of the custodian's, from a page or the API: the change
+    history names it, the access log keeps it (with ``detail``), and it is committed."""
+    from portal.context import changes_from
+    from portal.security import access_log
+
+    label, pk = str(customer), customer.id
+    with changes_from("purge"):
+        counts = purge(session, customer)
+        session.commit()
+    access_log.record("purge", "Customer", pk, detail={"customer": label, "deleted": counts, **detail})
+    return counts

@@ -172,10 +172,7 @@ class CustomerView(ArchiveModelView):
         if customer is None:
             abort(404)
         label = str(customer)
-        with changes_from("purge"):
-            counts = archive.purge(db.session, customer)
-            db.session.commit()
-        access_log.record("purge", "Customer", pk, detail={"customer": label, "deleted": counts})
+        archive.purge_and_log(db.session, customer)
         flash(str(_l("%(customer)s and its records were deleted for good.", customer=label)), "success")
 
     @expose("/reassign", methods=["GET", "POST"])

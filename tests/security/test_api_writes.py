@@ -146,3 +146,23 @@ def test_what_an_api_turns_away_is_told_in_the_users_language(app, method, url):
         clerk = getattr(login(app.test_client(), "clerk"), method)(url)
         assert clerk.status_code == 403 and clerk.json["message"] == "您无权执行此操作。"
         assert db.session.get(Customer, customer.id) is not None
+
+
+def test_a_customer_deleted_through_the_api_is_purged_as_on_its_page_with_its_records_and_kept_in_history(app):
+    from portal.models import AccessLog, ChangeLog, Transaction
+
+    customer = Customer(number="KH-A1", name="甲公司")
+    db.session.add(customer)
+    db.session.commit()
+    db.session.add(Transaction(customer=customer, trade_date=dt.date(2025, 1, 1), amount=100))
+    db.session.commit()
+    pk = customer.id
+    response = login(app.test_client(), "admin").delete(f"/api/v1/customer/{pk}")
+    assert response.status_code == 200, response.json   # was a 422 with the database's UPDATE statement
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Transaction)) == 0
+    deleted = {(e.object_type, e.source) for e in db.session.scalars(sa.select(ChangeLog).filter_by(action="delete"))}
+    assert deleted == {("Customer", "purge"), ("Transaction", "purge")}
+    purge = db.session.scalars(sa.select(AccessLog).filter_by(action="purge")).one()
+    assert purge.object_id == str(pk) and '"via": "api"' in purge.detail and '"Transaction": 1' in purge.detail
