@@ -79,7 +79,8 @@ class WriteRefused(Exception):
 
 class _WritingInterface(ScopedInterface):
     """The scoped interface, with a write the database refuses as a breach of a constraint
-    answered as :class:`WriteRefused` (the session rolled back by FAB)."""
+    answered as :class:`WriteRefused` (the session rolled back by FAB), and a customer's
+    delete a purge."""
 
     def add(self, item, commit: bool = True) -> None:
         self._refused_as_422(super().add, item, commit)

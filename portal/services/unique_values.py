@@ -5,9 +5,10 @@ The database's unique indexes compare exactly, so the holders of a value are fou
 them by asking for each of the value's spellings: codes hold few letters (KH202600001 has
 four spellings, a credit code such as 91310000MA1FL3KX6B 128). A value with more letters than
 :data:`MAX_SPELLINGS` allows, or the values past :data:`SPELLING_BUDGET` spellings in one
-call, are compared case-folded, which reads the table. The form, the grid's writes and an import's undo ask
-here for a few values; an import's dry run asks for thousands a chunk and keeps its own
-way (importer.Judge._cases), which learns once which cases the column holds at all.
+call, are compared case-folded, which reads the table. The form, the grid, the API,
+numbering and an import's undo ask here for a few values; an import's dry run asks for
+thousands a chunk and keeps its own way (importer.Judge._cases), which learns once which
+cases the column holds at all.
 """
 from __future__ import annotations
 

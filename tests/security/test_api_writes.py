@@ -45,7 +45,8 @@ def test_a_bad_api_write_is_told_per_field_in_the_users_language_and_saves_nothi
     db.session.commit()
     post = {"name": "乙公司", "customer_type": "org", **body} if isinstance(body, dict) else body
     put = {**body, "version": customer.version} if isinstance(body, dict) else body
-    for response in (clerk.post("/api/v1/customer/", json=post), clerk.put(f"/api/v1/customer/{customer.id}", json=put)):
+    answers = (clerk.post("/api/v1/customer/", json=post), clerk.put(f"/api/v1/customer/{customer.id}", json=put))
+    for response in answers:
         assert (response.status_code, response.json["message"]) == (status, message)
     db.session.expire_all()
     assert db.session.scalars(sa.select(Customer)).all() == [customer]
