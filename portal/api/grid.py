@@ -15,6 +15,7 @@ import tempfile
 from flask import flash, g, redirect, request, send_file
 from flask_appbuilder.api import BaseApi, expose
 from flask_appbuilder.security.decorators import permission_name, protect
+from flask_babel import lazy_gettext as _l
 
 from portal.analysis import drill as drills
 from portal.context import changes_from
@@ -186,7 +187,8 @@ class GridApi(RefusalsInUsersLanguage, BaseApi):
         """One cell: {"field": …, "value": …, "version": the version the row was loaded with}."""
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or "field" not in body:
-            return self.response_400(message="{field, value, version} expected")
+            return self.response_400(message=str(_l(
+                "A cell's change is a JSON object with its field, value and version.")))
         try:
             with changes_from("grid"):
                 row = update_cell(db.session, res, self._rights(res), pk, body["field"], body.get("value"),

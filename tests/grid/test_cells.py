@@ -21,6 +21,14 @@ def a_customer(app, owner="zhangwei"):
                               .order_by(Customer.id)).first()
 
 
+def test_a_cell_change_that_is_not_an_object_with_a_field_is_told_in_the_users_language(app):
+    clerk = login(app.test_client(), "clerk")
+    for body in ([1], {"value": "宁波市"}, "宁波市"):
+        response = clerk.patch("/api/v1/grid/customer/rows/1", json=body)
+        assert response.status_code == 400
+        assert response.json["message"] == "单元格的修改须是包含字段、值和版本的 JSON 对象。"
+
+
 def test_a_valid_value_is_saved_normalised_and_kept_in_history(demo_app):
     clerk = login(demo_app.test_client(), "clerk")
     customer = a_customer(demo_app)
