@@ -36,12 +36,14 @@ def folded(value):
 def spellings(value: str) -> list[str] | None:
     """Every way of writing ``value``'s letters in lower or upper case (the value itself
     among them); None when there are more than MAX_SPELLINGS."""
-    choices = [dict.fromkeys((c.lower(), c.upper(), c)) for c in value]
-    count = 1
-    for options in choices:
+    choices, count = [], 1
+    for c in value:
+        # Counted as it goes: a value of a megabyte (a bad form post) stops at its 9th letter.
+        options = dict.fromkeys((c.lower(), c.upper(), c))
         count *= len(options)
         if count > MAX_SPELLINGS:
             return None
+        choices.append(options)
     return ["".join(p) for p in itertools.product(*choices)]
 
 

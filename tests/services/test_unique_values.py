@@ -16,6 +16,7 @@ def test_the_spellings_of_a_code_are_its_letters_in_either_case():
     assert len(unique_values.spellings("91310000MA1FL3KX6B")) == 128
     assert len(unique_values.spellings("abcdefgh")) == 256
     assert unique_values.spellings("abcdefghi") is None   # 512: compared case-folded instead
+    assert unique_values.spellings("abcdefghi" + "x" * 1_000_000) is None
 
 
 def test_holders_find_a_value_in_any_case_and_only_that_value(app, monkeypatch):
