@@ -26,7 +26,8 @@ from portal.context import acting_as, changes_from
 from portal.fields import fields_of
 from portal.fields.plain import plain
 from portal.grid.lookups import label_of
-from portal.models import Contact, Customer, ImportBatch, ImportRow, ImportWritten, LifecycleEvent, Transaction
+from portal.models import (ChangeLog, Contact, Customer, ImportBatch, ImportRow, ImportWritten, LifecycleEvent,
+                           Transaction)
 from portal.models import imports as status
 from portal.services import lifecycle, unique_values
 
@@ -206,9 +207,11 @@ def dependents(model) -> list[sa.Column]:
     foreign key without an ON DELETE rule (the database would refuse), or that would be
     emptied (a visit would lose its contact), and a customer's contacts (they would go with
     it, and someone entered them). What cascades is the record's own (its tags, stage events,
-    grading); the change history keeps its entries, which point at it without a key."""
+    grading) and the change history keeps its entries."""
     table, found = model.__table__, []
     for other in table.metadata.tables.values():
+        if other is ChangeLog.__table__:
+            continue
         for key in other.foreign_keys:
             if key.column is table.c.id and ((key.ondelete or "").upper() != "CASCADE" or other is Contact.__table__):
                 found.append(key.parent)
