@@ -90,16 +90,8 @@ def lookup_columns(table_name: str) -> tuple[str, ...]:
     for model, keys in MATCH_KEYS.items():
         if model.__table__ is table:
             found += [field for key in keys for field in key.fields]
-    found += [c.name for c in table.c if _points_at_looked_up(c)]
+    found += [c.name for c in table.c if any(fk.column.table.name in _LOOKED_UP_THROUGH for fk in c.foreign_keys)]
     return tuple(dict.fromkeys(found))
-
-
-def _points_at_looked_up(column) -> bool:
-    """A column pointing at a customer, contact or batch: by its foreign key, or by its field
-    description where the link has none (the change history's customer, migration 0014)."""
-    spec = column.info.get("spec")
-    return (any(fk.column.table.name in _LOOKED_UP_THROUGH for fk in column.foreign_keys)
-            or getattr(spec, "relation", None) in _LOOKED_UP_THROUGH)
 
 
 def refresh(session: Session, table_names) -> list[str]:

@@ -10,15 +10,16 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portal.fields import Section, describe, register_model
 
+from .base import JSONDocument
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
 class _Entry:
-    """When and by whom a log entry was written. The user's id is kept as written, without a
-    foreign key (migration 0014): removing a user rewrites none of their entries, and the
-    username stays beside it."""
+    """When and by whom a log entry was written (the user link is cleared if the user goes;
+    the username stays)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(
@@ -28,12 +29,12 @@ class _Entry:
 
     @declared_attr
     def user_id(cls) -> Mapped[int | None]:
-        return mapped_column(sa.Integer,
+        return mapped_column(sa.ForeignKey("ab_user.id", ondelete="SET NULL"),
                              info=describe("用户", "User", "relation", "basic", relation="user", readonly=True))
 
     @declared_attr
     def user(cls):
-        return relationship("User", primaryjoin=f"foreign({cls.__name__}.user_id) == User.id")
+        return relationship("User")
 
 
 ACCESS_ACTIONS = (
@@ -105,10 +106,8 @@ class ChangeLog(_Entry, Model):
     username: Mapped[str | None] = mapped_column(
         sa.String(256), info=describe("用户名", "Username", "text", "basic", listed=True, searchable=True, readonly=True),
     )
-    # The customer an entry is about, kept when the customer is purged: its contacts' and
-    # visits' entries are still found by it (no foreign key, migration 0014).
     customer_id: Mapped[int | None] = mapped_column(
-        sa.Integer, index=True,
+        sa.ForeignKey("customer.id", ondelete="SET NULL"), index=True,
         info=describe("客户", "Customer", "relation", "basic", relation="customer", readonly=True),
     )
     object_type: Mapped[str] = mapped_column(
@@ -127,13 +126,12 @@ class ChangeLog(_Entry, Model):
         sa.String(100), info=describe("来源", "Source", "text", "basic", listed=True, readonly=True,
                                      help_zh="表单、接口、导入批次、批量操作", help_en="Form, API, import batch, bulk action"),
     )
-    # Kept as written (json, not jsonb, on PostgreSQL): nothing queries inside an entry.
     changes: Mapped[dict] = mapped_column(
-        sa.JSON, nullable=False, default=dict,
+        JSONDocument, nullable=False, default=dict,
         info=describe("变更内容", "Changes", "longtext", "basic", listed=True, readonly=True),
     )
 
-    customer = relationship("Customer", primaryjoin="foreign(ChangeLog.customer_id) == Customer.id")
+    customer = relationship("Customer")
 
     def changes_html(self):
         """The changes as the card's History tab shows them (labels, masking)."""

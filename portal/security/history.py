@@ -79,9 +79,8 @@ def _value_change(obj, spec, session: Session, new: bool, deleted: bool) -> dict
     return change
 
 
-def _entry(obj, action: str, session: Session, user_id, username, source) -> dict | None:
-    """The entry's row; it names its customer also when the customer goes in the same flush
-    (a purge): the history keeps that link (migration 0014)."""
+def _entry(obj, action: str, session: Session, user_id, username, source,
+           gone_customers: frozenset = frozenset()) -> dict | None:
     new, deleted = action == "create", action == "delete"
     changes = {}
     for spec in _tracked_specs(type(obj)):
@@ -90,8 +89,11 @@ def _entry(obj, action: str, session: Session, user_id, username, source) -> dic
             changes[spec.name] = change
     if not changes and action == "update":
         return None
+    customer_id = _customer_id(obj)
+    if customer_id in gone_customers:
+        customer_id = None  # the card is deleted in this flush: the entry cannot point at it
     return {"at": dt.datetime.now().replace(microsecond=0), "user_id": user_id, "username": username,
-            "customer_id": _customer_id(obj), "object_type": type(obj).__name__, "object_id": obj.id,
+            "customer_id": customer_id, "object_type": type(obj).__name__, "object_id": obj.id,
             "action": action, "source": source, "changes": changes}
 
 
@@ -113,8 +115,9 @@ def record_flush(session: Session, flush_context) -> None:
         return
     user_id = current_user_id()
     username, source = _username(session, user_id), change_source()
+    gone = frozenset(obj.id for obj in session.deleted if isinstance(obj, Customer))
     rows = [row for action, obj in touched
-            if (row := _entry(obj, action, session, user_id, username, source)) is not None]
+            if (row := _entry(obj, action, session, user_id, username, source, gone)) is not None]
     if rows:
         session.connection().execute(sa.insert(ChangeLog.__table__), rows)
 
