@@ -157,8 +157,8 @@ def _display(spec, value, text):
 
 
 def render_changes(entry: ChangeLog):
-    """The entry's changes as 'label: old → new' lines, labels from the registry and
-    sensitive values masked for users without the right."""
+    """The entry's changes as 'label: old → new' lines in the card's order, labels from the
+    registry and sensitive values masked for users without the right."""
     from markupsafe import Markup, escape
 
     from portal.fields import registry
@@ -169,8 +169,11 @@ def render_changes(entry: ChangeLog):
         specs = fields_of(registry.model_for(entry.object_type))
     except KeyError:
         specs = {}
+    # The card's order, whatever order the entry was written in (an import writes the file's)
+    # and however the database keeps its keys; names the registry no longer knows come last.
+    position = {name: i for i, name in enumerate(specs)}
     lines = []
-    for name, change in (entry.changes or {}).items():
+    for name, change in sorted((entry.changes or {}).items(), key=lambda item: position.get(item[0], len(position))):
         spec = specs.get(name)
         label = spec.label if spec is not None else name
         old = _display(spec, change.get("old"), change.get("old_text"))

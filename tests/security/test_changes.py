@@ -77,6 +77,35 @@ def test_sensitive_values_stay_masked_in_the_history_for_those_who_cannot_see_th
     assert "6222021234567890123" not in page and "6222 **** **** 0123" in page
 
 
+def _history_lines(page: str, containing: str) -> list[str]:
+    """The labels of the History tab's changes cell holding ``containing``, in their order."""
+    import re
+
+    tab = page[page.index('id="ChangeLogView"'):]
+    cell = next(c for c in re.findall(r"<td[^>]*>(.*?)</td>", tab, re.S) if containing in c)
+    return [line.split(":")[0].strip() for line in cell.split("<br>")]
+
+
+def test_the_history_lists_an_entrys_fields_in_the_cards_order(app, client):
+    """However an entry was written (an import writes the file's column order) and however the
+    database keeps it (jsonb orders keys by length), the History tab follows the card."""
+    import datetime as dt
+
+    login(client, "clerk")
+    customer = add_customer(client, mobile="13812345678", province="浙江省")
+    edit_customer(client, customer, mobile="13912345678", province="江苏省", city="南京市", email="li@example.com")
+    with db.engine.begin() as conn:   # as an import whose file has these columns in this order
+        conn.execute(sa.insert(ChangeLog.__table__), [{
+            "at": dt.datetime.now().replace(microsecond=0), "username": "clerk", "customer_id": customer.id,
+            "object_type": "Customer", "object_id": customer.id, "action": "update", "source": "import 1",
+            "changes": {"postcode": {"old": None, "new": "210000"}, "fax": {"old": None, "new": "025-1"},
+                        "name": {"old": customer.name, "new": "南京华信"}}}])
+    page = client.get(f"/customerview/show/{customer.id}").text
+    # the registry's order: province, city, mobile, email; then name, postcode, fax
+    assert _history_lines(page, "省份: 浙江省 → 江苏省") == ["省份", "城市", "手机", "电子邮箱"]
+    assert _history_lines(page, "南京华信") == ["客户名称", "邮编", "传真"]
+
+
 def test_user_text_in_the_history_is_escaped(app, client):
     login(client, "clerk")
     customer = add_customer(client)
