@@ -27,8 +27,17 @@ def pick(zh: str, en: str) -> str:
     return en if current_language() == "en" else zh
 
 
+SENTENCE_ENDS = ("。", "！", "？", ".", "!", "?")
+
+
 def joined(items, *, sentences: bool = False) -> str:
-    """Items joined as the current language writes a list: 、 or ", "; sentences with ； or "; "."""
-    if sentences:
-        return pick("；", "; ").join(items)
-    return pick("、", ", ").join(items)
+    """Items joined as the current language writes a list: 、 or ", "; sentences with ； or "; "
+    (nothing or a space after one that ends with its own full stop)."""
+    if not sentences:
+        return pick("、", ", ").join(items)
+    items, text = list(items), ""
+    for i, item in enumerate(items):
+        text += item
+        if i < len(items) - 1:   # a sentence that ends itself takes no ；: "…无效。手机：…", not "。；"
+            text += pick("", " ") if item.rstrip().endswith(SENTENCE_ENDS) else pick("；", "; ")
+    return text

@@ -135,3 +135,18 @@ def test_english_is_one_click_away(client):
     # The portal's name in the navbar and the title follows too (a company's own name would not).
     assert "<title>Customer archive management" in client.get("/").text and "客户档案管理" not in html
     assert "Customer archive management" in html
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("zh", "邮政编码应为6位数字。手机号码无效；标签：列表中没有“金牌”；城市为空"),
+    ("en", "The postcode has 6 digits. The mobile is invalid; Tag: not in the list; City is empty"),
+])
+def test_sentences_are_joined_without_a_semicolon_after_a_full_stop(app, language, expected):
+    from flask_babel import force_locale
+
+    from portal.i18n import joined
+
+    items = {"zh": ["邮政编码应为6位数字。", "手机号码无效", "标签：列表中没有“金牌”", "城市为空"],
+             "en": ["The postcode has 6 digits.", "The mobile is invalid", "Tag: not in the list", "City is empty"]}
+    with app.test_request_context(), force_locale({"zh": "zh_CN", "en": "en"}[language]):
+        assert joined(items[language], sentences=True) == expected

@@ -7,6 +7,8 @@ file's sensitive columns masked here as in the preview: the columns mapped to su
 whose header names one (an ID number column left unmapped is still ID numbers)."""
 from __future__ import annotations
 
+import math
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -23,14 +25,16 @@ from .mapping import resolve, suggest
 
 
 def error_text(batch: ImportBatch, errors: dict | None) -> str:
-    """"label: message" per cell, the row's own message first."""
+    """"label: message" per cell in the file's column order, the row's own message first."""
     if not errors:
         return ""
     model = model_of(batch.resource)
     lines = [errors["_row"]] if "_row" in errors else []
-    for key, message in errors.items():
-        if key == "_row":
-            continue
+    # The file's column order, however the row's errors were gathered and stored (jsonb keeps
+    # its keys ordered by length).
+    column = {key: int(i) for i, key in (batch.mapping or {}).items() if key}
+    cells = sorted(((k, m) for k, m in errors.items() if k != "_row"), key=lambda item: column.get(item[0], math.inf))
+    for key, message in cells:
         target = resolve(model, key, sees_sensitive=True)
         label = target.label if target else key
         # A relation's message names its field already (标签：列表中没有“金牌”): not twice.

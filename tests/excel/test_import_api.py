@@ -340,3 +340,22 @@ def test_the_first_contacts_fields_are_labelled_as_the_language_writes_them(clie
         client.get("/lang/en")
     fields = client.get("/api/v1/import/customer/fields").get_json()["fields"]
     assert next(f["label"] for f in fields if f["name"] == "contact.name") == label
+
+
+def test_a_rows_messages_follow_the_files_columns_in_the_preview_and_the_error_report(client, tmp_path):
+    """The row's message, in the preview and in the error report's last column, names its
+    cells in the file's order (on PostgreSQL jsonb kept them ordered by the fields' names)."""
+    login(client, "clerk")
+    rows = [["客户名称", "邮编", "手机", "电子邮箱"], ["甲公司", "31000", "123", "not-an-email"]]
+    batch = upload(client, rows, tmp_path=tmp_path).get_json()
+    batch = client.post(f"/api/v1/import/batches/{batch['id']}/prepare",
+                        json={"mapping": batch["mapping"], "options": {"match": ["name", "mobile"], "mode": "upsert"}}
+                        ).get_json()
+    assert batch["counts"]["invalid"] == 1, batch
+    row = client.get(f"/api/v1/import/batches/{batch['id']}/rows").get_json()["rows"][0]
+    assert set(row["errors"]) == {"postcode", "mobile", "email"}
+    report = client.get(f"/api/v1/import/batches/{batch['id']}/errors.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(report.data)).active
+    for message in (row["message"], [c.value for c in sheet[2]][-1]):
+        assert message.index("邮编") < message.index("手机") < message.index("电子邮箱"), message
+        assert "。；" not in message and "100010。手机：" in message   # a full stop is not followed by ；
