@@ -1,4 +1,7 @@
 """`flask db upgrade` builds exactly the schema the models describe, on SQLite and PostgreSQL."""
+import json
+
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -143,6 +146,38 @@ def test_what_earlier_commits_wrote_moves_to_import_written_and_back(database):
             assert [(i, w, v, c, bool(created)) for i, w, v, c, created in back] == [
                 (1, 501, 1, 900, True), (2, 502, 1, None, False), (3, None, None, 901, True),
                 (4, None, None, 902, False), (5, None, None, None, False)]
+            db.engine.dispose()
+    finally:
+        database.drop(url)
+
+
+def test_history_entries_keep_their_changes_across_0014_and_stay_append_only(database):
+    """0014 stores the history's changes as written (json, not jsonb, on PostgreSQL): entries
+    written before it read the same after it and after a downgrade, and the append-only
+    trigger it re-creates still refuses a rewrite."""
+    url = database.template_url("history_json")
+    app = make_app(url)
+    changes = '{"name": {"old": null, "new": "甲公司"}, "city": {"old": "杭州", "new": "宁波"}}'
+    select = sa.text("SELECT changes FROM change_log WHERE id = 1")
+    try:
+        with app.app_context():
+            upgrade(revision="0013")
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO change_log (id, at, username, object_type, object_id, action, "
+                                     "changes) VALUES (1, CURRENT_TIMESTAMP, 'clerk', 'Customer', 5, 'update', "
+                                     f"'{changes}')"))
+            for revision in ("0014", "0013", "0014"):
+                (upgrade if revision == "0014" else downgrade)(revision=revision)
+                with db.engine.connect() as conn:
+                    value = conn.execute(select).scalar_one()
+                assert (value if isinstance(value, dict) else json.loads(value)) == {
+                    "name": {"old": None, "new": "甲公司"}, "city": {"old": "杭州", "new": "宁波"}}
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.connect() as conn:
+                    assert conn.execute(sa.text("SELECT pg_typeof(changes)::text FROM change_log")).scalar() == "json"
+            with pytest.raises(sa.exc.DatabaseError):
+                with db.engine.begin() as conn:
+                    conn.execute(sa.text("UPDATE change_log SET changes = '{}' WHERE id = 1"))
             db.engine.dispose()
     finally:
         database.drop(url)

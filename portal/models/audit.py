@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portal.fields import Section, describe, register_model
 
-from .base import JSONDocument
-
 
 def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
@@ -126,8 +124,9 @@ class ChangeLog(_Entry, Model):
         sa.String(100), info=describe("来源", "Source", "text", "basic", listed=True, readonly=True,
                                      help_zh="表单、接口、导入批次、批量操作", help_en="Form, API, import batch, bulk action"),
     )
+    # Kept as written (json, not jsonb, on PostgreSQL; migration 0014): nothing queries inside an entry.
     changes: Mapped[dict] = mapped_column(
-        JSONDocument, nullable=False, default=dict,
+        sa.JSON, nullable=False, default=dict,
         info=describe("变更内容", "Changes", "longtext", "basic", listed=True, readonly=True),
     )
 
