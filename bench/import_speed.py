@@ -123,7 +123,7 @@ def run_dje(kind: str, new: Path, update: Path, args, *, repeat: int | None = No
     command = [str(DJE_VENV / "bin" / "python"), str(ROOT / "bench" / "dje" / "run_dje.py"), "--new", str(new),
                "--update", str(update), "--db", kind, "--repeat", str(counts[0]),
                "--update-repeat", str(counts[1]), "--default-repeat", str(counts[2]),
-               "--sqlite-dir", str(OUT)]
+               "--sqlite-dir", str(OUT), "--table", args.dje_table, "--portal-python", sys.executable]
     records = []
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         for line in process.stdout:
@@ -149,9 +149,10 @@ def prepare_database(kind: str, url: str) -> None:
     from bench.generate_customers import migrate_and_initialise, recreate
 
     if kind == "sqlite":
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///"))   # SQLITE_PATH, or run_dje.py's --table archive file
+        path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
         recreate("postgres", url)
     migrate_and_initialise(url)
@@ -492,6 +493,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="portal runs and DJE fast all-new runs per database")
     parser.add_argument("--dje-update-repeat", type=int, default=1, help="DJE fast re-imports of the updates")
     parser.add_argument("--dje-default-repeat", type=int, default=1, help="DJE default-settings runs")
+    parser.add_argument("--dje-table", choices=("own", "archive"), default="own",
+                        help="DJE writes its app's 16-column table (the goal's comparison) or the portal's "
+                             "customer table, with its indexes and foreign keys (run_dje.py --table archive)")
     parser.add_argument("--skip-dje", action="store_true", help="the portal only (no ratios)")
     parser.add_argument("--skip-portal", action="store_true", help="django-import-export only")
     parser.add_argument("--dje-results", type=Path,

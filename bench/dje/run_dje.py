@@ -24,6 +24,12 @@ or ``DROP/CREATE DATABASE`` on PostgreSQL, then ``migrate`` in a process of its 
 * ``default-update``: default options, the update file, after ``default`` on its database
   (``--no-default-update`` leaves it out); ``--update-loader model`` makes ``fast-update`` look rows up one by one
   (``ModelInstanceLoader``, import-export's default loader) instead.
+
+``--table archive`` writes the same rows into the portal's own ``customer`` table instead of
+the app's 16-column one: each chain's database is first migrated and initialised by the portal
+(``--portal-python``: bench/import_speed.py ``--portal-prepare``), so import-export meets the
+indexes and foreign keys the portal's import meets (not its history, stage events or search
+keys, which import-export does not write).
 """
 from __future__ import annotations
 
@@ -39,6 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 PG_NAME = "bench_dje"
+IMPORT_SPEED = HERE.parent / "import_speed.py"
 
 
 def peak_mb() -> float:
@@ -58,23 +65,25 @@ def django_setup(url: str) -> None:
 # One run, in its own process
 # ---------------------------------------------------------------------------------------
 
-def run_one(config: str, url: str, path: Path, update_loader: str) -> dict:
+def run_one(config: str, url: str, path: Path, update_loader: str, table: str = "own") -> dict:
     django_setup(url)
     import import_export
     from django.db import connection
     from import_export.formats.base_formats import XLSX
     from import_export.instance_loaders import ModelInstanceLoader
 
-    from customers.models import Customer
-    from customers.resources import CustomerResource, fast_resource, headers
+    from customers.models import ArchiveCustomer, Customer
+    from customers.resources import ArchiveCustomerResource, CustomerResource, fast_resource, headers
 
+    base = ArchiveCustomerResource if table == "archive" else CustomerResource
+    counted = ArchiveCustomer if table == "archive" else Customer
     if config in ("default", "default-update"):
-        resource_class = CustomerResource
+        resource_class = base
     else:
-        resource_class = fast_resource(creates_only=config == "fast")
+        resource_class = fast_resource(creates_only=config == "fast", base=base)
         if config == "fast-update" and update_loader == "model":
             resource_class._meta.instance_loader_class = ModelInstanceLoader
-    before = Customer.objects.count()
+    before = counted.objects.count()
     seconds, cpu, rss, totals = {}, {}, {"start": peak_mb()}, {}
     errors: list[str] = []
     fmt = XLSX()
@@ -98,10 +107,10 @@ def run_one(config: str, url: str, path: Path, update_loader: str) -> dict:
     cpu["total_one_load"] = round(cpu["load"] + cpu["dry_run"] + cpu["import"], 2)
     rows = len(dataset)
     return {
-        "side": "dje", "config": config, "db": connection.vendor, "rows": rows, "file": path.name,
+        "side": "dje", "config": config, "db": connection.vendor, "table": table, "rows": rows, "file": path.name,
         "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak_mb(), "rss_mb_after": rss, "totals": totals,
         "rows_per_s_import": round(rows / seconds["import"]) if seconds["import"] else None,
-        "table_rows_before": before, "table_rows_after": Customer.objects.count(),
+        "table_rows_before": before, "table_rows_after": counted.objects.count(),
         "errors": errors[:5], "error_count": len(errors),
         "options": _options(resource_class), "django_import_export": import_export.__version__,
         "database_version": _database_version(connection),
@@ -148,10 +157,11 @@ def migrate(url: str) -> None:
 # The driver: a fresh database per chain, a fresh process per run
 # ---------------------------------------------------------------------------------------
 
-def fresh_database(kind: str, sqlite_dir: Path) -> str:
+def fresh_database(kind: str, sqlite_dir: Path, table: str = "own", portal_python: str | None = None) -> str:
+    name = PG_NAME if table == "own" else f"{PG_NAME}_archive"
     if kind == "sqlite":
         sqlite_dir.mkdir(parents=True, exist_ok=True)
-        path = sqlite_dir / "bench_dje.db"
+        path = sqlite_dir / f"{name}.db"
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{path}"
@@ -159,9 +169,15 @@ def fresh_database(kind: str, sqlite_dir: Path) -> str:
         import psycopg
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_NAME}"')
-        url = f"postgresql://postgres@127.0.0.1:5432/{PG_NAME}"
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    if table == "archive":
+        portal_url = url if kind == "sqlite" else url.replace("postgresql://", "postgresql+psycopg://", 1)
+        done = subprocess.run([portal_python or "python3", str(IMPORT_SPEED), "--portal-prepare", "--db-url", portal_url,
+                               "--kind", kind], capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"the portal's --portal-prepare failed:\n{done.stderr[-4000:]}")
     _child(["--migrate", "--db-url", url])
     return url
 
@@ -192,10 +208,10 @@ def drive(args) -> None:
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
     for kind in kinds:
         for chain in chains(args):
-            url = fresh_database(kind, args.sqlite_dir)
+            url = fresh_database(kind, args.sqlite_dir, args.table, args.portal_python)
             for config, path in chain:
                 line = _child(["--one", config, "--db-url", url, "--file", str(path),
-                               "--update-loader", args.update_loader]).strip().splitlines()[-1]
+                               "--update-loader", args.update_loader, "--table", args.table]).strip().splitlines()[-1]
                 record = json.loads(line)
                 record["db"] = kind
                 print(json.dumps(record, ensure_ascii=False), flush=True)
@@ -204,7 +220,8 @@ def drive(args) -> None:
 
 def _say(r: dict) -> None:
     s = r["seconds"]
-    print(f"  dje {r['db']:8s} {r['config']:14s} load {s['load']:6.1f}  dry run {s['dry_run']:6.1f}  "
+    config = r["config"] + (" (archive)" if r.get("table") == "archive" else "")
+    print(f"  dje {r['db']:8s} {config:24s} load {s['load']:6.1f}  dry run {s['dry_run']:6.1f}  "
           f"import {s['import']:6.1f}  total {s['total']:6.1f} s  peak {r['peak_rss_mb']:6.0f} MB  {r['totals']}"
           + (f"  ERRORS {r['error_count']}: {r['errors'][:1]}" if r["error_count"] else ""),
           file=sys.stderr, flush=True)
@@ -220,6 +237,9 @@ def main() -> None:
     parser.add_argument("--default-repeat", type=int, default=1, help="default-settings runs per database")
     parser.add_argument("--no-default-update", action="store_true", help="skip the re-import with default settings")
     parser.add_argument("--update-loader", choices=("cached", "model"), default="cached")
+    parser.add_argument("--table", choices=("own", "archive"), default="own",
+                        help="the app's own 16-column table, or the portal's customer table (see above)")
+    parser.add_argument("--portal-python", help="the portal's interpreter, for --table archive")
     parser.add_argument("--sqlite-dir", type=Path, default=Path(os.environ.get("BENCH_OUT", HERE.parent / "out")))
     # internal: one step in a child process
     parser.add_argument("--one", help=argparse.SUPPRESS)
@@ -230,7 +250,7 @@ def main() -> None:
     if args.migrate:
         migrate(args.db_url)
     elif args.one:
-        print(json.dumps(run_one(args.one, args.db_url, args.file, args.update_loader), ensure_ascii=False,
+        print(json.dumps(run_one(args.one, args.db_url, args.file, args.update_loader, args.table), ensure_ascii=False,
                          default=str))
     else:
         if not args.new:

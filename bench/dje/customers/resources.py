@@ -3,10 +3,12 @@ django-import-export 4 docs describe: one ``Field`` per column with its header a
 ``column_name`` and the widget of its type, keyed by the customer number.
 
 ``CustomerResource`` has the default options; ``fast_resource`` makes a subclass with the
-options of the docs' "Performance tuning" section (bulk_import.rst)."""
+options of the docs' "Performance tuning" section (bulk_import.rst). ``ArchiveCustomerResource``
+is the same resource writing into the portal's own ``customer`` table (``ArchiveCustomer``),
+blank cells as NULL."""
 from import_export import fields, instance_loaders, resources, widgets
 
-from .models import CUSTOMER_TYPES, VALUE_GRADES, Customer
+from .models import CUSTOMER_TYPES, VALUE_GRADES, ArchiveCustomer, Customer
 
 
 class LabelChoiceWidget(widgets.CharWidget):
@@ -18,7 +20,7 @@ class LabelChoiceWidget(widgets.CharWidget):
 
     def clean(self, value, row=None, **kwargs):
         text = super().clean(value, row, **kwargs)
-        return self.codes.get(text.strip(), text.strip())
+        return None if text is None else self.codes.get(text.strip(), text.strip())
 
 
 class YesNoWidget(widgets.BooleanWidget):
@@ -60,17 +62,30 @@ class CustomerResource(resources.ModelResource):
         import_id_fields = ["number"]
 
 
+class ArchiveCustomerResource(CustomerResource):
+    """The same columns into the portal's table, where an empty cell is NULL, not "" (as the portal keeps it)."""
+
+    class Meta(CustomerResource.Meta):
+        model = ArchiveCustomer
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)   # the fields are this instance's copies from here on
+        for field in self.fields.values():
+            if isinstance(field.widget, widgets.CharWidget):
+                field.widget.allow_blank = False
+
+
 def headers() -> list[str]:
     return [field.column_name for field in CustomerResource().get_import_fields()]
 
 
-def fast_resource(creates_only: bool):
+def fast_resource(creates_only: bool, base=CustomerResource):
     """The fastest documented settings: bulk mode (batch_size left at its default 1000 — the
     docs: None was always slower), no diff, and either no instance look-up at all (an import of
     new rows only: ``force_init_instance``) or the existing rows loaded in one query
     (``CachedInstanceLoader``) when rows may be updates."""
 
-    class Meta(CustomerResource.Meta):
+    class Meta(base.Meta):
         use_bulk = True
         batch_size = 1000
         skip_diff = True
@@ -79,4 +94,4 @@ def fast_resource(creates_only: bool):
         instance_loader_class = (instance_loaders.ModelInstanceLoader if creates_only
                                  else instance_loaders.CachedInstanceLoader)
 
-    return type("FastCustomerResource", (CustomerResource,), {"Meta": Meta})
+    return type("Fast" + base.__name__, (base,), {"Meta": Meta})
