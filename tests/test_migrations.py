@@ -181,3 +181,36 @@ def test_history_entries_keep_their_changes_across_0014_and_stay_append_only(dat
             db.engine.dispose()
     finally:
         database.drop(url)
+
+
+def test_staged_rows_lose_their_batch_key_in_0015_and_get_it_back_on_downgrade(database):
+    """0015 drops the staged rows' foreign key to their batch (its check per row cost a dry run
+    more than it guarded; nothing deletes a batch): the rows stay, and a downgrade restores the
+    key with its cascade."""
+    url = database.template_url("staged_rows_key")
+    app = make_app(url)
+
+    def keys():
+        return [(k["referred_table"], k["options"].get("ondelete")) for k in
+                sa.inspect(db.engine).get_foreign_keys("import_row")]
+
+    try:
+        with app.app_context():
+            upgrade(revision="0014")
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO import_batch (id, file_name, file_size, resource, status, created_at) "
+                                     "VALUES (1, 'a.xlsx', 0, 'customer', 'previewed', CURRENT_TIMESTAMP)"))
+                conn.execute(sa.text("INSERT INTO import_row (id, batch_id, row_no, status) "
+                                     "VALUES (1, 1, 2, 'new')"))
+            assert keys() == [("import_batch", "CASCADE")]
+            upgrade(revision="0015")
+            assert keys() == []
+            downgrade(revision="0014")
+            assert keys() == [("import_batch", "CASCADE")]
+            upgrade(revision="0015")
+            with db.engine.connect() as conn:
+                assert conn.execute(sa.text("SELECT batch_id, row_no, status FROM import_row")).all() == [
+                    (1, 2, "new")]
+            db.engine.dispose()
+    finally:
+        database.drop(url)

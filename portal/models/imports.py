@@ -68,7 +68,8 @@ class ImportRow(Model):
     __table_args__ = (sa.Index("ix_import_row_batch_status", "batch_id", "status", "row_no"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batch.id", ondelete="CASCADE"), nullable=False)
+    # No foreign key (migration 0015): a check per staged row cost a dry run more than it guarded.
+    batch_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     row_no: Mapped[int] = mapped_column(sa.Integer, nullable=False)   # the Excel row number
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     target_id: Mapped[int | None] = mapped_column(sa.Integer)
