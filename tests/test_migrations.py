@@ -115,6 +115,13 @@ def test_sparse_columns_indexes_leave_out_nulls_and_still_serve_their_lookups(ap
         conn.execute(sa.text("DELETE FROM customer WHERE number = 'T1'"))
 
 
+def _add_batch(conn, batch_id: int, status: str) -> None:
+    """An import batch of the customers' file a.xlsx, as any revision since 0007 keeps it."""
+    conn.execute(sa.text("INSERT INTO import_batch (id, resource, file_name, file_size, created_at, status) "
+                         "VALUES (:id, 'customer', 'a.xlsx', 1, CURRENT_TIMESTAMP, :status)"),
+                 {"id": batch_id, "status": status})
+
+
 def test_what_earlier_commits_wrote_moves_to_import_written_and_back(database):
     """Migration 0013 keeps the undo of batches committed before it: their written ids move
     from import_row to import_written, and back on a downgrade."""
@@ -124,8 +131,7 @@ def test_what_earlier_commits_wrote_moves_to_import_written_and_back(database):
         with app.app_context():
             upgrade(revision="0012")
             with db.engine.begin() as conn:
-                conn.execute(sa.text("INSERT INTO import_batch (id, resource, file_name, file_size, created_at, "
-                                     "status) VALUES (7, 'customer', 'a.xlsx', 1, CURRENT_TIMESTAMP, 'committed')"))
+                _add_batch(conn, 7, "committed")
                 conn.execute(sa.text(
                     "INSERT INTO import_row (id, batch_id, row_no, status, target_id, written_id, written_version, "
                     "contact_id, contact_created) VALUES "
@@ -198,8 +204,7 @@ def test_staged_rows_lose_their_batch_key_in_0015_and_get_it_back_on_downgrade(d
         with app.app_context():
             upgrade(revision="0014")
             with db.engine.begin() as conn:
-                conn.execute(sa.text("INSERT INTO import_batch (id, file_name, file_size, resource, status, created_at) "
-                                     "VALUES (1, 'a.xlsx', 0, 'customer', 'previewed', CURRENT_TIMESTAMP)"))
+                _add_batch(conn, 1, "previewed")
                 conn.execute(sa.text("INSERT INTO import_row (id, batch_id, row_no, status) "
                                      "VALUES (1, 1, 2, 'new')"))
             assert keys() == [("import_batch", "CASCADE")]
