@@ -74,6 +74,24 @@ def test_rows_setting_different_columns_each_keep_the_columns_they_leave_alone(a
                         None)
 
 
+def test_an_update_joins_its_rows_through_their_range_of_ids(app):
+    """PostgreSQL joins a chunk's temporary table to the cards within the chunk's lowest and
+    highest id, whatever the rows' order (a merge join read the primary key from its first
+    entry, a hash join the whole table), and every row of the chunk is written."""
+    with app.app_context():
+        ids = bulk.insert(db.session, Customer, _customers(300))
+        items = [(ids[200], 1, {"name": "甲"}), (ids[150], 1, {"name": "乙"}), (ids[180], 1, {"name": "丙"})]
+        dialect = db.session.get_bind().dialect
+        if dialect.name == "postgresql":
+            [statement] = bulk.updates(dialect, Customer, items, None)
+            assert " BETWEEN " in statement.sql
+            assert {ids[150], ids[200]} <= set(statement.bound.values())
+        assert bulk.update(db.session, Customer, items, None) == 3
+        names = dict(db.session.execute(sa.select(Customer.id, Customer.name)
+                                        .where(Customer.name.in_(["甲", "乙", "丙"]))).all())
+        assert names == {ids[200]: "甲", ids[150]: "乙", ids[180]: "丙"}
+
+
 def test_update_rows_reports_the_rows_it_matched(app):
     with app.app_context():
         ids = bulk.insert(db.session, Customer, _customers(3))
