@@ -464,9 +464,14 @@ class StagedInsert:
     def _insert(self, table, columns: list, params: staged_sql.Params, where: str | None = None,
                 staged: bool = True) -> sa.TextClause:
         quote = self.dialect.identifier_preparer.quote
+        # The chunk's staged rows by their range of ids: PostgreSQL's merge join read the
+        # staged rows' key from the first one (every earlier batch's included), its hash join
+        # all of them, for every chunk (bench/RESULTS.md, twenty-fourth session).
+        join = ("JOIN import_row r ON r.id = k.row_id AND r.id BETWEEN (SELECT min(row_id) FROM import_keys) "
+                "AND (SELECT max(row_id) FROM import_keys) ") if staged else ""
         statement = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name, _ in columns)}) "
                      f"SELECT {', '.join(expression for _, expression in columns)} "
-                     f"FROM import_keys k {'JOIN import_row r ON r.id = k.row_id ' if staged else ''}"
+                     f"FROM import_keys k {join}"
                      f"{'WHERE ' + where if where else ''} ORDER BY k.row_id")
         return sa.text(statement).bindparams(*params.binds.values())
 
